@@ -1,0 +1,40 @@
+"""``glassgate check-config FILE``: validate a config file and report every problem."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from glassgate.config.load import load_config
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check-config",
+        help="validate a configuration file",
+        description="Validate FILE. Prints OK, or every problem with file, line, field and "
+        "a hint, and exits 2. Secrets are masked in every output.",
+    )
+    parser.add_argument("file", help="the YAML configuration file")
+    parser.add_argument(
+        "--print",
+        dest="show",
+        action="store_true",
+        help="also print the effective configuration (defaults filled, secrets masked)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_config(args.file)
+    config = loaded.config
+    print(
+        f"OK: {args.file}: {len(config.issuers)} issuer(s), {len(config.upstreams)} "
+        f"upstream(s), {len(config.routes)} route(s)"
+    )
+    if args.show:
+        print(json.dumps(config.model_dump(mode="json"), indent=2, sort_keys=True))
+    return 0

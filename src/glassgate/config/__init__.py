@@ -1,0 +1,1 @@
+"""The one YAML configuration file: expansion, schema, cross-field checks, compilation."""

@@ -1,0 +1,195 @@
+"""Cross-field rules: contradictions that no single field can see.
+
+Each check yields ``(path, message, hint)``; the loader attaches file and line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator, Mapping
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import cel
+
+from glassgate.config.schema import Config, RouteConfig
+from glassgate.config.source import Path
+from glassgate.config.strength import strength_levels
+from glassgate.core.routes import PathPattern
+
+__all__ = ["Finding", "check_config"]
+
+Finding = tuple[Path, str, str]
+
+_METHOD = re.compile(r"^[A-Z][A-Z0-9!#$%&'*+.^_`|~-]{0,31}$")
+_HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+def check_config(config: Config) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in (_unique_ids, _issuers, _upstreams, _listen, _routes):
+        findings.extend(check(config))
+    return findings
+
+
+def _unique_ids(config: Config) -> Iterator[Finding]:
+    sections: tuple[tuple[str, list[str]], ...] = (
+        ("issuers", [item.id for item in config.issuers]),
+        ("upstreams", [item.id for item in config.upstreams]),
+        ("routes", [item.id for item in config.routes]),
+    )
+    for section, ids in sections:
+        seen: dict[str, int] = {}
+        for index, item_id in enumerate(ids):
+            if item_id in seen:
+                yield (
+                    (section, index, "id"),
+                    f"duplicate id '{item_id}' (first at {section}[{seen[item_id]}])",
+                    "every id must be unique",
+                )
+            seen.setdefault(item_id, index)
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _issuers(config: Config) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for index, issuer in enumerate(config.issuers):
+        if not _is_http_url(issuer.issuer):
+            yield (("issuers", index, "issuer"), "the issuer must be an http(s) URL", "")
+        if issuer.issuer in seen:
+            yield (("issuers", index, "issuer"), "this issuer URL is configured twice", "")
+        seen.add(issuer.issuer)
+        for field in ("discovery_url", "jwks_uri"):
+            value = getattr(issuer, field)
+            if value is not None and not _is_http_url(value):
+                yield (("issuers", index, field), "must be an http(s) URL", "")
+        if len(set(issuer.algorithms)) != len(issuer.algorithms):
+            yield (("issuers", index, "algorithms"), "an algorithm is listed twice", "")
+
+
+def _upstreams(config: Config) -> Iterator[Finding]:
+    for index, upstream in enumerate(config.upstreams):
+        for t_index, target in enumerate(upstream.targets):
+            parts = urlsplit(target)
+            if not _is_http_url(target) or parts.query or parts.fragment:
+                yield (
+                    ("upstreams", index, "targets", t_index),
+                    "a target must be an http(s) URL such as http://10.0.0.5:8080",
+                    "no query or fragment",
+                )
+
+
+def _listen(config: Config) -> Iterator[Finding]:
+    host, sep, port = config.listen.rpartition(":")
+    host = host.strip("[]")
+    valid = bool(sep) and port.isdigit() and 0 < int(port) < 65536
+    if valid:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            valid = host == "localhost"
+    if not valid:
+        yield (("listen",), "listen must be IP:PORT, e.g. 127.0.0.1:8080", "")
+
+
+def _routes(config: Config) -> Iterator[Finding]:
+    upstreams = {u.id for u in config.upstreams}
+    issuers = {i.id for i in config.issuers}
+    levels = strength_levels(config.auth_strength)
+    for index, route in enumerate(config.routes):
+        base: Path = ("routes", index)
+        if route.upstream is not None and route.upstream not in upstreams:
+            yield (
+                (*base, "upstream"),
+                f"unknown upstream '{route.upstream}'",
+                f"known upstreams: {', '.join(sorted(upstreams)) or 'none'}",
+            )
+        for i, name in enumerate(route.issuers):
+            if name not in issuers:
+                yield ((*base, "issuers", i), f"unknown issuer '{name}'", "use an issuer id")
+        yield from _match(route, base)
+        yield from _groups(route, base)
+        yield from _networks(route, base, config)
+        yield from _require(route, base, levels, config)
+
+
+def _match(route: RouteConfig, base: Path) -> Iterator[Finding]:
+    try:
+        PathPattern.parse(route.match.path)
+    except ValueError as exc:
+        yield ((*base, "match", "path"), str(exc), "e.g. /api/*")
+    for i, method in enumerate(route.match.methods):
+        if not _METHOD.match(method):
+            yield ((*base, "match", "methods", i), f"'{method}' is not a method", "upper case")
+    for i, host in enumerate(route.match.hosts):
+        if not _HOST.match(host):
+            yield ((*base, "match", "hosts", i), f"'{host}' is not a host name", "lower case")
+
+
+def _groups(route: RouteConfig, base: Path) -> Iterator[Finding]:
+    allowed = set(route.allow.groups)
+    for i, group in enumerate(route.deny.groups):
+        if group in allowed:
+            yield (
+                (*base, "deny", "groups", i),
+                f"group '{group}' is both allowed and denied on this route",
+                "deny always wins; remove it from one list",
+            )
+
+
+def _networks(route: RouteConfig, base: Path, config: Config) -> Iterator[Finding]:
+    for side in ("allow", "deny"):
+        for i, entry in enumerate(getattr(route, side).networks):
+            if entry in config.networks:
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=True)
+            except ValueError:
+                yield (
+                    (*base, side, "networks", i),
+                    f"'{entry}' is neither a CIDR nor a named network",
+                    f"named networks: {', '.join(sorted(config.networks)) or 'none'}",
+                )
+
+
+def _require(
+    route: RouteConfig, base: Path, levels: Mapping[str, object], config: Config
+) -> Iterator[Finding]:
+    require = route.require
+    if require.auth_strength is not None and require.auth_strength not in levels:
+        yield (
+            (*base, "require", "auth_strength"),
+            f"unknown strength level '{require.auth_strength}'",
+            f"known levels: {', '.join(sorted(levels))}",
+        )
+    if require.time_window is not None:
+        try:
+            ZoneInfo(require.time_window.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            yield (
+                (*base, "require", "time_window", "timezone"),
+                f"unknown time zone '{require.time_window.timezone}'",
+                "use an IANA name such as Europe/Berlin",
+            )
+    if require.condition is not None:
+        try:
+            cel.compile(require.condition)
+        except (ValueError, RuntimeError) as exc:
+            yield ((*base, "require", "condition"), f"CEL: {str(exc).splitlines()[0]}", "")
+    if route.quota is not None and route.quota not in config.quotas:
+        yield (
+            (*base, "quota"),
+            f"unknown quota tier '{route.quota}'",
+            f"known tiers: {', '.join(sorted(config.quotas)) or 'none'}",
+        )
+    if route.anonymous and (route.allow.groups or route.deny.groups or require != type(require)()):
+        yield (
+            (*base, "anonymous"),
+            "an anonymous route cannot also require groups or authentication",
+            "remove anonymous, or the route's requirements",
+        )

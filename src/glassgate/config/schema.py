@@ -1,0 +1,185 @@
+"""Typed config models: what each key of the YAML file means.
+
+Every model forbids unknown keys (the loader turns them into errors with a
+did-you-mean hint) and is frozen once built. Cross-field rules live in
+``config.checks``; compilation into core objects in ``config.compile``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from glassgate.config._units import CIDR, Duration
+
+__all__ = [
+    "SAFE_ALGORITHMS",
+    "ClaimsConfig",
+    "Config",
+    "GroupsNetworks",
+    "IntrospectionConfig",
+    "IssuerConfig",
+    "JwksConfig",
+    "LimitsConfig",
+    "MatchConfig",
+    "QuotaTierConfig",
+    "RequireConfig",
+    "RouteConfig",
+    "StrengthLevelConfig",
+    "TimeWindowConfig",
+    "UpstreamConfig",
+]
+
+SAFE_ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
+Algorithm = Literal["RS256", "PS256", "ES256", "EdDSA"]
+Identifier = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class JwksConfig(_Model):
+    """How an issuer's signing keys are fetched and how long the last good set is trusted."""
+
+    refresh_interval: Duration = 300.0
+    max_staleness: Duration = 86400.0
+    unknown_kid_min_interval: Duration = 10.0
+    fetch_timeout: Duration = 5.0
+    max_document_bytes: int = Field(default=256 * 1024, ge=1024, le=4 * 1024 * 1024)
+
+
+class ClaimsConfig(_Model):
+    """Where groups and scopes are found in the token (dotted paths)."""
+
+    groups: str = "groups"
+    scopes: str = "scp"
+    scope_string: str = "scope"
+
+
+class IntrospectionConfig(_Model):
+    """RFC 7662 introspection for opaque tokens."""
+
+    endpoint: str | None = None
+    client_id: str
+    client_secret: SecretStr
+    cache_ttl: Duration = 60.0
+    cache_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    timeout: Duration = 5.0
+
+
+class IssuerConfig(_Model):
+    """One trusted token issuer; ``issuer`` is compared to ``iss`` exactly."""
+
+    id: str = Identifier
+    issuer: str = Field(min_length=1)
+    audiences: tuple[str, ...] = Field(min_length=1)
+    algorithms: tuple[Algorithm, ...] = ("RS256", "ES256")
+    discovery_url: str | None = None
+    jwks_uri: str | None = None
+    token_type: Literal["at+jwt"] | None = None
+    leeway: Duration = Field(default=30.0, le=60.0)
+    claims: ClaimsConfig = ClaimsConfig()
+    jwks: JwksConfig = JwksConfig()
+    introspection: IntrospectionConfig | None = None
+
+
+class UpstreamConfig(_Model):
+    id: str = Identifier
+    targets: tuple[str, ...] = Field(min_length=1)
+    balance: Literal["round_robin", "least_connections"] = "round_robin"
+    connect_timeout: Duration = 5.0
+    read_timeout: Duration = 60.0
+    retries: int = Field(default=1, ge=0, le=5)
+    health_check_path: str | None = None
+    health_check_interval: Duration = 10.0
+
+
+class MatchConfig(_Model):
+    """Which requests a route covers; ``path`` is a whole-segment pattern."""
+
+    path: str = Field(min_length=1)
+    methods: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+
+
+class GroupsNetworks(_Model):
+    groups: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+
+
+class TimeWindowConfig(_Model):
+    days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+    )
+    start: str = Field(default="00:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(default="24:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+    timezone: str = "UTC"
+
+
+class RequireConfig(_Model):
+    scopes: tuple[str, ...] = ()
+    auth_strength: str | None = None
+    max_auth_age: Duration | None = None
+    time_window: TimeWindowConfig | None = None
+    condition: str | None = None
+
+
+class RouteConfig(_Model):
+    id: str = Identifier
+    match: MatchConfig
+    upstream: str | None = None
+    issuers: tuple[str, ...] = ()
+    anonymous: bool = False
+    allow: GroupsNetworks = GroupsNetworks()
+    deny: GroupsNetworks = GroupsNetworks()
+    require: RequireConfig = RequireConfig()
+    quota: str | None = None
+    enforcement: Literal["enforce", "report-only"] = "enforce"
+    pilot_groups: tuple[str, ...] = ()
+
+
+class StrengthLevelConfig(_Model):
+    """A level is met when ``acr`` is listed, or ``amr`` holds any of ``amr``,
+    or ``amr`` holds all of ``amr_all`` (when given)."""
+
+    acr: tuple[str, ...] = ()
+    amr: tuple[str, ...] = ()
+    amr_all: tuple[str, ...] = ()
+
+
+class QuotaTierConfig(_Model):
+    """A sustained rate with a burst allowance (GCRA)."""
+
+    rate: float = Field(gt=0)
+    per: Duration = 1.0
+    burst: int = Field(default=1, ge=1)
+    key: Literal["principal", "api_key", "client_ip"] = "principal"
+
+
+class LimitsConfig(_Model):
+    max_token_bytes: int = Field(default=16 * 1024, ge=1024, le=64 * 1024)
+    max_header_bytes: int = Field(default=32 * 1024, ge=4096, le=256 * 1024)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+
+
+class Config(_Model):
+    """The root of the configuration file."""
+
+    version: Literal[1] = 1
+    listen: str = "127.0.0.1:8080"
+    issuers: tuple[IssuerConfig, ...] = Field(min_length=1)
+    upstreams: tuple[UpstreamConfig, ...] = ()
+    routes: tuple[RouteConfig, ...] = ()
+    networks: dict[str, tuple[CIDR, ...]] = Field(default_factory=dict)
+    auth_strength: dict[str, StrengthLevelConfig] = Field(default_factory=dict)
+    quotas: dict[str, QuotaTierConfig] = Field(default_factory=dict)
+    trusted_proxies: tuple[CIDR, ...] = ()
+    limits: LimitsConfig = LimitsConfig()

@@ -1,0 +1,44 @@
+"""Principal: who is calling, as established by a verified credential."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["CredentialKind", "Principal"]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class CredentialKind(StrEnum):
+    JWT = "jwt"
+    OPAQUE = "opaque"
+    API_KEY = "api_key"
+    BREAKGLASS = "breakglass"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A verified caller. Built only by ``glassgate.tokens`` (or API keys / break-glass).
+
+    ``token_hash`` (SHA-256 hex of the raw credential) and ``token_id`` (``jti``)
+    are what audit records keep; the raw token is never stored.
+    """
+
+    subject: str
+    issuer: str
+    groups: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    amr: frozenset[str] = frozenset()
+    acr: str | None = None
+    auth_time: int | None = None
+    expires_at: float | None = None
+    client_id: str | None = None
+    token_id: str | None = None
+    token_hash: str = ""
+    kind: CredentialKind = CredentialKind.JWT
+    claims: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+    quota_tier: str | None = None

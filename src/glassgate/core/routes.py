@@ -1,0 +1,122 @@
+"""Route patterns and first-match-wins route tables.
+
+Patterns match whole segments, case-sensitively:
+
+- ``/public``      exactly ``/public`` (and ``/public/``)
+- ``/public/*``    ``/public`` and anything below it, never ``/publicity``
+- ``/api/*/items`` one segment in the middle (``/api/7/items``)
+- ``/*``           every path
+
+Hosts match case-insensitively, exactly or as ``*.example.com`` (one or more
+labels). Methods are upper-case; no methods means every method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Generic, TypeVar
+
+__all__ = ["Match", "PathPattern", "RouteTable", "RouteTarget"]
+
+T = TypeVar("T")
+
+
+class Match(Enum):
+    NONE = 0
+    PARTIAL = 1  # path and host match, the method does not
+    FULL = 2
+
+
+@dataclass(frozen=True, slots=True)
+class PathPattern:
+    """A compiled path pattern: literal segments, ``*`` for one segment, trailing ``*``."""
+
+    source: str
+    segments: tuple[str, ...]
+    prefix: bool
+
+    @classmethod
+    def parse(cls, source: str) -> PathPattern:
+        if not source.startswith("/"):
+            raise ValueError("a path pattern must start with '/'")
+        parts = source.split("/")[1:]
+        if parts and parts[-1] == "":
+            parts = parts[:-1]
+        prefix = bool(parts) and parts[-1] in ("*", "**")
+        if prefix:
+            parts = parts[:-1]
+        for part in parts:
+            if part == "" or part in (".", ".."):
+                raise ValueError("a path pattern cannot hold empty or dot segments")
+            if "*" in part and part != "*":
+                raise ValueError("'*' must stand for a whole segment, as in /api/*/items")
+        return cls(source=source, segments=tuple(parts), prefix=prefix)
+
+    def matches(self, segments: Sequence[str]) -> bool:
+        wanted = self.segments
+        if len(segments) < len(wanted) or (not self.prefix and len(segments) != len(wanted)):
+            return False
+        for pattern, actual in zip(wanted, segments, strict=False):
+            if pattern not in ("*", actual):
+                return False
+        return True
+
+
+def path_segments(path: str) -> tuple[str, ...]:
+    """Segments of a canonical path; a trailing slash adds no segment."""
+    return tuple(part for part in path.split("/") if part)
+
+
+def _host_matches(patterns: tuple[str, ...], host: str) -> bool:
+    if not patterns:
+        return True
+    for pattern in patterns:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+        elif pattern == host:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTarget(Generic[T]):
+    """One entry of a route table: its match criteria and what it leads to."""
+
+    pattern: PathPattern
+    methods: frozenset[str]
+    hosts: tuple[str, ...]
+    value: T
+
+    def match(self, method: str, host: str, segments: Sequence[str]) -> Match:
+        if not self.pattern.matches(segments) or not _host_matches(self.hosts, host):
+            return Match.NONE
+        if self.methods and method not in self.methods:
+            return Match.PARTIAL
+        return Match.FULL
+
+
+class RouteTable(Generic[T]):
+    """An ordered list of targets; the first FULL match wins."""
+
+    __slots__ = ("_targets",)
+
+    def __init__(self, targets: Sequence[RouteTarget[T]]) -> None:
+        self._targets = tuple(targets)
+
+    def __len__(self) -> int:
+        return len(self._targets)
+
+    def lookup(self, method: str, host: str, path: str) -> tuple[Match, T | None]:
+        """The first fully matching value, else whether some route matched but the method."""
+        segments = path_segments(path)
+        best = Match.NONE
+        for target in self._targets:
+            result = target.match(method, host, segments)
+            if result is Match.FULL:
+                return Match.FULL, target.value
+            if result is Match.PARTIAL:
+                best = Match.PARTIAL
+        return best, None

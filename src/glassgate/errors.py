@@ -1,0 +1,209 @@
+"""Every glassgate exception, with a stable ``code`` per class.
+
+Decisions (deny, step-up, unauthenticated, rate-limited) are values, not
+exceptions: an exception means the machinery could not decide or act.
+
+    GlassgateError
+    ├── ConfigError              .problems: every problem with file, line, field path, hint
+    ├── RequestRejectedError     malformed client input (HTTP 400 and friends)
+    │   └── PathRejectedError    a request path that could be read more than one way
+    ├── TokenError               outward always ``invalid_token``; detail for audit and logs
+    │   ├── TokenMalformedError      not a compact JWS, bad base64/JSON, oversized
+    │   ├── DisallowedAlgorithmError none, HMAC, or an alg outside the issuer's list
+    │   ├── UnsupportedHeaderError   any ``crit``, non-string ``kid``
+    │   ├── UntrustedIssuerError     ``iss`` is not a configured issuer (exact match)
+    │   ├── UnknownKeyError          no key with that ``kid`` even after a refresh
+    │   ├── KeyMismatchError         the key's type or own ``alg`` does not fit ``alg``
+    │   ├── KeysStaleError           keys are older than the staleness limit: fail closed
+    │   ├── SignatureInvalidError    the signature does not verify
+    │   ├── TokenExpiredError        ``exp`` passed (beyond the leeway)
+    │   ├── TokenNotYetValidError    ``nbf`` or ``iat`` in the future
+    │   ├── AudienceMismatchError    none of the configured audiences in ``aud``
+    │   └── ClaimError               a missing claim or a claim of the wrong type
+    ├── AuditError
+    │   ├── AuditUnavailableError    privileged actions are refused (fail closed)
+    │   └── ChainBrokenError         .index, .kind (edited, deleted, reordered, ...)
+    └── BackendError
+        ├── IdPUnavailableError      discovery, JWKS or introspection unreachable
+        ├── StorageUnavailableError
+        └── AlertDeliveryError
+
+Messages say what went wrong, with which value, and what to do; they never
+contain a secret or a token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+__all__ = [
+    "AlertDeliveryError",
+    "AudienceMismatchError",
+    "AuditError",
+    "AuditUnavailableError",
+    "BackendError",
+    "ChainBrokenError",
+    "ClaimError",
+    "ConfigError",
+    "DisallowedAlgorithmError",
+    "GlassgateError",
+    "IdPUnavailableError",
+    "KeyMismatchError",
+    "KeysStaleError",
+    "PathRejectedError",
+    "Problem",
+    "RequestRejectedError",
+    "SignatureInvalidError",
+    "StorageUnavailableError",
+    "TokenError",
+    "TokenExpiredError",
+    "TokenMalformedError",
+    "TokenNotYetValidError",
+    "UnknownKeyError",
+    "UnsupportedHeaderError",
+    "UntrustedIssuerError",
+]
+
+
+class GlassgateError(Exception):
+    """Base of every glassgate error; ``code`` is stable and machine-readable."""
+
+    code: ClassVar[str] = "glassgate_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a configuration file, located precisely."""
+
+    location: str
+    message: str
+    hint: str = ""
+    file: str = ""
+    line: int | None = None
+
+    def render(self) -> str:
+        where = self.file or "<config>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        text = f"{where}: {self.location or '<root>'}: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+class ConfigError(GlassgateError):
+    """The configuration is invalid; ``problems`` lists every problem found."""
+
+    code = "config_invalid"
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        first = self.problems[0].render() if self.problems else "no details"
+        super().__init__(f"{count} configuration problem(s); first: {first}")
+
+
+class RequestRejectedError(GlassgateError):
+    """Client input that cannot be handled safely; answered with ``status``."""
+
+    code = "request_rejected"
+    status: ClassVar[int] = 400
+
+
+class PathRejectedError(RequestRejectedError):
+    """A request path that is ambiguous or malformed (encoded slash, bad UTF-8, ...)."""
+
+    code = "path_rejected"
+
+
+class TokenError(GlassgateError):
+    """A credential that is not valid. Clients only ever see ``invalid_token``."""
+
+    code = "invalid_token"
+    detail: ClassVar[str] = "token-invalid"
+
+
+class TokenMalformedError(TokenError):
+    detail = "token-malformed"
+
+
+class DisallowedAlgorithmError(TokenError):
+    detail = "token-algorithm-denied"
+
+
+class UnsupportedHeaderError(TokenError):
+    detail = "token-header-denied"
+
+
+class UntrustedIssuerError(TokenError):
+    detail = "token-issuer-denied"
+
+
+class UnknownKeyError(TokenError):
+    detail = "token-key-missing"
+
+
+class KeyMismatchError(TokenError):
+    detail = "token-key-denied"
+
+
+class KeysStaleError(TokenError):
+    detail = "token-keys-stale"
+
+
+class SignatureInvalidError(TokenError):
+    detail = "token-signature-denied"
+
+
+class TokenExpiredError(TokenError):
+    detail = "token-expired"
+
+
+class TokenNotYetValidError(TokenError):
+    detail = "token-not-yet-valid"
+
+
+class AudienceMismatchError(TokenError):
+    detail = "token-audience-denied"
+
+
+class ClaimError(TokenError):
+    detail = "token-claim-invalid"
+
+
+class AuditError(GlassgateError):
+    code = "audit_error"
+
+
+class AuditUnavailableError(AuditError):
+    """The audit record could not be written, so the privileged action did not happen."""
+
+    code = "audit_unavailable"
+
+
+class ChainBrokenError(AuditError):
+    """The audit hash chain or its checkpoints do not verify."""
+
+    code = "chain_broken"
+
+    def __init__(self, index: int, kind: str, message: str) -> None:
+        self.index = index
+        self.kind = kind
+        super().__init__(f"audit chain broken at record {index} ({kind}): {message}")
+
+
+class BackendError(GlassgateError):
+    code = "backend_unavailable"
+
+
+class IdPUnavailableError(BackendError):
+    code = "idp_unavailable"
+
+
+class StorageUnavailableError(BackendError):
+    code = "storage_unavailable"
+
+
+class AlertDeliveryError(BackendError):
+    code = "alert_delivery_failed"

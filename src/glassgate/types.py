@@ -1,0 +1,45 @@
+"""Shared aliases and small value types used by every layer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NewType, Protocol, TypeAlias
+
+__all__ = ["Clock", "GroupName", "JSONValue", "RouteId", "Secret", "Subject"]
+
+Subject = NewType("Subject", str)
+GroupName = NewType("GroupName", str)
+RouteId = NewType("RouteId", str)
+
+JSONValue: TypeAlias = (
+    str | int | float | bool | None | Mapping[str, "JSONValue"] | Sequence["JSONValue"]
+)
+
+
+class Clock(Protocol):
+    """Where time comes from; only ``adapters/clock.py`` reads the wall clock."""
+
+    def now(self) -> float: ...
+
+
+class Secret:
+    """A secret string whose ``repr`` and ``str`` never show the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
