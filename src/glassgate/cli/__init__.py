@@ -23,9 +23,9 @@ EXIT_USAGE = 2
 
 
 def _command_modules() -> tuple[ModuleType, ...]:
-    from glassgate.cli import config_cmd
+    from glassgate.cli import config_cmd, policy, serve
 
-    return (config_cmd,)
+    return (serve, config_cmd, policy)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,7 +23,7 @@ from glassgate.core.criteria.scopes import ScopesConfig, compile_scopes
 from glassgate.core.criteria.time_window import DAYS, TimeWindowConfig, compile_time_window
 from glassgate.core.policy import CompiledRoute, Policy
 from glassgate.core.quota import QuotaTier
-from glassgate.core.routes import PathPattern, RouteTable, RouteTarget
+from glassgate.core.routes import PathPattern, RouteTarget
 
 __all__ = ["CompiledConfig", "compile_config"]
 
@@ -47,7 +47,7 @@ def compile_config(config: Config) -> CompiledConfig:
         for name, tier in config.quotas.items()
     }
     proxies = tuple(ip_network(cidr) for cidr in config.trusted_proxies)
-    return CompiledConfig(Policy(RouteTable(targets)), tiers, proxies)
+    return CompiledConfig(Policy.from_targets(targets), tiers, proxies)
 
 
 def _target(

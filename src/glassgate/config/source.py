@@ -80,7 +80,9 @@ class _Builder:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(path, line, "unsupported YAML node")
+            return None
         try:
             value = self._scalars.construct_object(node, deep=True)
         except yaml.YAMLError:

@@ -108,10 +108,10 @@ def _run_criteria(route: CompiledRoute, ctx: Context, trace: list[TraceStep] | N
             if trace is not None:
                 _trace_rest(route.criteria[index + 1 :], trace)
             return Decision(Outcome.DENY, route.id, tuple(reasons))
-        if verdict.effect is Effect.STEP_UP and verdict.challenge is not None:
-            challenge = (
-                verdict.challenge if challenge is None else challenge.merge(verdict.challenge)
-            )
+        if verdict.effect is Effect.STEP_UP:
+            # A step-up without a challenge still steps up (never fail open).
+            wanted = verdict.challenge if verdict.challenge is not None else Challenge()
+            challenge = wanted if challenge is None else challenge.merge(wanted)
     if challenge is not None:
         return Decision(Outcome.STEP_UP, route.id, tuple(reasons), challenge=challenge)
     return Decision(Outcome.ALLOW, route.id, tuple(reasons), quota_tier=route.quota_tier)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from glassgate.core.criteria.base import CompiledCriterion
-from glassgate.core.routes import RouteTable
+from glassgate.core.routes import RouteTable, RouteTarget
 
 __all__ = ["CompiledRoute", "Policy"]
 
@@ -28,3 +29,8 @@ class CompiledRoute:
 @dataclass(frozen=True, slots=True)
 class Policy:
     routes: RouteTable[CompiledRoute]
+    by_id: Mapping[str, CompiledRoute] = field(default_factory=dict)
+
+    @classmethod
+    def from_targets(cls, targets: Sequence[RouteTarget[CompiledRoute]]) -> Policy:
+        return cls(RouteTable(targets), {target.value.id: target.value for target in targets})

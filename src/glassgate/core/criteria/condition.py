@@ -69,7 +69,7 @@ def compile_condition(config: ConditionConfig | None) -> Check | None:
     def check(ctx: Context) -> Verdict:
         try:
             result = program.execute(activation(ctx))
-        except Exception:
+        except Exception:  # noqa: BLE001 - any evaluator failure must deny, never pass
             return Verdict.deny(Reason.CONDITION_DENIED, "the condition could not be evaluated")
         if result is True:
             return Verdict.ok(Reason.CONDITION_OK, "the condition holds")

@@ -1,0 +1,1 @@
+"""Adapters: every socket, disk, clock and third-party exception lives here."""

@@ -1,0 +1,1 @@
+"""HTTP adapters: the front doors (proxy, forward-auth) and the upstream client."""

@@ -1,0 +1,101 @@
+"""gate(): credential -> Principal -> policy -> quota. Shared by both front doors.
+
+The proxy and the forward-auth endpoint call the same ``Gate.check``, so a
+request gets the same answer whichever door it came through. Token failures
+are opaque outward (``invalid_token``); the specific reason goes to the
+decision record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from glassgate.adapters.http.inbound import RequestFacts
+from glassgate.core.decision import Decision
+from glassgate.core.engine import decide
+from glassgate.core.policy import CompiledRoute, Policy
+from glassgate.core.principal import Principal
+from glassgate.core.quota import QuotaResult, QuotaTier, limit
+from glassgate.core.reasons import Reason
+from glassgate.errors import TokenError
+
+__all__ = ["Authenticates", "DecisionSink", "Gate", "GateResult", "QuotaStore"]
+
+
+class Authenticates(Protocol):
+    async def authenticate(self, raw: str, now: float) -> Principal: ...
+
+
+class QuotaStore(Protocol):
+    def hit(self, tier: QuotaTier, key: str, now: float) -> QuotaResult: ...
+
+
+class DecisionSink(Protocol):
+    def record(self, result: GateResult) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    decision: Decision
+    facts: RequestFacts
+    principal: Principal | None
+    token_detail: str | None = None
+    quota: tuple[QuotaTier, QuotaResult] | None = None
+
+
+class Gate:
+    """Decides requests against one compiled policy (rebuilt and swapped on reload)."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        authenticator: Authenticates,
+        quotas: QuotaStore,
+        tiers: dict[str, QuotaTier],
+        clock: Callable[[], float],
+        sinks: tuple[DecisionSink, ...] = (),
+    ) -> None:
+        self.policy = policy
+        self._authenticator = authenticator
+        self._quotas = quotas
+        self._tiers = tiers
+        self._clock = clock
+        self._sinks = sinks
+
+    def now(self) -> float:
+        return self._clock()
+
+    def policy_route(self, route_id: str | None) -> CompiledRoute | None:
+        return self.policy.by_id.get(route_id) if route_id is not None else None
+
+    async def check(self, facts: RequestFacts) -> GateResult:
+        now = self._clock()
+        principal: Principal | None = None
+        detail: str | None = None
+        reason = Reason.TOKEN_INVALID if facts.token_malformed else Reason.TOKEN_MISSING
+        if facts.token_malformed:
+            detail = "token-malformed"
+        elif facts.token is not None:
+            try:
+                principal = await self._authenticator.authenticate(facts.token, now)
+            except TokenError as exc:
+                reason, detail = Reason.TOKEN_INVALID, exc.detail
+        decision = decide(self.policy, facts.request, principal, now, credential_reason=reason)
+        quota = None
+        if decision.quota_tier is not None and decision.allowed and principal is not None:
+            tier = self._tiers[decision.quota_tier]
+            result = self._quotas.hit(tier, _quota_key(tier, principal, facts), now)
+            decision = limit(decision, result)
+            quota = (tier, result)
+        outcome = GateResult(decision, facts, principal, detail, quota)
+        for sink in self._sinks:
+            sink.record(outcome)
+        return outcome
+
+
+def _quota_key(tier: QuotaTier, principal: Principal, facts: RequestFacts) -> str:
+    if tier.key == "client_ip":
+        return str(facts.request.client_ip)
+    return f"{principal.issuer}\x00{principal.subject}"

@@ -1,0 +1,118 @@
+"""What the upstream sees: client identity claims stripped, the gateway's identity added.
+
+Stripped, in any letter case: hop-by-hop headers (RFC 9110 7.6.1) and those
+named in ``Connection``; identity headers a client could forge
+(``X-Forwarded-User`` and friends, ``X-Auth-Request-*``, ``Remote-User``,
+``X-Remote-*``, ``X-User*``, glassgate's own ``X-Glassgate-*``); any name holding
+``_`` (CGI would turn ``X_Forwarded_User`` into ``HTTP_X_FORWARDED_USER``);
+method overrides; and client-address claims, which are replaced by ours.
+
+Added: ``X-Glassgate-Subject``, ``-Issuer``, ``-Groups`` (only the groups the
+route names, so the list stays bounded), ``-Identity`` (a short-lived JWT signed
+by the gateway), and ``X-Forwarded-For/-Proto/-Host``. Values from claims are
+percent-encoded outside printable ASCII, so no claim can inject a header.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from glassgate.core.principal import Principal
+from glassgate.core.request import AccessRequest
+
+__all__ = ["PREFIX", "forwardable", "identity_headers", "is_stripped"]
+
+Headers = list[tuple[bytes, bytes]]
+
+PREFIX = b"x-glassgate-"
+_HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
+        b"expect",
+    }
+)
+_EXACT = frozenset(
+    {
+        b"x-forwarded-user",
+        b"x-forwarded-email",
+        b"x-forwarded-groups",
+        b"x-forwarded-preferred-username",
+        b"x-forwarded-access-token",
+        b"remote-user",
+        b"x-http-method-override",
+        b"x-http-method",
+        b"x-method-override",
+        b"x-forwarded-for",
+        b"x-forwarded-host",
+        b"x-forwarded-proto",
+        b"x-forwarded-port",
+        b"x-forwarded-prefix",
+        b"x-real-ip",
+        b"forwarded",
+        b"true-client-ip",
+        b"x-client-ip",
+        b"cf-connecting-ip",
+        b"x-cluster-client-ip",
+        b"fastly-client-ip",
+        b"x-original-forwarded-for",
+        b"x-original-uri",
+        b"x-original-method",
+        b"x-original-url",
+        b"x-rewrite-url",
+    }
+)
+_PREFIXES = (b"x-auth-request-", b"x-remote-", b"x-user", PREFIX)
+_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ',%\\"')
+
+
+def is_stripped(name: bytes) -> bool:
+    """Whether a (lower-case) request header never reaches the upstream."""
+    return name in _HOP_BY_HOP or name in _EXACT or b"_" in name or name.startswith(_PREFIXES)
+
+
+def forwardable(headers: Headers) -> Headers:
+    """The client's headers that may pass to the upstream."""
+    named: set[bytes] = set()
+    for name, value in headers:
+        if name == b"connection":
+            named.update(t.strip().lower() for t in value.split(b","))
+    return [(n, v) for n, v in headers if not is_stripped(n) and n not in named]
+
+
+def _encode(value: str) -> bytes:
+    return quote(value, safe=_SAFE).encode("ascii")
+
+
+def identity_headers(
+    principal: Principal | None,
+    request: AccessRequest,
+    forward_groups: frozenset[str],
+    identity_jwt: str | None,
+    scheme: str,
+) -> Headers:
+    headers: Headers = [
+        (b"x-forwarded-for", str(request.client_ip).encode()),
+        (b"x-forwarded-proto", scheme.encode("ascii", "replace")),
+    ]
+    if request.host:
+        headers.append((b"x-forwarded-host", _encode(request.host)))
+    if principal is None:
+        return headers
+    headers.append((PREFIX + b"subject", _encode(principal.subject)))
+    headers.append((PREFIX + b"issuer", _encode(principal.issuer)))
+    groups = sorted(principal.groups & forward_groups)
+    if groups:
+        headers.append((PREFIX + b"groups", b",".join(_encode(g) for g in groups)))
+    if identity_jwt is not None:
+        headers.append((PREFIX + b"identity", identity_jwt.encode("ascii")))
+    return headers

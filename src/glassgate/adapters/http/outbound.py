@@ -1,0 +1,96 @@
+"""The only place a Decision becomes an HTTP answer.
+
+RFC 6750 3: every 401 carries ``WWW-Authenticate: Bearer``; an invalid token adds
+``error="invalid_token"``, a missing scope on a 403 ``error="insufficient_scope"``.
+RFC 9470 3: a step-up is a 401 with ``error="insufficient_user_authentication"``
+and the ``acr_values`` / ``max_age`` the client must bring back.
+Rate limits: ``Retry-After`` (RFC 9110 10.2.3) and the IETF RateLimit headers.
+Bodies are small JSON documents with a stable ``error`` and ``reason``; they
+never echo the token or any claim.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from glassgate.core.decision import Decision, Outcome
+from glassgate.core.quota import QuotaResult, QuotaTier
+from glassgate.core.reasons import Reason
+from glassgate.errors import RequestRejectedError
+
+__all__ = ["Answer", "answer_for_decision", "answer_for_rejection"]
+
+Headers = list[tuple[bytes, bytes]]
+
+_JSON = (b"content-type", b"application/json")
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    headers: Headers
+    body: bytes
+
+
+def _body(error: str, reason: str) -> bytes:
+    return json.dumps({"error": error, "reason": reason}, separators=(",", ":")).encode()
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _challenge(decision: Decision) -> bytes:
+    if decision.outcome is Outcome.STEP_UP:
+        parts = ['Bearer error="insufficient_user_authentication"']
+        parts.append('error_description="a stronger or more recent authentication is required"')
+        challenge = decision.challenge
+        if challenge is not None and challenge.acr_values:
+            parts.append(f'acr_values="{_quote(" ".join(challenge.acr_values))}"')
+        if challenge is not None and challenge.max_age is not None:
+            parts.append(f'max_age="{challenge.max_age}"')
+        return ", ".join(parts).encode()
+    if decision.reason is Reason.TOKEN_INVALID:
+        return b'Bearer error="invalid_token"'
+    return b"Bearer"
+
+
+def answer_for_decision(
+    decision: Decision, quota: tuple[QuotaTier, QuotaResult] | None = None
+) -> Answer:
+    """The answer for a decision that is not ALLOW (the proxy forwards those)."""
+    outcome = decision.outcome
+    reason = str(decision.reason)
+    headers: Headers = [_JSON, _NO_STORE]
+    if outcome in (Outcome.UNAUTHENTICATED, Outcome.STEP_UP):
+        headers.append((b"www-authenticate", _challenge(decision)))
+        error = "insufficient_user_authentication" if outcome is Outcome.STEP_UP else "unauthorized"
+        return Answer(401, headers, _body(error, reason))
+    if outcome is Outcome.RATE_LIMITED:
+        retry = max(1, math.ceil(decision.retry_after or 1))
+        headers.append((b"retry-after", str(retry).encode()))
+        headers.extend(rate_limit_headers(quota))
+        return Answer(429, headers, _body("rate_limited", reason))
+    if reason == Reason.SCOPES_INSUFFICIENT:
+        headers.append((b"www-authenticate", b'Bearer error="insufficient_scope"'))
+    return Answer(403, headers, _body("forbidden", reason))
+
+
+def rate_limit_headers(quota: tuple[QuotaTier, QuotaResult] | None) -> Headers:
+    """``RateLimit-Policy`` and ``RateLimit`` (draft-ietf-httpapi-ratelimit-headers)."""
+    if quota is None:
+        return []
+    tier, result = quota
+    reset = max(0, math.ceil(result.reset_after))
+    return [
+        (b"ratelimit-policy", tier.policy_header.encode()),
+        (b"ratelimit", f'"{tier.name}";r={result.remaining};t={reset}'.encode()),
+    ]
+
+
+def answer_for_rejection(error: RequestRejectedError) -> Answer:
+    """Malformed client input: a 4xx/501 with the error's code, never a 5xx."""
+    return Answer(error.status, [_JSON, _NO_STORE], _body("bad_request", error.code))

@@ -1,0 +1,83 @@
+"""The short-lived identity JWT the gateway signs for upstreams (ES256).
+
+Upstreams verify it with the gateway's JWKS (``/.well-known/jwks.json``), so
+they can trust identity without trusting headers. One token per principal and
+audience is cached until shortly before it expires: signing is the expensive
+part, and the same caller makes many requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwt
+from joserfc.jwk import ECKey
+
+from glassgate.core.principal import Principal
+
+__all__ = ["IdentitySigner"]
+
+_LIFETIME = 60.0
+_CACHE_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    token: str
+    expires_at: float
+
+
+class IdentitySigner:
+    """Signs identity tokens with an ES256 key that is generated or loaded at start."""
+
+    def __init__(self, issuer: str, key: ECKey | None = None) -> None:
+        self.issuer = issuer
+        self._key = key or ECKey.generate_key("P-256", private=True, auto_kid=True)
+        self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
+
+    @classmethod
+    def from_pem(cls, issuer: str, pem: bytes) -> IdentitySigner:
+        key = ECKey.import_key(pem)
+        key.ensure_kid()
+        return cls(issuer, key)
+
+    def jwks(self) -> bytes:
+        public = self._key.as_dict(private=False)
+        public.update({"use": "sig", "alg": "ES256"})
+        return json.dumps({"keys": [public]}, separators=(",", ":")).encode()
+
+    def token_for(
+        self, principal: Principal, audience: str, groups: frozenset[str], now: float
+    ) -> str:
+        cache_key = hashlib.sha256(
+            f"{principal.token_hash}|{principal.subject}|{audience}|{sorted(groups)}".encode()
+        ).digest()
+        entry = self._cache.get(cache_key)
+        if entry is not None and entry.expires_at - 10 > now:
+            return entry.token
+        expires = now + _LIFETIME
+        if principal.expires_at is not None:
+            expires = min(expires, principal.expires_at)
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": audience,
+            "sub": principal.subject,
+            "src_iss": principal.issuer,
+            "groups": sorted(groups),
+            "iat": int(now),
+            "exp": int(expires),
+        }
+        if principal.acr is not None:
+            claims["acr"] = principal.acr
+        if principal.amr:
+            claims["amr"] = sorted(principal.amr)
+        header = {"alg": "ES256", "typ": "JWT", "kid": self._key.kid}
+        token = jwt.encode(header, claims, self._key, algorithms=["ES256"])
+        self._cache[cache_key] = _Entry(token, expires)
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return token
