@@ -28,7 +28,7 @@ _HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*
 
 def check_config(config: Config) -> list[Finding]:
     findings: list[Finding] = []
-    for check in (_unique_ids, _issuers, _upstreams, _listen, _routes):
+    for check in (_unique_ids, _issuers, _named_networks, _upstreams, _listen, _routes):
         findings.extend(check(config))
     return findings
 
@@ -70,6 +70,16 @@ def _issuers(config: Config) -> Iterator[Finding]:
                 yield (("issuers", index, field), "must be an http(s) URL", "")
         if len(set(issuer.algorithms)) != len(issuer.algorithms):
             yield (("issuers", index, "algorithms"), "an algorithm is listed twice", "")
+
+
+def _named_networks(config: Config) -> Iterator[Finding]:
+    for name, cidrs in config.networks.items():
+        if not cidrs:
+            yield (
+                ("networks", name),
+                f"the named network '{name}' is empty",
+                "an empty zone would restrict nothing; list at least one CIDR",
+            )
 
 
 def _upstreams(config: Config) -> Iterator[Finding]:
@@ -187,9 +197,17 @@ def _require(
             f"unknown quota tier '{route.quota}'",
             f"known tiers: {', '.join(sorted(config.quotas)) or 'none'}",
         )
-    if route.anonymous and (route.allow.groups or route.deny.groups or require != type(require)()):
+    restricted = (
+        route.allow != type(route.allow)()
+        or route.deny != type(route.deny)()
+        or require != type(require)()
+        or route.issuers
+        or route.quota is not None
+    )
+    if route.anonymous and restricted:
         yield (
             (*base, "anonymous"),
-            "an anonymous route cannot also require groups or authentication",
-            "remove anonymous, or the route's requirements",
+            "an anonymous route is open to everyone: it cannot also restrict groups, "
+            "networks, issuers, quotas or authentication",
+            "remove anonymous, or the route's restrictions",
         )

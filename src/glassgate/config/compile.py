@@ -109,7 +109,8 @@ def _criteria(
         (
             "auth_strength",
             compile_auth_strength(
-                levels[require.auth_strength] if require.auth_strength is not None else None
+                levels[require.auth_strength] if require.auth_strength is not None else None,
+                int(require.max_auth_age) if require.max_auth_age is not None else None,
             ),
         ),
         (

@@ -98,11 +98,16 @@ def _field_name(path: Path) -> str:
 
 def _schema_problems(exc: ValidationError, located: Located, filename: str) -> list[Problem]:
     errors = exc.errors(include_input=False, include_url=False)
-    failed_items = {tuple(e["loc"])[:-1] for e in errors if isinstance(e["loc"][-1], int)}
+    failed = [tuple(e["loc"]) for e in errors]
+
+    def items_failed(path: Path) -> bool:
+        n = len(path)
+        return any(len(p) > n and p[:n] == path and isinstance(p[n], int) for p in failed)
+
     problems = []
     for error in errors:
         path: Path = tuple(error["loc"])
-        if error["type"] == "too_short" and any(p[: len(path)] == path for p in failed_items):
+        if error["type"] == "too_short" and items_failed(path):
             continue  # the items themselves were reported; the count follows from them
         message = str(error["msg"]).removeprefix("Value error, ")
         hint = _FIELD_HINTS.get(_field_name(path), "")

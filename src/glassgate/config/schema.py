@@ -12,17 +12,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from glassgate.config._units import CIDR, Duration
+from glassgate.config.storage import AuditConfig, StorageConfig
 
 __all__ = [
     "SAFE_ALGORITHMS",
     "ClaimsConfig",
     "Config",
+    "ForwardAuthConfig",
     "GroupsNetworks",
     "IntrospectionConfig",
     "IssuerConfig",
     "JwksConfig",
     "LimitsConfig",
     "MatchConfig",
+    "ObservabilityConfig",
     "QuotaTierConfig",
     "RequireConfig",
     "RouteConfig",
@@ -33,6 +36,7 @@ __all__ = [
 
 SAFE_ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
 Algorithm = Literal["RS256", "PS256", "ES256", "EdDSA"]
+_INTERNAL_PATH = r"^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+$"
 Identifier = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 
@@ -159,7 +163,7 @@ class QuotaTierConfig(_Model):
     """A sustained rate with a burst allowance (GCRA)."""
 
     rate: float = Field(gt=0)
-    per: Duration = 1.0
+    per: Duration = Field(default=1.0, gt=0)
     burst: int = Field(default=1, ge=1)
     key: Literal["principal", "api_key", "client_ip"] = "principal"
 
@@ -168,6 +172,37 @@ class LimitsConfig(_Model):
     max_token_bytes: int = Field(default=16 * 1024, ge=1024, le=64 * 1024)
     max_header_bytes: int = Field(default=32 * 1024, ge=4096, le=256 * 1024)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+
+
+class ForwardAuthConfig(_Model):
+    """The forward-auth door (nginx auth_request, Caddy, Traefik, Envoy ext_authz).
+
+    Off by default: it answers "is this request allowed?" for any method and
+    path a caller names, so only a proxy listed in ``trusted_proxies`` may call it.
+    """
+
+    enabled: bool = False
+    path: str = Field(default="/_glassgate/auth", pattern=_INTERNAL_PATH)
+    ext_authz_prefix: str = Field(default="/_glassgate/ext_authz", pattern=_INTERNAL_PATH)
+
+
+class ObservabilityConfig(_Model):
+    """Metrics and the access/decision log (``adapters.observability``).
+
+    ``GET <metrics_path>`` is answered only to a client connecting directly
+    from ``metrics_allow``; everyone else (and any request carrying proxy
+    forwarding headers) gets 404, as if the endpoint did not exist. A proxy on
+    an allowed address that does not add ``X-Forwarded-For`` would let its
+    clients through, so keep proxies' addresses out of ``metrics_allow``.
+    ``decision_log_sample`` thins out the log lines of allowed requests only;
+    denials, challenges, rate limits and rejected requests are always logged.
+    """
+
+    metrics: bool = True
+    metrics_path: str = Field(default="/metrics", pattern=_INTERNAL_PATH)
+    metrics_allow: tuple[CIDR, ...] = ("127.0.0.0/8", "::1/128")
+    access_log: bool = True
+    decision_log_sample: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
 class Config(_Model):
@@ -183,3 +218,7 @@ class Config(_Model):
     quotas: dict[str, QuotaTierConfig] = Field(default_factory=dict)
     trusted_proxies: tuple[CIDR, ...] = ()
     limits: LimitsConfig = LimitsConfig()
+    forward_auth: ForwardAuthConfig = ForwardAuthConfig()
+    storage: StorageConfig = StorageConfig()
+    audit: AuditConfig = AuditConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()

@@ -150,6 +150,10 @@ def parse_yaml(text: str, filename: str, env: Mapping[str, str]) -> Located:
     except yaml.YAMLError as exc:
         builder.result.problems.append(Problem("", f"not valid YAML: {exc}", file=filename))
         return builder.result
+    except RecursionError:
+        message = "the document is nested too deeply"
+        builder.result.problems.append(Problem("", message, file=filename))
+        return builder.result
     if node is None:
         builder.result.data = {}
         return builder.result

@@ -99,6 +99,7 @@ def _decide(
 def _run_criteria(route: CompiledRoute, ctx: Context, trace: list[TraceStep] | None) -> Decision:
     reasons: list[Reason] = [Reason.ROUTE_OK]
     challenge: Challenge | None = None
+    first_step_up: Reason | None = None
     for index, criterion in enumerate(route.criteria):
         verdict = criterion.check(ctx)
         if trace is not None:
@@ -112,7 +113,11 @@ def _run_criteria(route: CompiledRoute, ctx: Context, trace: list[TraceStep] | N
             # A step-up without a challenge still steps up (never fail open).
             wanted = verdict.challenge if verdict.challenge is not None else Challenge()
             challenge = wanted if challenge is None else challenge.merge(wanted)
-    if challenge is not None:
+            first_step_up = first_step_up or verdict.reason
+    if challenge is not None and first_step_up is not None:
+        # The deciding reason goes last (``Decision.reason``): the first shortfall.
+        reasons.remove(first_step_up)
+        reasons.append(first_step_up)
         return Decision(Outcome.STEP_UP, route.id, tuple(reasons), challenge=challenge)
     return Decision(Outcome.ALLOW, route.id, tuple(reasons), quota_tier=route.quota_tier)
 

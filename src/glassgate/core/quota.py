@@ -14,6 +14,11 @@ from glassgate.core.reasons import Reason
 
 __all__ = ["QuotaResult", "QuotaTier", "gcra", "limit"]
 
+# Float time: (per / rate) is rarely exact, so a whole burst could lose its last
+# request to rounding. A microsecond (above float resolution at Unix time) is far
+# below any real interval.
+_EPSILON = 1e-6
+
 
 @dataclass(frozen=True, slots=True)
 class QuotaTier:
@@ -51,10 +56,10 @@ def gcra(tier: QuotaTier, tat: float | None, now: float) -> QuotaResult:
     current = now if tat is None or tat < now else tat
     new_tat = current + interval
     allow_at = new_tat - tolerance - interval
-    if now < allow_at:
+    if allow_at - now > _EPSILON:
         remaining = 0
         return QuotaResult(False, current, allow_at - now, remaining, current - now)
-    remaining = int((tolerance - (new_tat - now - interval)) / interval) if interval else 0
+    remaining = int((tolerance - (new_tat - now - interval)) / interval + _EPSILON)
     return QuotaResult(True, new_tat, 0.0, max(remaining, 0), new_tat - now)
 
 

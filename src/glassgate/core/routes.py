@@ -112,6 +112,7 @@ class RouteTable(Generic[T]):
     def lookup(self, method: str, host: str, path: str) -> tuple[Match, T | None]:
         """The first fully matching value, else whether some route matched but the method."""
         segments = path_segments(path)
+        host = host.lower()
         best = Match.NONE
         for target in self._targets:
             result = target.match(method, host, segments)

@@ -36,10 +36,11 @@ def meets(principal: Principal, level: StrengthLevel) -> bool:
     return bool(level.amr_all) and level.amr_all <= principal.amr
 
 
-def compile_auth_strength(level: StrengthLevel | None) -> Check | None:
+def compile_auth_strength(level: StrengthLevel | None, max_age: int | None = None) -> Check | None:
+    """``max_age``: the route's auth-age limit, so the one challenge names both."""
     if level is None:
         return None
-    challenge = Challenge(acr_values=level.acr)
+    challenge = Challenge(acr_values=level.acr, max_age=max_age)
 
     def check(ctx: Context) -> Verdict:
         if meets(ctx.principal, level):

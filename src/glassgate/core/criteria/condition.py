@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import cel
-
 from glassgate.core.criteria.base import Check, Context, Verdict
 from glassgate.core.reasons import Reason
 
@@ -29,7 +27,13 @@ class ConditionConfig:
 
 
 def compile_expression(source: str) -> ConditionConfig:
-    """Compile CEL source; raises ValueError with the parser's message on a syntax error."""
+    """Compile CEL source; raises ValueError with the parser's message on a syntax error.
+
+    ``cel`` is imported here, at config load, not at module import: its package
+    pulls in a CLI (and with it socket/asyncio), which the pure core must not.
+    """
+    import cel  # noqa: PLC0415 - see the docstring
+
     return ConditionConfig(source=source, program=cel.compile(source))
 
 
