@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -414,4 +413,6 @@ def test_non_ascii_claims_are_forwarded(
 def test_healthz_and_jwks(gateway: GatewayProcess) -> None:
     assert httpx.get(gateway.url + "/healthz").status_code == 200
     keys = httpx.get(gateway.url + "/.well-known/jwks.json").json()["keys"]
-    assert keys and keys[0]["kty"] == "EC" and "d" not in keys[0]
+    assert keys
+    assert keys[0]["kty"] == "EC"
+    assert "d" not in keys[0]

@@ -23,7 +23,10 @@ def free_port() -> int:
 
 
 class GatewayProcess:
-    def __init__(self, config: str | Path, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, config: str | Path, env: dict[str, str], log: Path, args: tuple[str, ...] = ()
+    ) -> None:
+        self.args = args  # extra `glassgate serve` arguments, e.g. ("--no-watch",)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = str(config)
@@ -38,7 +41,7 @@ class GatewayProcess:
     def start(self, timeout: float = 20.0) -> None:
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "glassgate", "serve", "--config", self.config],
+                [sys.executable, "-m", "glassgate", "serve", "--config", self.config, *self.args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
