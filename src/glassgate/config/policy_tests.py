@@ -6,13 +6,14 @@ A case file::
     cases:
       - name: analyst-reads-reports
         request: {method: GET, path: /reports/q3, ip: 10.0.0.7, host: api.example.com}
-        claims: {sub: alice, groups: [Analysts]}   # omit for a request without a token
-        auth_age: 60                                # optional: auth_time = now - 60
+        claims: {sub: alice, groups: [Analysts], auth_age_seconds: 60}   # null: no token
         expect: {outcome: allow, route: reports, reason: groups-ok, status: 200}
 
 Claims get ``iss``, ``aud``, ``exp`` and ``iat`` from the first issuer unless
-given, and pass the same type checks as a real token's claims; a path is
-canonicalised exactly as the gateway does (``outcome: rejected`` for a 400).
+given, and pass the same type checks as a real token's claims; a claim set to
+null is left out; ``auth_age_seconds`` sets ``auth_time = now - age``. A path is
+canonicalised exactly as the gateway does (``outcome: path-rejected`` for a 400).
+``expect.challenge`` (``acr_values``, ``max_age``) checks a step-up's challenge.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def run_case(loaded: LoadedConfig, case: Mapping[str, Any], now: float) -> CaseR
             host=str(request_spec.get("host", "")).lower(),
         )
     except PathRejectedError:
-        return _compare(name, expect, "rejected", 400, None, ("path-rejected",), None)
+        return _compare(name, expect, "path-rejected", 400, None, ("path-rejected",), None)
     principal, reason = _principal(loaded, case, now)
     evaluation = evaluate(loaded.compiled.policy, request, principal, now, credential_reason=reason)
     decision = evaluation.decision
@@ -124,12 +125,13 @@ def run_case(loaded: LoadedConfig, case: Mapping[str, Any], now: float) -> CaseR
 def _principal(
     loaded: LoadedConfig, case: Mapping[str, Any], now: float
 ) -> tuple[Principal | None, Reason]:
-    claims = case.get("claims")
-    if claims is None:
+    given = case.get("claims")
+    if given is None:
         return None, Reason.TOKEN_MISSING
-    claims = dict(claims)
-    if "auth_age" in case:
-        claims["auth_time"] = int(now - float(case["auth_age"]))
+    claims = {key: value for key, value in dict(given).items() if value is not None}
+    age = claims.pop("auth_age_seconds", None)
+    if age is not None:
+        claims["auth_time"] = int(now - float(age))
     try:
         return principal_from_claims(loaded, claims, now), Reason.TOKEN_MISSING
     except TokenError:
@@ -152,8 +154,14 @@ def _compare(
         failures.append(f"status: expected {expect['status']}, got {status}")
     if "route" in expect and expect["route"] != route:
         failures.append(f"route: expected {expect['route']}, got {route}")
-    if "reason" in expect and expect["reason"] not in reasons:
+    if expect.get("reason") is not None and expect["reason"] not in reasons:
         failures.append(f"reason: expected {expect['reason']} among {list(reasons)}")
+    wanted = expect.get("challenge")
+    if wanted is not None:
+        got = evaluation.decision.challenge if evaluation is not None else None
+        acr = tuple(wanted.get("acr_values", ()))
+        if got is None or got.acr_values != acr or got.max_age != wanted.get("max_age"):
+            failures.append(f"challenge: expected {wanted}, got {got}")
     return CaseResult(
         name, not failures, outcome, status, route, reasons, tuple(failures), evaluation
     )

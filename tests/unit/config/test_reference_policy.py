@@ -1,6 +1,6 @@
 """examples/reference.yaml against REFERENCE-POLICY.md section 4, case by case.
 
-The cases live in tests/vectors/policy/reference_cases.yaml. Each one builds an
+The cases live in examples/reference-cases.yaml. Each one builds an
 AccessRequest and a Principal directly and asks ``core.engine.decide``: this pins
 the policy itself, below token verification and HTTP.
 """
@@ -25,7 +25,7 @@ from glassgate.errors import PathRejectedError
 
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = ROOT / "examples" / "reference.yaml"
-CASES_FILE = ROOT / "tests" / "vectors" / "policy" / "reference_cases.yaml"
+CASES_FILE = ROOT / "examples" / "reference-cases.yaml"
 
 ENV = {
     "GLASSGATE_ISSUER": "http://127.0.0.1:9400",
