@@ -28,7 +28,8 @@ _HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*
 
 def check_config(config: Config) -> list[Finding]:
     findings: list[Finding] = []
-    for check in (_unique_ids, _issuers, _named_networks, _upstreams, _listen, _routes):
+    checks = (_unique_ids, _issuers, _named_networks, _forward_auth, _upstreams, _listen, _routes)
+    for check in checks:
         findings.extend(check(config))
     return findings
 
@@ -70,6 +71,15 @@ def _issuers(config: Config) -> Iterator[Finding]:
                 yield (("issuers", index, field), "must be an http(s) URL", "")
         if len(set(issuer.algorithms)) != len(issuer.algorithms):
             yield (("issuers", index, "algorithms"), "an algorithm is listed twice", "")
+
+
+def _forward_auth(config: Config) -> Iterator[Finding]:
+    if config.forward_auth.enabled and not config.trusted_proxies:
+        yield (
+            ("forward_auth", "enabled"),
+            "the forward-auth door answers only trusted proxies, and none are configured",
+            "list your proxy's address in trusted_proxies, e.g. [127.0.0.1/32]",
+        )
 
 
 def _named_networks(config: Config) -> Iterator[Finding]:

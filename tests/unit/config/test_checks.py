@@ -660,3 +660,8 @@ def test_missing_audiences_has_the_binding_hint() -> None:
         "'audiences' is required",
     )
     assert first.hint == "audience binding is mandatory: list the audience your API expects"
+
+
+def test_forward_auth_without_trusted_proxies_is_rejected() -> None:
+    text = BASE + "forward_auth: {enabled: true}\n"
+    assert [p.location for p in _problems(text)] == ["forward_auth.enabled"]

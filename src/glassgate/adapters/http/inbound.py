@@ -4,6 +4,19 @@ Everything a client controls is checked here, once: the path (``core.paths``),
 header section size, framing headers (RFC 9112 6.1: an unknown transfer coding
 is 501), ambiguous credentials (two Authorization headers is 400), and the
 client address (``trusted_proxies``).
+
+The forward-auth door asks about a request a proxy describes rather than the
+request it received: ``read_forwarded`` takes the method and target from the
+nginx ``X-Original-*`` or the Traefik/Caddy ``X-Forwarded-Method/-Uri`` headers,
+``read_ext_authz`` the path below Envoy's prefix. Both end in ``read_request``,
+so the described request gets exactly the same checks as a proxied one. A
+missing, repeated, mixed or malformed description is 400, never a guess.
+
+Two checks more. The proxy forwards its own copy of the path, not our canonical
+one, so a described path with dot segments (plain or percent-encoded) or
+repeated slashes, which an upstream might read differently, is rejected. And
+the caller is a proxy, never the client, so the proxy must say who the client
+is in ``X-Forwarded-For``: without it every network rule would see the proxy.
 """
 
 from __future__ import annotations
@@ -13,22 +26,37 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from glassgate.adapters.http.trusted_proxies import client_address
-from glassgate.core.paths import canonical_path
+from glassgate.core.paths import canonical_path, split_target
 from glassgate.core.request import AccessRequest
 from glassgate.errors import RequestRejectedError
 
-__all__ = ["Inbound", "RequestFacts", "read_request"]
+__all__ = [
+    "ForwardedRequestError",
+    "Inbound",
+    "RequestFacts",
+    "read_ext_authz",
+    "read_forwarded",
+    "read_request",
+]
 
 Network = IPv4Network | IPv6Network
 Headers = list[tuple[bytes, bytes]]
 
 _BEARER = re.compile(rb"^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *$")
 _SCHEME_ONLY = re.compile(rb"^[Bb][Ee][Aa][Rr][Ee][Rr] *$")
+_METHOD = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$")  # RFC 9110 5.6.2 token
+_NGINX = (b"x-original-uri", b"x-original-method")
+_PROXY = (b"x-forwarded-uri", b"x-forwarded-method")
+_UNNORMALISED = re.compile(rb"//|/(?:\.|%2[Ee]){1,2}(?:/|$)")
 
 
 class HeaderTooLargeError(RequestRejectedError):
     code = "header_too_large"
     status = 431
+
+
+class ForwardedRequestError(RequestRejectedError):
+    code = "forwarded_request_invalid"
 
 
 class UnsupportedCodingError(RequestRejectedError):
@@ -59,11 +87,15 @@ class RequestFacts:
 def _host(headers: Headers) -> str:
     for name, value in headers:
         if name == b"host":
-            host = value.decode("latin-1").strip().lower()
-            if host.startswith("["):
-                return host.split("]", 1)[0] + "]"
-            return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+            return _host_name(value)
     return ""
+
+
+def _host_name(value: bytes) -> str:
+    host = value.decode("latin-1").strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _credential(values: list[bytes], limit: int) -> tuple[str | None, bool]:
@@ -104,8 +136,13 @@ def read_request(
     query: bytes,
     headers: Headers,
     peer: str | None,
+    host: bytes | None = None,
 ) -> RequestFacts:
-    """Check and canonicalise one request; raises RequestRejectedError (with a status)."""
+    """Check and canonicalise one request; raises RequestRejectedError (with a status).
+
+    ``host`` overrides the ``Host`` header (the forward-auth door passes
+    ``X-Forwarded-Host``, the original request's host).
+    """
     if sum(len(n) + len(v) + 4 for n, v in headers) > settings.max_header_bytes:
         raise HeaderTooLargeError("the request header section is too large")
     path = canonical_path(raw_path.decode("latin-1"))
@@ -120,7 +157,80 @@ def read_request(
     client = client_address(
         tcp_peer, [v for n, v in headers if n == b"x-forwarded-for"], settings.trusted_proxies
     )
-    request = AccessRequest(method=method.upper(), path=path, client_ip=client, host=_host(headers))
+    name = _host(headers) if host is None else _host_name(host)
+    request = AccessRequest(method=method.upper(), path=path, client_ip=client, host=name)
     return RequestFacts(
         request, raw_path.decode("latin-1"), query, token, malformed, chunked, length
     )
+
+
+def _named(headers: Headers, names: tuple[bytes, ...]) -> dict[bytes, bytes]:
+    """The headers among ``names`` that are present; a repeated one is ambiguous."""
+    found: dict[bytes, bytes] = {}
+    for name, value in headers:
+        if name in names:
+            if name in found:
+                raise ForwardedRequestError(f"more than one {name.decode()} header")
+            found[name] = value
+    return found
+
+
+def _check_described(raw_path: bytes, headers: Headers) -> None:
+    if _UNNORMALISED.search(raw_path):
+        raise ForwardedRequestError(
+            "the forwarded path has dot segments or repeated slashes; the proxy forwards it as is"
+        )
+    if not any(name == b"x-forwarded-for" for name, _ in headers):
+        raise ForwardedRequestError("the proxy must name the client in X-Forwarded-For")
+
+
+def read_forwarded(settings: Inbound, headers: Headers, peer: str | None) -> RequestFacts:
+    """The request a proxy asks about (nginx ``auth_request``, Traefik, Caddy).
+
+    nginx describes it with ``X-Original-URI`` and ``X-Original-Method``;
+    Traefik and Caddy with ``X-Forwarded-Uri``, ``-Method`` and ``-Host``. Both
+    pairs present means a client smuggled one in past a proxy that sets only
+    the other: rejected, never resolved by preference.
+    """
+    nginx, proxy = _named(headers, _NGINX), _named(headers, _PROXY)
+    if nginx and proxy:
+        raise ForwardedRequestError("both X-Original-* and X-Forwarded-Uri/-Method are present")
+    names, found = (_NGINX, nginx) if nginx else (_PROXY, proxy)
+    missing = [n.decode() for n in names if n not in found]
+    if missing:
+        raise ForwardedRequestError(f"the forwarded request lacks {', '.join(missing)}")
+    uri, method = found[names[0]], found[names[1]]
+    if _METHOD.match(method) is None:
+        raise ForwardedRequestError("the forwarded method is not an HTTP method token")
+    raw_path, query = split_target(uri.decode("latin-1"))  # absolute-form, '*': 400
+    _check_described(raw_path.encode("latin-1"), headers)
+    host = _named(headers, (b"x-forwarded-host",)).get(b"x-forwarded-host") if proxy else None
+    return read_request(
+        settings,
+        method.decode("ascii"),
+        raw_path.encode("latin-1"),
+        query.encode("latin-1"),
+        headers,
+        peer,
+        host=host,
+    )
+
+
+def read_ext_authz(
+    settings: Inbound,
+    prefix: bytes,
+    method: str,
+    raw_path: bytes,
+    query: bytes,
+    headers: Headers,
+    peer: str | None,
+) -> RequestFacts:
+    """The request Envoy's HTTP ext_authz asks about: the path below ``prefix``.
+
+    Envoy sends the original method, headers and ``path_prefix + path``; what
+    remains after the prefix must itself be an origin-form path.
+    """
+    if not raw_path.startswith(prefix + b"/"):
+        raise ForwardedRequestError("the ext_authz path must continue below the prefix with '/'")
+    _check_described(raw_path[len(prefix) :], headers)
+    return read_request(settings, method, raw_path[len(prefix) :], query, headers, peer)
