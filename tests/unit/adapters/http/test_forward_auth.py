@@ -20,7 +20,7 @@ from glassgate.adapters.quota_memory import MemoryQuotaStore
 from glassgate.config.load import LoadedConfig, load_config_text
 from glassgate.config.schema import ForwardAuthConfig
 from glassgate.core.principal import Principal
-from glassgate.errors import TokenExpiredError
+from glassgate.errors import ConfigError, TokenExpiredError
 from glassgate.tokens.downstream import IdentitySigner
 
 NOW = 1_800_000_000.0
@@ -268,9 +268,9 @@ def test_trusted_caller_over_ipv6(door: FakeState, peer: str) -> None:
     assert door.ask(nginx("/public/x", token="tok-plain"), peer=peer).status == 200
 
 
-def test_no_trusted_proxies_means_nobody_may_call() -> None:
-    closed = _build(CONFIG.replace('trusted_proxies: [127.0.0.1/32, "::1/128"]', ""))
-    assert closed.ask(nginx("/public/x", token="tok-plain")).status == 403
+def test_door_without_trusted_proxies_is_refused_at_load() -> None:
+    with pytest.raises(ConfigError, match="forward_auth.enabled"):
+        _build(CONFIG.replace('trusted_proxies: [127.0.0.1/32, "::1/128"]', ""))
 
 
 # -- outcomes, the same as the proxy door ----------------------------------------------------
