@@ -269,7 +269,7 @@ def test_trusted_caller_over_ipv6(door: FakeState, peer: str) -> None:
 
 
 def test_door_without_trusted_proxies_is_refused_at_load() -> None:
-    with pytest.raises(ConfigError, match="forward_auth.enabled"):
+    with pytest.raises(ConfigError, match=r"forward_auth\.enabled"):
         _build(CONFIG.replace('trusted_proxies: [127.0.0.1/32, "::1/128"]', ""))
 
 
