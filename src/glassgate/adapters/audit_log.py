@@ -1,0 +1,58 @@
+"""Assemble the AuditLog from the ``storage`` and ``audit`` config sections.
+
+For the composition root: opens (and on first start migrates) the store,
+loads or creates the checkpoint signing key, and builds the sinks. Blocking:
+call it at start-up, before serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from glassgate.adapters.audit_sinks import build_sinks
+from glassgate.adapters.clock import now as system_now
+from glassgate.adapters.storage import StorageTarget, open_audit_store
+from glassgate.adapters.storage.checkpoint_file import CheckpointFile, load_or_create_signing_key
+from glassgate.audit.checkpoints import CheckpointSchedule
+from glassgate.audit.service import AuditLog, AuditPolicy, CheckpointPlan
+from glassgate.config.storage import AuditConfig, StorageConfig
+
+__all__ = ["build_audit_log"]
+
+_log = logging.getLogger("glassgate.audit")
+
+
+def build_audit_log(
+    storage: StorageConfig,
+    audit: AuditConfig,
+    *,
+    clock: Callable[[], float] = system_now,
+) -> AuditLog:
+    """An ``AuditLog`` ready to ``start()``; raises ``StorageUnavailableError`` if unusable."""
+    store = open_audit_store(StorageTarget.from_config(storage), migrate=storage.auto_migrate)
+    try:
+        settings = audit.checkpoint
+        if not Path(settings.key_file).exists():
+            _log.warning(
+                "creating a new audit checkpoint key at %s; keep it apart from the database",
+                settings.key_file,
+            )
+        plan = CheckpointPlan(
+            key=load_or_create_signing_key(settings.key_file),
+            schedule=CheckpointSchedule(settings.every_records, settings.every),
+            logs=(CheckpointFile(settings.file), store),
+            to_sinks=settings.to_sinks,
+        )
+        sinks = build_sinks(audit.sinks, clock=clock)
+    except BaseException:
+        store.close()
+        raise
+    return AuditLog(
+        store,
+        clock=clock,
+        policy=AuditPolicy.from_config(audit),
+        checkpoints=plan,
+        sinks=sinks,
+    )

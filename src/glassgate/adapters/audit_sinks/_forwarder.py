@@ -1,0 +1,108 @@
+"""Forwarder: a bounded queue drained by one task, for every live audit sink.
+
+``offer`` never blocks and never raises: when the queue is full the item is
+dropped and counted (back-pressure must never reach the request path). The
+task delivers in batches; a failed batch is retried with exponential backoff
+(capped), then given up and counted. Delivery is at-least-once: a retry after
+a partial send may repeat messages, which receivers de-duplicate by ``seq``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from glassgate.errors import AlertDeliveryError
+
+__all__ = ["Forwarder", "PermanentDeliveryError"]
+
+_log = logging.getLogger("glassgate.audit.sinks")
+
+
+class PermanentDeliveryError(AlertDeliveryError):
+    """The receiver refused the batch for good (e.g. HTTP 400): retrying cannot help."""
+
+    code = "alert_rejected"
+
+
+class Forwarder:
+    def __init__(
+        self,
+        deliver: Callable[[list[bytes]], Awaitable[None]],
+        *,
+        name: str,
+        queue_size: int = 10_000,
+        batch_size: int = 100,
+        max_attempts: int = 5,
+        backoff_initial: float = 0.1,
+        backoff_max: float = 5.0,
+    ) -> None:
+        if queue_size < 1 or batch_size < 1 or max_attempts < 1:
+            raise ValueError("queue_size, batch_size and max_attempts must be at least 1")
+        self._deliver = deliver
+        self._name = name
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._backoff = (backoff_initial, backoff_max)
+        self._task: asyncio.Task[None] | None = None
+        self._inflight = 0
+        self.dropped = 0
+        self.delivered = 0
+        self.failures = 0
+
+    def offer(self, item: bytes) -> bool:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            return False
+        return True
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"glassgate-sink-{self._name}")
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_size and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            self._inflight = len(batch)
+            await self._send(batch)
+            self._inflight = 0
+            for _ in batch:
+                self._queue.task_done()
+
+    async def _send(self, batch: list[bytes]) -> None:
+        delay, cap = self._backoff
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._deliver(batch)
+            except PermanentDeliveryError as exc:
+                _log.error("%s refused %d audit items: %s", self._name, len(batch), exc)
+                break
+            except AlertDeliveryError as exc:
+                self.failures += 1
+                if attempt == self._max_attempts:
+                    _log.error("%s: giving up on %d audit items: %s", self._name, len(batch), exc)
+                    break
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, cap)
+            else:
+                self.delivered += len(batch)
+                return
+        self.dropped += len(batch)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Deliver what is queued (up to ``timeout``), then stop; the rest counts as dropped."""
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout)
+        except TimeoutError:
+            self.dropped += self._queue.qsize() + self._inflight
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None

@@ -1,0 +1,32 @@
+"""Storage adapters: SQLite (default, zero set-up) and PostgreSQL (shared by instances).
+
+``open_audit_store`` is the one way in: it migrates the schema first when
+asked (the embedded default does on first start) and returns an
+``AuditStore``. Driver errors never leave this package: they become
+``StorageUnavailableError``.
+"""
+
+from __future__ import annotations
+
+from glassgate.adapters.storage.migrations import SCHEMA_HEAD
+from glassgate.adapters.storage.postgres import PostgresAuditStore
+from glassgate.adapters.storage.revision import current_revision
+from glassgate.adapters.storage.sqlite import SqliteAuditStore
+from glassgate.adapters.storage.target import StorageTarget
+from glassgate.ports import AuditStore
+
+__all__ = ["PostgresAuditStore", "SqliteAuditStore", "StorageTarget", "open_audit_store"]
+
+
+def open_audit_store(target: StorageTarget, *, migrate: bool = True) -> AuditStore:
+    """Open the audit store at ``target``, migrating it first if ``migrate``."""
+    if migrate and current_revision(target) != SCHEMA_HEAD:
+        # Alembic and SQLAlchemy load only when a migration is due: fast ordinary starts.
+        from glassgate.adapters.storage.migrate import upgrade  # noqa: PLC0415
+
+        upgrade(target)
+    if target.backend == "postgres":
+        return PostgresAuditStore.open(
+            target.location, connect_timeout=target.timeout, name=target.describe()
+        )
+    return SqliteAuditStore.open(target.location, busy_timeout=target.timeout)

@@ -1,0 +1,114 @@
+"""SQL shared by the SQLite and PostgreSQL audit stores (placeholders differ only)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Final
+
+from glassgate.audit.checkpoints import Checkpoint
+from glassgate.audit.query import AuditQuery
+from glassgate.audit.records import AuditRecord, parse_record
+from glassgate.errors import ChainBrokenError
+
+__all__ = [
+    "CHAIN_LOCK_KEY",
+    "checkpoint_row",
+    "insert_checkpoint_sql",
+    "insert_record_sql",
+    "parse_rows",
+    "record_row",
+    "search_sql",
+]
+
+# One 64-bit advisory lock id for "the audit chain" (PostgreSQL).
+CHAIN_LOCK_KEY: Final = int.from_bytes(
+    hashlib.sha256(b"glassgate.audit.chain").digest()[:8], "big", signed=True
+)
+
+_RECORD_COLUMNS = "seq, ts, type, outcome, subject, actor, route, request_id, hash, body"
+_CHECKPOINT_COLUMNS = "seq, head, ts, key_id, signature"
+
+
+def insert_record_sql(ph: str) -> str:
+    # Only constant column names and placeholders are interpolated; values are bound.
+    values = ", ".join([ph] * 10)
+    return f"INSERT INTO audit_records ({_RECORD_COLUMNS}) VALUES ({values})"  # noqa: S608
+
+
+def insert_checkpoint_sql(ph: str) -> str:
+    values = ", ".join([ph] * 5)
+    return (
+        f"INSERT INTO audit_checkpoints ({_CHECKPOINT_COLUMNS}) "  # noqa: S608
+        f"VALUES ({values}) ON CONFLICT (seq) DO NOTHING"
+    )
+
+
+def record_row(record: AuditRecord) -> tuple[object, ...]:
+    return (
+        record.seq,
+        record.ts,
+        record.type,
+        record.outcome,
+        record.subject,
+        record.actor,
+        record.route,
+        record.request_id,
+        record.hash,
+        record.body,
+    )
+
+
+def checkpoint_row(checkpoint: Checkpoint) -> tuple[object, ...]:
+    return (
+        checkpoint.seq,
+        checkpoint.head,
+        checkpoint.ts,
+        checkpoint.key_id,
+        checkpoint.signature,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_sql(query: AuditQuery, ph: str) -> tuple[str, list[object]]:
+    """``SELECT seq, body`` for ``query``; every value is a bound parameter."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, value, op in (
+        ("ts", query.since, ">="),
+        ("ts", query.until, "<"),
+        ("subject", query.subject, "="),
+        ("actor", query.actor, "="),
+        ("route", query.route, "="),
+        ("outcome", query.outcome, "="),
+    ):
+        if value is not None:
+            clauses.append(f"{column} {op} {ph}")
+            params.append(value)
+    if query.type is not None:
+        clauses.append(f"(type = {ph} OR type LIKE {ph} ESCAPE '\\')")
+        params.extend([query.type, _escape_like(query.type) + ".%"])
+    if query.after_seq:
+        clauses.append(f"seq > {ph}")
+        params.append(query.after_seq)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    order = "ASC" if query.ascending else "DESC"
+    params.append(query.limit)
+    sql = f"SELECT seq, body FROM audit_records{where} ORDER BY seq {order} LIMIT {ph}"  # noqa: S608
+    return sql, params
+
+
+def parse_rows(rows: Sequence[tuple[int, bytes]]) -> list[AuditRecord]:
+    """Stored bytes back to records; an unreadable one means the chain was tampered with."""
+    records: list[AuditRecord] = []
+    for seq, body in rows:
+        try:
+            records.append(parse_record(bytes(body)))
+        except ValueError as exc:
+            raise ChainBrokenError(
+                seq, "edited", f"stored record is unreadable ({exc}); run `glassgate audit verify`"
+            ) from None
+    return records

@@ -1,0 +1,155 @@
+"""What protects the audit log from outside the database: the checkpoint file and the key.
+
+``CheckpointFile`` is an append-only JSON-lines file, one signed checkpoint
+per line, each appended with a single ``O_APPEND`` write and ``fsync``. A last
+line without its newline is a write torn by a crash and is ignored; any other
+unreadable line is reported as a forged checkpoint.
+
+The Ed25519 signing key is a PKCS#8 PEM file (mode 0600). It must live apart
+from the database (another volume, a secret mount): whoever can rewrite the
+database must not also be able to sign. The embedded default creates it on
+first start, atomically, so two processes starting together share one key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+
+from glassgate.audit.checkpoints import Checkpoint
+from glassgate.errors import ChainBrokenError, StorageUnavailableError
+
+__all__ = [
+    "CheckpointFile",
+    "load_or_create_signing_key",
+    "load_public_key",
+    "load_signing_key",
+]
+
+
+class CheckpointFile:
+    """A ``CheckpointLog`` on an append-only local file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        line = checkpoint.to_json() + b"\n"
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StorageUnavailableError(
+                f"cannot append to the checkpoint file {self.path}: {exc.strerror}; "
+                "check the path and free space"
+            ) from exc
+
+    def checkpoints(self) -> list[Checkpoint]:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StorageUnavailableError(
+                f"cannot read the checkpoint file {self.path}: {exc.strerror}"
+            ) from exc
+        lines = data.split(b"\n")
+        if lines and lines[-1]:
+            lines = lines[:-1]  # torn by a crash mid-write: never completed, never trusted
+        found: list[Checkpoint] = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                found.append(Checkpoint.from_json(line))
+            except ValueError as exc:
+                raise ChainBrokenError(
+                    0, "forged-checkpoint", f"{self.path}:{number} is not a checkpoint ({exc})"
+                ) from None
+        return sorted(found, key=lambda item: item.seq)
+
+    def __repr__(self) -> str:
+        return f"CheckpointFile({str(self.path)!r})"
+
+
+def _key_error(path: Path, problem: str) -> StorageUnavailableError:
+    return StorageUnavailableError(
+        f"audit checkpoint key {path}: {problem}; it must be an Ed25519 private key "
+        "in PKCS#8 PEM (create one by starting glassgate with a missing key_file)"
+    )
+
+
+def load_signing_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
+    """Read the Ed25519 private key; ``StorageUnavailableError`` with a hint if unusable."""
+    where = Path(path)
+    try:
+        key = load_pem_private_key(where.read_bytes(), password=None)
+    except OSError as exc:
+        raise _key_error(where, f"cannot read it ({exc.strerror})") from exc
+    except (ValueError, TypeError) as exc:
+        raise _key_error(where, "not an unencrypted PEM private key") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise _key_error(where, f"is a {type(key).__name__}, not Ed25519")
+    return key
+
+
+def load_or_create_signing_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
+    """Load the key, creating it (0600, atomically) when the file does not exist yet."""
+    where = Path(path)
+    if where.exists():
+        return load_signing_key(where)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+    )
+    temporary = where.with_name(f".{where.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, pem)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        with contextlib.suppress(FileExistsError):  # another process won the race: use theirs
+            os.link(temporary, where)
+    except OSError as exc:
+        raise _key_error(where, f"cannot create it ({exc.strerror})") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+    return load_signing_key(where)
+
+
+def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
+    """A trusted verification key from a public PEM or from the private key file."""
+    where = Path(path)
+    try:
+        data = where.read_bytes()
+    except OSError as exc:
+        raise _key_error(where, f"cannot read it ({exc.strerror})") from exc
+    if b"PRIVATE KEY" in data:
+        return load_signing_key(where).public_key()
+    try:
+        key = load_pem_public_key(data)
+    except ValueError as exc:
+        raise _key_error(where, "not a PEM public key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise _key_error(where, f"is a {type(key).__name__}, not Ed25519")
+    return key

@@ -1,0 +1,237 @@
+"""The hash chain: each record commits to the SHA-256 of the one before it.
+
+``link`` places events after a head; ``verify`` walks stored records and the
+signed checkpoints and raises ``ChainBrokenError(index, kind)`` at the first
+break. ``index`` is the sequence number of the first broken (or missing)
+record; ``kind`` names what happened:
+
+- ``edited``            a record's bytes no longer match its hash or its successor's link
+- ``deleted``           records are missing from the start or the middle
+- ``reordered``         a record appears out of its place
+- ``inserted``          a record that the chain never contained (a duplicate sequence number)
+- ``truncated``         records are missing at the end: a signed checkpoint covers more
+- ``forged-checkpoint`` a checkpoint whose signature does not verify under a trusted key
+
+Without checkpoints, a deleted tail cannot be told apart from a shorter log:
+that is why checkpoints also live outside the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from glassgate.audit.checkpoints import Checkpoint, verify_checkpoint
+from glassgate.audit.records import GENESIS_HASH, AuditEvent, AuditRecord, parse_record
+from glassgate.errors import ChainBrokenError
+
+__all__ = [
+    "GENESIS",
+    "ChainHead",
+    "ChainReport",
+    "StoredRecord",
+    "link",
+    "verify",
+]
+
+EDITED = "edited"
+DELETED = "deleted"
+REORDERED = "reordered"
+INSERTED = "inserted"
+TRUNCATED = "truncated"
+FORGED = "forged-checkpoint"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The last record of a chain: its sequence number and hash."""
+
+    seq: int
+    hash: str
+
+
+GENESIS = ChainHead(0, GENESIS_HASH)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record as read back: its bytes, the hash stored beside them, and its row key.
+
+    ``row`` is the storage's own ordering key (the ``seq`` column), used only
+    to page through a table; verification trusts the bytes, not the row key.
+    """
+
+    body: bytes
+    stored_hash: str | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """What an intact chain looked like."""
+
+    records: int
+    head: ChainHead
+    checkpoints: int
+    latest_checkpoint: int | None
+
+
+def link(head: ChainHead, events: Sequence[AuditEvent]) -> list[AuditRecord]:
+    """Chain ``events`` after ``head``, in order. Pure: storage calls it under its lock."""
+    records: list[AuditRecord] = []
+    seq, prev = head.seq, head.hash
+    for event in events:
+        seq += 1
+        record = AuditRecord.build(seq, prev, event)
+        records.append(record)
+        prev = record.hash
+    return records
+
+
+class _Walker:
+    """Reads records one by one, with look-ahead for diagnosing a break."""
+
+    def __init__(self, records: Iterable[StoredRecord]) -> None:
+        self._source: Iterator[StoredRecord] = iter(records)
+        self._peeked: list[StoredRecord] = []
+
+    def next(self) -> StoredRecord | None:
+        if self._peeked:
+            return self._peeked.pop(0)
+        return next(self._source, None)
+
+    def peek(self) -> StoredRecord | None:
+        if not self._peeked:
+            item = next(self._source, None)
+            if item is None:
+                return None
+            self._peeked.append(item)
+        return self._peeked[0]
+
+    def rest(self) -> Iterator[StoredRecord]:
+        yield from self._peeked
+        self._peeked = []
+        yield from self._source
+
+
+def _seq_of(stored: StoredRecord) -> int | None:
+    try:
+        return parse_record(stored.body).seq
+    except ValueError:
+        return None
+
+
+def _parse(stored: StoredRecord, expected: int) -> AuditRecord:
+    try:
+        record = parse_record(stored.body)
+    except ValueError as exc:
+        raise ChainBrokenError(expected, EDITED, f"record is unreadable: {exc}") from None
+    if stored.stored_hash is not None and stored.stored_hash != record.hash:
+        raise ChainBrokenError(
+            record.seq if record.seq == expected else expected,
+            EDITED,
+            "the record's bytes do not match the hash stored with it",
+        )
+    return record
+
+
+def _out_of_place(record: AuditRecord, expected: int, walker: _Walker) -> ChainBrokenError:
+    """``record`` claims a sequence number other than the one due here."""
+    if record.seq < expected:
+        return ChainBrokenError(
+            record.seq,
+            INSERTED,
+            f"sequence number {record.seq} appears a second time (at position {expected}); "
+            "one of the two records was inserted",
+        )
+    if any(_seq_of(item) == expected for item in walker.rest()):
+        return ChainBrokenError(
+            expected, REORDERED, f"record {expected} appears later in the log, after {record.seq}"
+        )
+    missing = f"{expected}" if record.seq == expected + 1 else f"{expected}..{record.seq - 1}"
+    return ChainBrokenError(expected, DELETED, f"record(s) {missing} are missing")
+
+
+def _broken_link(record: AuditRecord, prev: AuditRecord | None, walker: _Walker) -> None:
+    """``record`` is in its place but does not commit to its predecessor: say why."""
+    after = walker.peek()
+    after_record = None
+    if after is not None:
+        try:
+            after_record = parse_record(after.body)
+        except ValueError:
+            after_record = None
+    if after_record is not None and after_record.seq == record.seq:
+        raise ChainBrokenError(
+            record.seq,
+            INSERTED,
+            f"sequence number {record.seq} appears twice; one of the two records was inserted",
+        )
+    if prev is None:
+        raise ChainBrokenError(record.seq, EDITED, "the first record does not start the chain")
+    successor_ok = after_record is None or after_record.prev == record.hash
+    if successor_ok:
+        raise ChainBrokenError(
+            prev.seq, EDITED, f"record {prev.seq} was changed after record {record.seq} linked it"
+        )
+    raise ChainBrokenError(record.seq, EDITED, "the record's link to its predecessor was changed")
+
+
+def _walk(
+    records: Iterable[StoredRecord], anchors: Mapping[int, list[Checkpoint]]
+) -> tuple[int, ChainHead]:
+    walker = _Walker(records)
+    head, prev, last_anchor, count = GENESIS, None, 0, 0
+    while (stored := walker.next()) is not None:
+        expected = head.seq + 1
+        record = _parse(stored, expected)
+        if record.seq != expected:
+            raise _out_of_place(record, expected, walker)
+        if record.prev != head.hash:
+            _broken_link(record, prev, walker)
+        for checkpoint in anchors.get(record.seq, ()):
+            if checkpoint.head != record.hash:
+                raise ChainBrokenError(
+                    record.seq,
+                    EDITED,
+                    f"record {record.seq} differs from the signed checkpoint of {checkpoint.ts}: "
+                    f"the chain was rewritten between records {last_anchor + 1} and {record.seq}",
+                )
+            last_anchor = record.seq
+        head, prev, count = ChainHead(record.seq, record.hash), record, count + 1
+    return count, head
+
+
+def verify(
+    records: Iterable[StoredRecord],
+    checkpoints: Iterable[Checkpoint] = (),
+    keys: Mapping[str, Ed25519PublicKey] | None = None,
+) -> ChainReport:
+    """Check the chain and every checkpoint; raise ``ChainBrokenError`` at the first break.
+
+    ``records`` must come in storage order (ascending sequence numbers as
+    stored). ``keys`` maps key ids to trusted public keys; checkpoints are
+    required to verify under one of them.
+    """
+    anchors: dict[int, list[Checkpoint]] = {}
+    trusted = keys or {}
+    for checkpoint in sorted(set(checkpoints), key=lambda item: item.seq):
+        verify_checkpoint(checkpoint, trusted)
+        anchors.setdefault(checkpoint.seq, []).append(checkpoint)
+    count, head = _walk(records, anchors)
+    latest = max(anchors, default=None)
+    if latest is not None and latest > head.seq:
+        raise ChainBrokenError(
+            head.seq + 1,
+            TRUNCATED,
+            f"the log ends at record {head.seq} but a signed checkpoint covers record {latest}: "
+            "records at the end were deleted",
+        )
+    return ChainReport(
+        records=count,
+        head=head,
+        checkpoints=sum(len(items) for items in anchors.values()),
+        latest_checkpoint=latest,
+    )

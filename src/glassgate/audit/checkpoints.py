@@ -1,0 +1,151 @@
+"""Signed checkpoints over chain heads (Ed25519, RFC 8032).
+
+A checkpoint says "at time T the chain's record N had hash H", signed with a
+key kept apart from the database. Written every N records or T seconds to the
+database *and* to places the database's owner cannot rewrite (an append-only
+file, syslog), it lets ``verify`` notice what a hash chain alone cannot: a
+deleted tail, or a chain rewritten from some record onwards.
+
+This module is pure: keys come in as objects, time as ``now``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from glassgate.audit.records import canonical_json, format_ts
+from glassgate.errors import ChainBrokenError
+
+__all__ = [
+    "CHECKPOINT_VERSION",
+    "Checkpoint",
+    "CheckpointSchedule",
+    "key_id",
+    "sign_checkpoint",
+    "verify_checkpoint",
+]
+
+CHECKPOINT_VERSION: Final = 1
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """A short, stable name for a key: the first 16 hex digits of SHA-256(raw key)."""
+    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement about one chain head. ``signature`` is base64url, unpadded."""
+
+    seq: int
+    head: str
+    ts: str
+    key_id: str
+    signature: str
+
+    def payload(self) -> bytes:
+        """The exact bytes that are signed."""
+        return canonical_json(
+            {
+                "v": CHECKPOINT_VERSION,
+                "seq": self.seq,
+                "head": self.head,
+                "ts": self.ts,
+                "key_id": self.key_id,
+            }
+        )
+
+    def to_json(self) -> bytes:
+        """One line of the checkpoint file (without the newline)."""
+        return canonical_json(
+            {
+                "v": CHECKPOINT_VERSION,
+                "seq": self.seq,
+                "head": self.head,
+                "ts": self.ts,
+                "key_id": self.key_id,
+                "sig": self.signature,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, line: bytes | str) -> Checkpoint:
+        """Parse one line; ``ValueError`` if it is not a checkpoint."""
+        try:
+            data: Any = json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a JSON checkpoint: {exc}") from None
+        fields = ("seq", "head", "ts", "key_id", "sig")
+        if not isinstance(data, dict) or data.get("v") != CHECKPOINT_VERSION:
+            raise ValueError("not a version 1 checkpoint")
+        if not all(name in data for name in fields):
+            raise ValueError("checkpoint is missing fields")
+        seq = data["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise ValueError("checkpoint seq must be a positive integer")
+        if not all(isinstance(data[name], str) for name in fields[1:]):
+            raise ValueError("checkpoint fields must be strings")
+        return cls(seq, data["head"], data["ts"], data["key_id"], data["sig"])
+
+
+def sign_checkpoint(seq: int, head: str, now: float, key: Ed25519PrivateKey) -> Checkpoint:
+    """Sign the head ``(seq, head)`` as of ``now``."""
+    unsigned = Checkpoint(seq, head, format_ts(now), key_id(key.public_key()), "")
+    signature = key.sign(unsigned.payload())
+    encoded = base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
+    return Checkpoint(seq, head, unsigned.ts, unsigned.key_id, encoded)
+
+
+def verify_checkpoint(checkpoint: Checkpoint, keys: Mapping[str, Ed25519PublicKey]) -> None:
+    """Return if ``checkpoint`` verifies under a trusted key; else raise ``forged-checkpoint``."""
+    key = keys.get(checkpoint.key_id)
+    if key is None:
+        raise ChainBrokenError(
+            checkpoint.seq,
+            "forged-checkpoint",
+            f"checkpoint at record {checkpoint.seq} is signed by unknown key {checkpoint.key_id}; "
+            "if the checkpoint key was rotated, also pass the old public key",
+        )
+    try:
+        padded = checkpoint.signature + "=" * (-len(checkpoint.signature) % 4)
+        key.verify(base64.urlsafe_b64decode(padded), checkpoint.payload())
+    except (InvalidSignature, binascii.Error, ValueError):
+        raise ChainBrokenError(
+            checkpoint.seq,
+            "forged-checkpoint",
+            f"checkpoint at record {checkpoint.seq} ({checkpoint.ts}) has an invalid signature",
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointSchedule:
+    """When to write the next checkpoint: every N records or T seconds, whichever first."""
+
+    every_records: int = 1000
+    every_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.every_records < 1:
+            raise ValueError("checkpoint every_records must be at least 1")
+        if self.every_seconds <= 0:
+            raise ValueError("checkpoint interval must be positive")
+
+    def due(self, head_seq: int, last_seq: int, last_time: float, now: float) -> bool:
+        """True when records were added since ``last_seq`` and a threshold is reached."""
+        if head_seq <= last_seq:
+            return False
+        return head_seq - last_seq >= self.every_records or now - last_time >= self.every_seconds

@@ -1,0 +1,94 @@
+"""Screening: no token, password or secret ever enters an audit record (SPEC C8).
+
+Keys of ``details`` are checked against a deny-list (after lower-casing and
+dropping ``-`` and ``_``), and every string value, anywhere, is searched for
+bearer credentials and JWTs. A hit is a ``ValueError`` at construction: it is
+a programming error, and tests must catch it before production does.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+__all__ = ["check_json", "check_text", "plain", "redact_text"]
+
+# Key fragments that name secrets; matched after lower-casing and dropping - and _.
+_DENIED_KEY_PARTS = re.compile(
+    "password|passwd|passphrase|secret|token|authorization|cookie|apikey|privatekey"
+    "|credential|assertion|signature"
+)
+_ALLOWED_KEYS: Final = frozenset({"tokenhash", "tokentype", "tokenkind", "tokenfingerprint"})
+# A JWT / JWS compact serialisation, or an HTTP credential, inside any string value.
+_SECRET_VALUE = re.compile(
+    r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.|\b(?:bearer|basic)\s+\S{8,}", re.I
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_denied_key(key: str) -> bool:
+    """Cached: the same few detail keys come with every request."""
+    norm = key.lower().replace("-", "").replace("_", "")
+    return norm not in _ALLOWED_KEYS and _DENIED_KEY_PARTS.search(norm) is not None
+
+
+def _check_key(key: object, where: str) -> None:
+    if not isinstance(key, str):
+        raise ValueError(f"audit details key at {where} must be a string")
+    if _is_denied_key(key):
+        raise ValueError(
+            f"audit details key '{key}' at {where} is not allowed: records never carry "
+            "secrets; record a fingerprint (token_hash) or an id instead"
+        )
+
+
+def check_text(value: str, where: str) -> None:
+    """Refuse a string that carries a JWT or an HTTP credential."""
+    if _SECRET_VALUE.search(value):
+        raise ValueError(
+            f"audit value at {where} looks like a token or credential; "
+            "record token_fingerprint(token) instead"
+        )
+
+
+def redact_text(value: str, limit: int = 512) -> str:
+    """Client-controlled text made safe to record: credentials masked, length capped.
+
+    Values a client chooses (a path, a header) must never make an audit event
+    fail, so they are cleaned here instead of refused by ``check_text``.
+    """
+    cleaned = _SECRET_VALUE.sub("[redacted]", value)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+
+
+def check_json(value: object, where: str, depth: int = 0) -> None:
+    """Refuse anything that is not plain JSON, or that names or carries a secret."""
+    if depth > 8:
+        raise ValueError(f"audit details nested too deeply at {where}")
+    if isinstance(value, str):
+        check_text(value, where)
+    elif value is None or isinstance(value, bool | int):
+        return
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_key(key, where)
+            check_json(item, f"{where}.{key}", depth + 1)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_json(item, f"{where}[{index}]", depth + 1)
+    elif not isinstance(value, float):
+        raise ValueError(f"audit value at {where} is a {type(value).__name__}, not JSON")
+    elif not math.isfinite(value):
+        raise ValueError(f"audit value at {where} must be a finite number")
+
+
+def plain(value: Any) -> Any:
+    """A private copy as plain dicts and lists (what ``json`` encodes), already checked."""
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value

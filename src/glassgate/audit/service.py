@@ -1,0 +1,315 @@
+"""AuditLog: the one object the gateway writes audit records through (SPEC C8).
+
+Two paths, chosen by the event:
+
+- **Privileged** (every non-``decision`` event, and decisions made with
+  elevated access): ``await append(event)`` returns only once the record is
+  committed. If it cannot be written within ``write_timeout`` it raises
+  ``AuditUnavailableError`` and the caller must not carry out the action
+  (fail closed). If the write lands after the timeout the log over-reports an
+  action that was refused, never the reverse.
+- **Ordinary traffic**: ``record(event)`` samples allowed decisions, puts the
+  event on a bounded queue and returns at once; a background task writes
+  batches. It never blocks the request path. When the queue is full or the
+  store is down, ``on_failure="serve"`` keeps serving and counts the loss in
+  ``counters.lost`` (and logs an alert once), ``"refuse"`` raises
+  ``AuditUnavailableError`` so the gate can answer 503.
+
+``submit(event)`` picks the path. Every store call runs on one dedicated
+worker thread: a slow disk never stalls the event loop and a cancelled task
+never cuts a transaction in half. After writes, records go to the sinks and a
+signed checkpoint is written when due (every N records or T seconds, and on
+``close``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from glassgate.audit.chain import ChainHead
+from glassgate.audit.checkpointer import Checkpointer
+from glassgate.audit.policy import AuditPolicy, CheckpointPlan
+from glassgate.audit.records import AuditEvent, AuditRecord
+from glassgate.audit.sampling import sample
+from glassgate.errors import AuditUnavailableError, StorageUnavailableError
+from glassgate.ports import AuditSink, AuditStore
+
+__all__ = ["Admission", "AuditCounters", "AuditLog", "AuditPolicy", "CheckpointPlan"]
+
+_log = logging.getLogger("glassgate.audit")
+_T = TypeVar("_T")
+
+
+class Admission(StrEnum):
+    """What ``record`` did with an ordinary event."""
+
+    QUEUED = "queued"
+    SAMPLED_OUT = "sampled-out"
+    LOST = "lost"
+
+
+@dataclass(slots=True)
+class AuditCounters:
+    """Plain counters for metrics; only ever increased."""
+
+    written: int = 0
+    lost: int = 0
+    sampled_out: int = 0
+    refused: int = 0
+    checkpoints: int = 0
+    checkpoint_failures: int = 0
+
+
+class AuditLog:
+    """The gateway's audit log. Create once, ``await start()``, ``await close()`` on shutdown.
+
+    Per request: ``await audit.submit(event)`` (or ``audit.record(event)`` when
+    the event is known to be ordinary). For a privileged action:
+    ``await audit.append(event)`` *before* carrying it out, and let
+    ``AuditUnavailableError`` stop it. ``record`` must be called from the
+    event loop's thread.
+    """
+
+    def __init__(
+        self,
+        store: AuditStore,
+        *,
+        clock: Callable[[], float],
+        policy: AuditPolicy | None = None,
+        checkpoints: CheckpointPlan | None = None,
+        sinks: Sequence[AuditSink] = (),
+        draw: Callable[[], float] = random.random,
+        on_degraded: Callable[[str], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy = policy or AuditPolicy()
+        self._sinks = tuple(sinks)
+        self._draw = draw
+        self._on_degraded = on_degraded
+        self.counters = AuditCounters()
+        self._queue: asyncio.Queue[AuditEvent | None] = asyncio.Queue(self._policy.queue_size)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="glassgate-audit")
+        self._tasks: list[asyncio.Task[None]] = []
+        self._probe: asyncio.Task[None] | None = None
+        self._inflight = 0
+        self._healthy = True
+        self._loss_reported = False
+        self._closing = False
+        self._checkpointer = (
+            None
+            if checkpoints is None
+            else Checkpointer(checkpoints, clock=clock, run=self._call, sinks=self._sinks)
+        )
+
+    @property
+    def healthy(self) -> bool:
+        """False while the store refuses writes (until the next successful write)."""
+        return self._healthy
+
+    async def start(self) -> None:
+        """Start the batch writer, the checkpoint timer and the sinks."""
+        if self._tasks:
+            return
+        for sink in self._sinks:
+            await sink.start()
+        self._tasks.append(asyncio.create_task(self._write_loop(), name="glassgate-audit-writer"))
+        if self._checkpointer is not None:
+            ticker = self._checkpointer.tick(self._count_checkpoint)
+            self._tasks.append(asyncio.create_task(ticker, name="glassgate-audit-ticker"))
+
+    async def submit(self, event: AuditEvent) -> AuditRecord | None:
+        """Durable ``append`` for privileged events, queued ``record`` for the rest."""
+        if event.is_privileged:
+            return await self.append(event)
+        self.record(event)
+        return None
+
+    async def append(self, event: AuditEvent) -> AuditRecord:
+        """Write ``event`` durably before returning; ``AuditUnavailableError`` if impossible."""
+        try:
+            records = await asyncio.wait_for(
+                self._call(self._store.append, [event]), self._policy.write_timeout
+            )
+        except (StorageUnavailableError, TimeoutError) as exc:
+            why = "timed out" if isinstance(exc, TimeoutError) else "storage unavailable"
+            self._set_healthy(False, f"durable write failed: {why}")
+            self.counters.refused += 1
+            raise AuditUnavailableError(
+                f"the audit record for '{event.type}' could not be written ({why}), so the "
+                "action was not carried out; check the audit database and retry"
+            ) from exc
+        self._set_healthy(True)
+        await self._after_write(records)
+        return records[0]
+
+    def record(self, event: AuditEvent) -> Admission:
+        """Queue an ordinary event without waiting; never blocks."""
+        if event.is_privileged:
+            raise ValueError(
+                f"'{event.type}' is privileged: write it with `await audit.append(event)`"
+            )
+        kept = sample(event, self._policy.sample_rate, self._draw())
+        if kept is None:
+            self.counters.sampled_out += 1
+            return Admission.SAMPLED_OUT
+        if self._policy.on_failure == "refuse" and not self._healthy:
+            return self._refuse("the audit store is unavailable")
+        if self._closing:
+            return self._lose("the audit log is shutting down")
+        try:
+            self._queue.put_nowait(kept)
+        except asyncio.QueueFull:
+            if self._policy.on_failure == "refuse":
+                return self._refuse("the audit queue is full")
+            return self._lose("the audit queue is full")
+        return Admission.QUEUED
+
+    def _refuse(self, why: str) -> Admission:
+        self.counters.refused += 1
+        raise AuditUnavailableError(
+            f"{why} and audit.on_failure is 'refuse', so the request was refused"
+        )
+
+    def _lose(self, why: str) -> Admission:
+        self.counters.lost += 1
+        if not self._loss_reported:
+            self._loss_reported = True
+            _log.error("audit records are being lost: %s (counted in lost)", why)
+        return Admission.LOST
+
+    def _set_healthy(self, healthy: bool, why: str = "") -> None:
+        if healthy == self._healthy:
+            return
+        self._healthy = healthy
+        if healthy:
+            _log.warning("audit store is writable again")
+            return
+        _log.error("audit store unavailable: %s", why)
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(self._probe_store(), name="glassgate-audit-probe")
+        if self._on_degraded is not None:
+            self._on_degraded(why)
+
+    async def _probe_store(self) -> None:
+        """Find out when the store is back even if nothing is waiting to be written."""
+        delay = self._policy.retry_initial
+        while not self._healthy and not self._closing:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._policy.retry_max)
+            try:
+                await self._call(self._store.head)
+            except StorageUnavailableError:
+                continue
+            self._set_healthy(True)
+
+    async def _call(self, function: Callable[..., _T], *args: object) -> _T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(function, *args))
+
+    async def _write_loop(self) -> None:
+        stop = False
+        while not stop:
+            batch: list[AuditEvent] = []
+            item = await self._queue.get()
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= self._policy.batch_size:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+            stop = item is None
+            if batch:
+                await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[AuditEvent]) -> None:
+        self._inflight = len(batch)
+        try:
+            await self._write_with_retry(batch)
+        finally:
+            self._inflight = 0
+
+    async def _write_with_retry(self, batch: list[AuditEvent]) -> None:
+        delay = self._policy.retry_initial
+        while True:
+            try:
+                records = await self._call(self._store.append, batch)
+            except StorageUnavailableError as exc:
+                self._set_healthy(False, str(exc))
+                if self._closing:
+                    self.counters.lost += len(batch)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._policy.retry_max)
+                continue
+            except Exception:  # noqa: BLE001 - a bug must not stop the writer; count the batch lost
+                _log.exception("audit batch writer failed; %d records lost", len(batch))
+                self.counters.lost += len(batch)
+                return
+            self._set_healthy(True)
+            self._loss_reported = False
+            await self._after_write(records)
+            return
+
+    async def _after_write(self, records: list[AuditRecord]) -> None:
+        self.counters.written += len(records)
+        for sink in self._sinks:
+            for record in records:
+                sink.offer(record)
+        if self._checkpointer is not None:
+            self._checkpointer.advance(ChainHead(records[-1].seq, records[-1].hash))
+        await self._checkpoint()
+
+    def _count_checkpoint(self, result: bool | None) -> None:
+        if result is True:
+            self.counters.checkpoints += 1
+        elif result is False:
+            self.counters.checkpoint_failures += 1
+
+    async def _checkpoint(self, *, force: bool = False) -> None:
+        if self._checkpointer is not None:
+            self._count_checkpoint(await self._checkpointer.maybe(force=force))
+
+    async def close(self) -> None:
+        """Drain the queue, write a final checkpoint, close the sinks and the store."""
+        if self._closing:
+            return
+        self._closing = True
+        timeout = self._policy.write_timeout
+        if self._tasks:
+            writer, *others = self._tasks
+            try:
+                await asyncio.wait_for(self._queue.put(None), timeout)
+                await asyncio.wait_for(asyncio.shield(writer), timeout)
+            except TimeoutError:
+                writer.cancel()
+                pending = [item for item in _drain(self._queue) if item is not None]
+                self.counters.lost += len(pending) + self._inflight
+            probes = [self._probe] if self._probe is not None else []
+            for task in (*others, *probes):
+                task.cancel()
+            await asyncio.gather(*self._tasks, *probes, return_exceptions=True)
+            await self._checkpoint(force=True)
+        else:
+            self.counters.lost += self._queue.qsize()
+        for sink in self._sinks:
+            await sink.close()
+        await self._call(self._store.close)
+        self._executor.shutdown(wait=True)
+
+
+def _drain(queue: asyncio.Queue[AuditEvent | None]) -> list[AuditEvent | None]:
+    items: list[AuditEvent | None] = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

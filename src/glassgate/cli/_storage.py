@@ -1,0 +1,53 @@
+"""What the storage and audit commands share: ``--config FILE`` or ``--db URL``."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from glassgate.adapters.storage import StorageTarget, open_audit_store
+from glassgate.config.storage import AuditConfig
+from glassgate.errors import ConfigError, Problem, StorageUnavailableError
+from glassgate.ports import AuditStore
+
+__all__ = ["Source", "add_source_arguments", "open_existing_store", "resolve_source"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The database, and the audit settings when they came from a config file."""
+
+    target: StorageTarget
+    audit: AuditConfig | None
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--config", metavar="FILE", help="the gateway's YAML configuration file")
+    group.add_argument(
+        "--db",
+        metavar="URL",
+        help="the database directly: sqlite:///path/to.db, a file path, or postgresql://...",
+    )
+
+
+def resolve_source(args: argparse.Namespace) -> Source:
+    if args.db is not None:
+        try:
+            return Source(StorageTarget.parse(args.db), None)
+        except ValueError as exc:
+            raise ConfigError([Problem("--db", str(exc))]) from None
+    from glassgate.config.load import load_config
+
+    config = load_config(args.config).config
+    return Source(StorageTarget.from_config(config.storage), config.audit)
+
+
+def open_existing_store(target: StorageTarget) -> AuditStore:
+    """Open for reading: never create or migrate a database behind the user's back."""
+    if target.backend == "sqlite" and not Path(target.location).is_file():
+        raise StorageUnavailableError(
+            f"no audit database at {target.location}; check --db / storage.sqlite.path"
+        )
+    return open_audit_store(target, migrate=False)

@@ -1,0 +1,267 @@
+"""``glassgate audit verify | export | search``: check, ship and query the audit log.
+
+- ``verify`` walks the whole chain and every signed checkpoint (from the
+  database and the checkpoint file). Exit 0 only when intact; otherwise it
+  prints the first broken record and the kind of break, and exits 1.
+- ``export --format jsonl|syslog [--since TIME]`` writes records for a SIEM.
+- ``search`` filters by time, subject, actor, route, outcome and event type;
+  a table by default, ``--json`` for machines.
+
+TIME is RFC 3339 (``2026-11-01T08:00:00Z``), a date (``2026-11-01``, UTC), or
+an age (``90m``, ``24h``, ``7d``) counted back from now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, BinaryIO
+
+from glassgate.audit.chain import ChainReport
+from glassgate.audit.query import AuditQuery
+from glassgate.audit.records import AuditRecord, format_ts, parse_ts
+from glassgate.cli._storage import add_source_arguments, open_existing_store, resolve_source
+from glassgate.errors import ChainBrokenError, ConfigError, Problem
+from glassgate.ports import AuditStore
+
+__all__ = ["parse_time", "register"]
+
+EXIT_BROKEN = 1
+EXIT_USAGE = 2
+_PAGE = 1000
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "audit", help="verify, export and search the audit log", description=__doc__
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    _register_verify(verbs)
+    _register_export(verbs)
+    _register_search(verbs)
+
+
+def _register_verify(verbs: Any) -> None:
+    verify = verbs.add_parser("verify", help="check the hash chain and signed checkpoints")
+    add_source_arguments(verify)
+    verify.add_argument(
+        "--checkpoints",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a checkpoint file (repeatable); default: audit.checkpoint.file of --config",
+    )
+    verify.add_argument(
+        "--public-key",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a trusted checkpoint key, public or private PEM (repeatable, e.g. after rotation); "
+        "default: audit.checkpoint.key_file of --config",
+    )
+    verify.set_defaults(handler=run_verify)
+
+
+def _register_export(verbs: Any) -> None:
+    export = verbs.add_parser("export", help="write records as JSON lines or RFC 5424 syslog")
+    add_source_arguments(export)
+    export.add_argument("--format", choices=("jsonl", "syslog"), default="jsonl")
+    export.add_argument("--since", metavar="TIME", help="only records at or after TIME")
+    export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    export.add_argument("--hostname", help="HOSTNAME field of syslog messages (default: this host)")
+    export.set_defaults(handler=run_export)
+
+
+def _register_search(verbs: Any) -> None:
+    search = verbs.add_parser("search", help="find records by time, subject, route, ...")
+    add_source_arguments(search)
+    search.add_argument("--since", metavar="TIME")
+    search.add_argument("--until", metavar="TIME")
+    for name in ("subject", "actor", "route", "outcome"):
+        search.add_argument(f"--{name}")
+    search.add_argument("--type", help="event type, or a prefix such as 'breakglass'")
+    search.add_argument("--limit", type=int, default=50, help="at most this many (newest first)")
+    search.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+    search.set_defaults(handler=run_search)
+
+
+def parse_time(text: str, now: float) -> str:
+    """A stored-format timestamp from RFC 3339, a date, or an age such as ``24h``."""
+    from glassgate.config._units import parse_duration
+
+    try:
+        return format_ts(now - parse_duration(text))
+    except ValueError:
+        pass
+    try:
+        return format_ts(parse_ts(text))
+    except ValueError:
+        raise ConfigError(
+            [Problem("TIME", f"cannot read {text!r} as a time", "use 2026-11-01T08:00:00Z or 24h")]
+        ) from None
+
+
+def _now() -> float:
+    from glassgate.adapters.clock import now
+
+    return now()
+
+
+def _trusted_keys(args: argparse.Namespace, source_audit: Any) -> dict[str, Any]:
+    from glassgate.adapters.storage.checkpoint_file import load_public_key
+    from glassgate.audit.checkpoints import key_id
+
+    paths: list[str] = list(args.public_key)
+    if not paths and source_audit is not None:
+        paths.append(source_audit.checkpoint.key_file)
+    keys = [load_public_key(path) for path in paths]
+    return {key_id(key): key for key in keys}
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from glassgate.adapters.storage.checkpoint_file import CheckpointFile
+    from glassgate.audit.chain import verify
+    from glassgate.audit.verification import collect_checkpoints, iter_stored
+
+    source = resolve_source(args)
+    files = list(args.checkpoints)
+    if not files and source.audit is not None:
+        files.append(source.audit.checkpoint.file)
+    store = open_existing_store(source.target)
+    try:
+        checkpoints = collect_checkpoints([store, *(CheckpointFile(path) for path in files)])
+        if checkpoints and not args.public_key and source.audit is None:
+            print(
+                "glassgate: checkpoints exist but no key to check them: pass --public-key FILE "
+                "or --config FILE",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        keys = _trusted_keys(args, source.audit) if checkpoints else {}
+        try:
+            report = verify(iter_stored(store), checkpoints, keys)
+        except ChainBrokenError as exc:
+            _print_break(exc, store)
+            return EXIT_BROKEN
+    finally:
+        store.close()
+    _print_report(report, files)
+    return 0
+
+
+def _print_break(exc: ChainBrokenError, store: AuditStore) -> None:
+    print(f"audit log BROKEN at record {exc.index}: {exc.kind}")
+    print(f"  {str(exc).split(': ', 1)[-1]}")
+    found = store.scan(max(exc.index - 1, 0), 1) if exc.index > 0 else []
+    if found:
+        print(f"  stored at that position: {found[0].body.decode('utf-8', 'replace')}")
+
+
+def _print_report(report: ChainReport, files: Sequence[str]) -> None:
+    head = report.head
+    print(
+        f"audit log intact: {report.records} record(s), head {head.seq} {head.hash[:16]}, "
+        f"{report.checkpoints} signed checkpoint(s) verified"
+        + (f", latest at record {report.latest_checkpoint}" if report.latest_checkpoint else "")
+    )
+    if not report.checkpoints:
+        where = ", ".join(files) or "none given"
+        print(
+            f"warning: no signed checkpoints (files: {where}); a deleted tail cannot be detected",
+            file=sys.stderr,
+        )
+
+
+def _pages(store: AuditStore, since: str | None) -> Iterator[AuditRecord]:
+    after = 0
+    while True:
+        page = store.search(AuditQuery(since=since, after_seq=after, ascending=True, limit=_PAGE))
+        yield from page
+        if len(page) < _PAGE:
+            return
+        after = page[-1].seq
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from glassgate.audit.export import to_rfc5424
+
+    since = parse_time(args.since, _now()) if args.since else None
+    hostname = args.hostname or socket.gethostname()
+    store = open_existing_store(resolve_source(args).target)
+    try:
+        with _output(args.output) as out:
+            for record in _pages(store, since):
+                if args.format == "jsonl":
+                    out.write(record.body + b"\n")
+                else:
+                    out.write(to_rfc5424(record, hostname=hostname) + b"\n")
+    finally:
+        store.close()
+    return 0
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[BinaryIO]:
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with open(path, "wb") as out:
+        yield out
+
+
+def run_search(args: argparse.Namespace) -> int:
+    now = _now()
+    try:
+        query = AuditQuery(
+            since=parse_time(args.since, now) if args.since else None,
+            until=parse_time(args.until, now) if args.until else None,
+            subject=args.subject,
+            actor=args.actor,
+            route=args.route,
+            outcome=args.outcome,
+            type=args.type,
+            limit=args.limit,
+        )
+    except ValueError as exc:
+        raise ConfigError([Problem("--limit", str(exc))]) from None
+    store = open_existing_store(resolve_source(args).target)
+    try:
+        records = store.search(query)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([record.as_dict() | {"hash": record.hash} for record in records]))
+    else:
+        print(_table(records))
+    return 0
+
+
+_COLUMNS = ("SEQ", "TIME", "TYPE", "OUTCOME", "SUBJECT", "ROUTE", "REASONS")
+
+
+def _cells(record: AuditRecord) -> tuple[str, ...]:
+    return (
+        str(record.seq),
+        record.ts[:19].replace("T", " "),
+        record.type,
+        record.outcome,
+        record.subject or "-",
+        record.route or "-",
+        ",".join(record.reasons) or "-",
+    )
+
+
+def _table(records: Sequence[AuditRecord]) -> str:
+    if not records:
+        return "no matching records"
+    rows = [_COLUMNS, *(tuple(cell[:40] for cell in _cells(record)) for record in records)]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(_COLUMNS))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from glassgate.audit.checkpoints import (
+    Checkpoint,
+    CheckpointSchedule,
+    key_id,
+    sign_checkpoint,
+    verify_checkpoint,
+)
+from glassgate.errors import ChainBrokenError
+from tests.support.audit import T0
+
+KEY = Ed25519PrivateKey.generate()
+KEYS = {key_id(KEY.public_key()): KEY.public_key()}
+HEAD = "ab" * 32
+
+
+def test_signed_checkpoint_verifies_and_round_trips_as_json() -> None:
+    checkpoint = sign_checkpoint(42, HEAD, T0, KEY)
+    verify_checkpoint(checkpoint, KEYS)
+    assert checkpoint.ts == "2026-09-21T14:13:20.000000Z"
+    assert Checkpoint.from_json(checkpoint.to_json()) == checkpoint
+    assert b'"sig":' in checkpoint.to_json()
+    assert b'"sig":' not in checkpoint.payload()
+
+
+def test_key_id_is_short_and_stable() -> None:
+    public = KEY.public_key()
+    assert key_id(public) == key_id(public)
+    assert len(key_id(public)) == 16
+    assert key_id(Ed25519PrivateKey.generate().public_key()) != key_id(public)
+
+
+@pytest.mark.parametrize("field", ["seq", "head", "ts"])
+def test_any_signed_field_change_is_a_forgery(field: str) -> None:
+    checkpoint = sign_checkpoint(42, HEAD, T0, KEY)
+    forged = {
+        "seq": replace(checkpoint, seq=43),
+        "head": replace(checkpoint, head="cd" * 32),
+        "ts": replace(checkpoint, ts="2027-01-01T00:00:00.000000Z"),
+    }[field]
+    with pytest.raises(ChainBrokenError, match="invalid signature"):
+        verify_checkpoint(forged, KEYS)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"{",
+        b"[]",
+        b'{"v":2,"seq":1,"head":"x","ts":"t","key_id":"k","sig":"s"}',
+        b'{"v":1,"seq":1,"head":"x","ts":"t","key_id":"k"}',
+        b'{"v":1,"seq":0,"head":"x","ts":"t","key_id":"k","sig":"s"}',
+        b'{"v":1,"seq":true,"head":"x","ts":"t","key_id":"k","sig":"s"}',
+        b'{"v":1,"seq":1,"head":1,"ts":"t","key_id":"k","sig":"s"}',
+    ],
+)
+def test_from_json_rejects_what_is_not_a_checkpoint(line: bytes) -> None:
+    with pytest.raises(ValueError, match="checkpoint"):
+        Checkpoint.from_json(line)
+
+
+@pytest.mark.parametrize(
+    ("head_seq", "last_seq", "elapsed", "due"),
+    [
+        (0, 0, 999.0, False),  # nothing written yet
+        (10, 10, 999.0, False),  # nothing new since the last checkpoint
+        (109, 10, 1.0, False),  # 99 new records, 1 s: not yet
+        (110, 10, 1.0, True),  # 100 new records
+        (11, 10, 60.0, True),  # one new record, interval passed
+    ],
+)
+def test_schedule_is_every_n_records_or_t_seconds(
+    head_seq: int, last_seq: int, elapsed: float, due: bool
+) -> None:
+    schedule = CheckpointSchedule(every_records=100, every_seconds=60.0)
+    assert schedule.due(head_seq, last_seq, T0, T0 + elapsed) is due
+
+
+def test_schedule_refuses_nonsense() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        CheckpointSchedule(every_records=0)
+    with pytest.raises(ValueError, match="positive"):
+        CheckpointSchedule(every_seconds=0)
