@@ -91,6 +91,8 @@ def _decide(
         return match, None, _METHOD_DENIED if match is Match.PARTIAL else _NOT_FOUND
     if route.issuers and principal.issuer not in route.issuers:
         return match, route, Decision(Outcome.DENY, route.id, (Reason.ISSUER_DENIED,))
+    if principal.route_scope is not None and route.id not in principal.route_scope:
+        return match, route, Decision(Outcome.DENY, route.id, (Reason.ROUTE_SCOPE_DENIED,))
     ctx = Context(request, principal, now, risk)
     enforced = _run_criteria(route, ctx, trace)
     return match, route, _apply_rollout(route, principal, enforced)

@@ -42,3 +42,5 @@ class Principal:
     kind: CredentialKind = CredentialKind.JWT
     claims: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, compare=False, repr=False)
     quota_tier: str | None = None
+    # Machine credentials (API keys) may be limited to some routes; None: no limit.
+    route_scope: frozenset[str] | None = None

@@ -21,6 +21,7 @@ class Reason(StrEnum):
     TOKEN_INVALID = "token-invalid"
     ISSUER_OK = "issuer-ok"
     ISSUER_DENIED = "issuer-denied"
+    ROUTE_SCOPE_DENIED = "route-scope-denied"
     NETWORK_OK = "network-ok"
     NETWORK_DENIED = "network-denied"
     GROUPS_OK = "groups-ok"

@@ -305,3 +305,15 @@ def test_evaluate_partial_match() -> None:
     evaluation = evaluate(policy, _request(method="POST"), _principal(), NOW)
     assert (evaluation.match, evaluation.route, evaluation.trace) == (Match.PARTIAL, None, ())
     assert evaluation.decision.reason is Reason.METHOD_DENIED
+
+
+def test_route_scope_limits_machine_credentials() -> None:
+    from dataclasses import replace
+
+    policy = _policy(("/app/*", _route("app", PASS)))
+    scoped = replace(_principal(), route_scope=frozenset({"other"}))
+    decision = decide(policy, _request(), scoped, NOW)
+    assert decision.outcome is Outcome.DENY
+    assert decision.reason is Reason.ROUTE_SCOPE_DENIED
+    allowed = replace(_principal(), route_scope=frozenset({"app"}))
+    assert decide(policy, _request(), allowed, NOW).outcome is Outcome.ALLOW
