@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from glassgate.adapters.audit_log import DecisionAuditor
 from glassgate.adapters.clock import now
-from glassgate.adapters.http.gate import DecisionSink, Gate
+from glassgate.adapters.http.gate import DecisionAudit, DecisionSink, Gate, QuotaStore
 from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.upstreams import Upstream, build_upstreams
 from glassgate.adapters.idp.authenticator import Authenticator, build_authenticator
 from glassgate.adapters.quota_memory import MemoryQuotaStore
+from glassgate.audit.service import AuditLog
 from glassgate.config.load import LoadedConfig, load_config
 from glassgate.errors import ConfigError, GlassgateError
 from glassgate.tokens.downstream import IdentitySigner
@@ -37,18 +39,31 @@ class Runtime:
     """Process-wide parts that survive reloads."""
 
     signer: IdentitySigner = field(default_factory=lambda: IdentitySigner("glassgate"))
-    quotas: MemoryQuotaStore = field(default_factory=MemoryQuotaStore)
+    quotas: QuotaStore = field(default_factory=MemoryQuotaStore)
     sinks: tuple[DecisionSink, ...] = ()
     http: httpx.AsyncClient | None = None
+    audit: DecisionAudit | None = None
+    audit_log: AuditLog | None = None
 
     def idp_client(self) -> httpx.AsyncClient:
         if self.http is None:
             self.http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         return self.http
 
+    def use_audit_log(self, log: AuditLog) -> None:
+        """Record every decision in ``log`` (started and closed with the gateway)."""
+        self.audit_log = log
+        self.audit = DecisionAuditor(log)
+
+    async def start(self) -> None:
+        if self.audit_log is not None:
+            await self.audit_log.start()
+
     async def aclose(self) -> None:
         if self.http is not None:
             await self.http.aclose()
+        if self.audit_log is not None:
+            await self.audit_log.close()
 
 
 @dataclass
@@ -72,6 +87,7 @@ class GatewayState:
             dict(compiled.quota_tiers),
             now,
             runtime.sinks,
+            runtime.audit,
         )
         inbound = Inbound(
             trusted_proxies=compiled.trusted_proxies,
@@ -103,6 +119,7 @@ class StateHolder:
         self.runtime = runtime
         self._state: GatewayState | None = None
         self._lock = asyncio.Lock()
+        self.reloads_ok = 0  # read by metrics at scrape time
         self.reloads_failed = 0
 
     @property
@@ -112,31 +129,59 @@ class StateHolder:
         return self._state
 
     async def start(self) -> None:
+        await self.runtime.start()
         state = GatewayState.build(load_config(self.path), self.runtime)
         await state.start()
         self._state = state
 
     async def reload(self) -> bool:
-        """Load, build and start a new state; swap only if all of that worked."""
+        """Load, build and start a new state; swap only if all of that worked.
+
+        Never raises (but for cancellation): the SIGHUP handler and the file
+        watcher call it, and a failure must neither stop the watcher nor
+        replace the serving state. Requests already in flight keep the state
+        they started with.
+        """
         async with self._lock:
-            try:
-                state = GatewayState.build(load_config(self.path), self.runtime)
-                await state.start()
-                await _wait_ready(state)
-            except ConfigError as exc:
+            state = await self._build_new()
+            if state is None:
                 self.reloads_failed += 1
-                for problem in exc.problems:
-                    log.error("reload refused: %s", problem.render())
-                return False
-            except (GlassgateError, OSError, TimeoutError) as exc:
-                self.reloads_failed += 1
-                log.error("reload refused: %s", exc)
                 return False
             old, self._state = self._state, state
+            self.reloads_ok += 1
             log.info("configuration reloaded from %s", self.path)
+            if old is not None and old.loaded.config.listen != state.loaded.config.listen:
+                log.warning("listen changed in %s: it takes effect on restart only", self.path)
         if old is not None:
             asyncio.get_running_loop().call_later(30.0, _close_later, old)
         return True
+
+    async def _build_new(self) -> GatewayState | None:
+        try:  # parsing and compiling a large file off the event loop keeps requests flowing
+            loaded = await asyncio.to_thread(load_config, self.path)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error(
+                    "reload refused, the old configuration keeps serving: %s", problem.render()
+                )
+            return None
+        state: GatewayState | None = None
+        try:
+            state = GatewayState.build(loaded, self.runtime)
+            await state.start()
+            await _wait_ready(state)
+        except Exception as exc:  # whatever failed, the old state keeps serving
+            expected = isinstance(exc, GlassgateError | OSError | TimeoutError | ValueError)
+            log.error(
+                "reload refused, the old configuration keeps serving: %s: %s",
+                type(exc).__name__,
+                str(exc)[:500],
+                exc_info=not expected,  # a bug: keep its traceback
+            )
+            if state is not None:
+                await state.aclose()
+            return None
+        return state
 
     async def aclose(self) -> None:
         if self._state is not None:
@@ -148,7 +193,6 @@ async def _wait_ready(state: GatewayState) -> None:
     deadline = asyncio.get_running_loop().time() + _READY_TIMEOUT
     while not state.ready:
         if asyncio.get_running_loop().time() > deadline:
-            await state.aclose()
             raise TimeoutError("the new configuration's issuers published no usable keys")
         await asyncio.sleep(0.05)
 

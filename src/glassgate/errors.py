@@ -19,7 +19,15 @@ exceptions: an exception means the machinery could not decide or act.
     │   ├── TokenExpiredError        ``exp`` passed (beyond the leeway)
     │   ├── TokenNotYetValidError    ``nbf`` or ``iat`` in the future
     │   ├── AudienceMismatchError    none of the configured audiences in ``aud``
-    │   └── ClaimError               a missing claim or a claim of the wrong type
+    │   ├── ClaimError               a missing claim or a claim of the wrong type
+    │   └── ApiKeyError              a ``gg_`` machine key refused (``tokens.api_keys``)
+    │       ├── ApiKeyMalformedError     not ``gg_<key id>_<secret>``
+    │       ├── ApiKeyUnknownError       no key with that id
+    │       ├── ApiKeySecretMismatchError the secret does not match the stored hash
+    │       ├── ApiKeyExpiredError · ApiKeyRevokedError
+    │       ├── ApiKeyTierUnknownError   the key's quota tier is no longer configured
+    │       ├── ApiKeysDisabledError     ``api_keys.enabled`` is false
+    │       └── ApiKeyUnavailableError   the key store cannot answer: refused (fail closed)
     ├── AuditError
     │   ├── AuditUnavailableError    privileged actions are refused (fail closed)
     │   └── ChainBrokenError         .index, .kind (edited, deleted, reordered, ...)
@@ -39,6 +47,15 @@ from typing import ClassVar
 
 __all__ = [
     "AlertDeliveryError",
+    "ApiKeyError",
+    "ApiKeyExpiredError",
+    "ApiKeyMalformedError",
+    "ApiKeyRevokedError",
+    "ApiKeySecretMismatchError",
+    "ApiKeyTierUnknownError",
+    "ApiKeyUnavailableError",
+    "ApiKeyUnknownError",
+    "ApiKeysDisabledError",
     "AudienceMismatchError",
     "AuditError",
     "AuditUnavailableError",
@@ -170,6 +187,46 @@ class AudienceMismatchError(TokenError):
 
 class ClaimError(TokenError):
     detail = "token-claim-invalid"
+
+
+class ApiKeyError(TokenError):
+    """An API key (``gg_...``) that is not accepted; outward it is ``invalid_token`` too."""
+
+    detail = "api-key-invalid"
+
+
+class ApiKeyMalformedError(ApiKeyError):
+    detail = "api-key-malformed"
+
+
+class ApiKeyUnknownError(ApiKeyError):
+    detail = "api-key-unknown"
+
+
+class ApiKeySecretMismatchError(ApiKeyError):
+    detail = "api-key-secret-denied"
+
+
+class ApiKeyExpiredError(ApiKeyError):
+    detail = "api-key-expired"
+
+
+class ApiKeyRevokedError(ApiKeyError):
+    detail = "api-key-revoked"
+
+
+class ApiKeyTierUnknownError(ApiKeyError):
+    detail = "api-key-tier-unknown"
+
+
+class ApiKeysDisabledError(ApiKeyError):
+    detail = "api-key-disabled"
+
+
+class ApiKeyUnavailableError(ApiKeyError):
+    """The key store could not be asked; the key is refused rather than trusted blindly."""
+
+    detail = "api-key-store-unavailable"
 
 
 class AuditError(GlassgateError):

@@ -24,8 +24,9 @@ if TYPE_CHECKING:  # annotations only: importing the ports pulls in no domain pa
     from glassgate.audit.checkpoints import Checkpoint
     from glassgate.audit.query import AuditQuery
     from glassgate.audit.records import AuditEvent, AuditRecord
+    from glassgate.tokens.api_keys import ApiKeyRecord
 
-__all__ = ["AuditSink", "AuditStore", "CheckpointLog"]
+__all__ = ["ApiKeyStore", "AuditSink", "AuditStore", "CheckpointLog"]
 
 
 # --- audit (SPEC C8) -------------------------------------------------------------------
@@ -87,3 +88,31 @@ class AuditSink(Protocol):
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+# --- API keys (SPEC C4) ----------------------------------------------------------------
+
+
+@runtime_checkable
+class ApiKeyStore(Protocol):
+    """Machine API keys by key id. Only digests are stored: no method ever sees a secret.
+
+    ``add`` returns False, changing nothing, when the key id is already taken.
+    ``revoke`` is one-way and idempotent: it sets ``revoked_at``/``revoked_by``
+    the first time and returns the record as stored afterwards (``None`` for an
+    unknown id). Nothing deletes or edits a key otherwise, so a revoked key
+    stays listed and its id is never reused. A change made through one store
+    (the CLI) is seen by every other store on the same database (gateways).
+    """
+
+    def add(self, record: ApiKeyRecord) -> bool: ...
+
+    def get(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    def records(self) -> list[ApiKeyRecord]:
+        """Every key, revoked and expired ones included, oldest first."""
+        ...
+
+    def revoke(self, key_id: str, at: float, by: str | None = None) -> ApiKeyRecord | None: ...
+
+    def close(self) -> None: ...

@@ -12,7 +12,7 @@ GroupName = NewType("GroupName", str)
 RouteId = NewType("RouteId", str)
 
 JSONValue: TypeAlias = (
-    str | int | float | bool | None | Mapping[str, "JSONValue"] | Sequence["JSONValue"]
+    str | int | float | bool | Mapping[str, "JSONValue"] | Sequence["JSONValue"] | None
 )
 
 

@@ -29,7 +29,9 @@ class GatewayProcess:
         self.args = args  # extra `glassgate serve` arguments, e.g. ("--no-watch",)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.config = str(config)
+        # Absolute, because the process runs in the log's directory: its SQLite
+        # database and audit files land there, not in the checkout.
+        self.config = str(config if Path(config).is_absolute() else ROOT / config)
         self.log = log
         self.env = {
             **os.environ,
@@ -42,7 +44,7 @@ class GatewayProcess:
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "glassgate", "serve", "--config", self.config, *self.args],
-                cwd=ROOT,
+                cwd=self.log.parent,
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

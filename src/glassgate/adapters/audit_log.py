@@ -13,13 +13,15 @@ from pathlib import Path
 
 from glassgate.adapters.audit_sinks import build_sinks
 from glassgate.adapters.clock import now as system_now
+from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.storage import StorageTarget, open_audit_store
 from glassgate.adapters.storage.checkpoint_file import CheckpointFile, load_or_create_signing_key
 from glassgate.audit.checkpoints import CheckpointSchedule
+from glassgate.audit.events import decision_event
 from glassgate.audit.service import AuditLog, AuditPolicy, CheckpointPlan
 from glassgate.config.storage import AuditConfig, StorageConfig
 
-__all__ = ["build_audit_log"]
+__all__ = ["DecisionAuditor", "build_audit_log"]
 
 _log = logging.getLogger("glassgate.audit")
 
@@ -56,3 +58,26 @@ def build_audit_log(
         checkpoints=plan,
         sinks=sinks,
     )
+
+
+class DecisionAuditor:
+    """Records every gate decision: queued for ordinary traffic, durable for privileged.
+
+    ``AuditLog.submit`` picks the path; it raises ``AuditUnavailableError`` when a
+    privileged record (or, with ``on_failure: refuse``, any record) cannot be
+    written, and the gate then refuses the request instead of forwarding it.
+    """
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+
+    async def audit(self, result: GateResult, now: float) -> None:
+        decision = result.decision
+        event = decision_event(
+            decision,
+            result.facts.request,
+            result.principal,
+            at=now,
+            auth_error=result.token_detail,
+        )
+        await self.log.submit(event)

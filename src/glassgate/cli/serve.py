@@ -10,7 +10,6 @@ path over RSGI; the throughput of the two is compared in ``bench/``.
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import TYPE_CHECKING, Any
 
 from glassgate.config.load import load_config
@@ -44,29 +43,47 @@ def split_listen(listen: str) -> tuple[str, int]:
 def run(args: argparse.Namespace) -> int:
     loaded = load_config(args.config)  # fail fast with located problems, exit 2
     host, port = split_listen(args.listen or loaded.config.listen)
-    logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
+    from glassgate.adapters.observability import configure_logging
     from glassgate.app import Runtime, StateHolder
 
-    run_server(StateHolder(args.config, Runtime()), host, port, args.log_level, not args.no_watch)
+    configure_logging(args.log_level)  # JSON lines on stderr, uvicorn's own included
+
+    from glassgate.adapters.audit_log import build_audit_log
+
+    runtime = Runtime()
+    # Blocking by design: opens (and on first start migrates) the database before serving.
+    runtime.use_audit_log(build_audit_log(loaded.config.storage, loaded.config.audit))
+    run_server(StateHolder(args.config, runtime), host, port, args.log_level, not args.no_watch)
     return 0
 
 
 def run_server(holder: StateHolder, host: str, port: int, log_level: str, watch: bool) -> None:
+    """Serve ``holder`` (not started yet) with metrics and the access log attached."""
     import uvicorn
 
     from glassgate.adapters.http.asgi import GatewayApp
+    from glassgate.adapters.http.websocket import MAX_MESSAGE_BYTES
+    from glassgate.adapters.observability import Observability
 
+    observability = Observability(holder)
+    holder.runtime.sinks = (*holder.runtime.sinks, observability)  # before start builds the gate
+    if holder.runtime.audit_log is not None:
+        observability.watch_audit(holder.runtime.audit_log.counters)
     config = uvicorn.Config(
-        GatewayApp(holder, watch=watch),
+        observability.wrap(GatewayApp(holder, watch=watch)),
         host=host,
         port=port,
         loop="uvloop",
         http="httptools",
         lifespan="on",
-        access_log=False,
+        access_log=False,  # glassgate writes its own, with the decision (observability)
+        log_config=None,  # uvicorn's loggers propagate to the root handler set up by run()
         log_level=log_level,
         proxy_headers=False,  # the gateway decides whom to believe (trusted_proxies)
         server_header=False,
-        ws="none",
+        # WebSocket pass-through (adapters/http/websocket.py): the sans-I/O websockets
+        # implementation, not the deprecated legacy one; message size capped both ways.
+        ws="websockets-sansio",
+        ws_max_size=MAX_MESSAGE_BYTES,
     )
     uvicorn.Server(config).run()

@@ -16,6 +16,7 @@ from glassgate.config.storage import AuditConfig, StorageConfig
 
 __all__ = [
     "SAFE_ALGORITHMS",
+    "ApiKeysConfig",
     "ClaimsConfig",
     "Config",
     "ForwardAuthConfig",
@@ -205,6 +206,24 @@ class ObservabilityConfig(_Model):
     decision_log_sample: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
+class ApiKeysConfig(_Model):
+    """Machine API keys (``glassgate apikey``), looked up in ``storage``.
+
+    Off by default: the gateway then opens no database for them and refuses
+    every ``gg_`` credential (``api-key-disabled``); it never passes one to an
+    IdP. Lookups are cached, so a revocation takes effect on every instance
+    within ``cache_ttl``; "no such key" is cached for ``negative_cache_ttl`` in
+    a separate, smaller table, so a flood of made-up keys cannot evict real
+    ones or grow memory.
+    """
+
+    enabled: bool = False
+    cache_ttl: Duration = Field(default=5.0, le=60.0)
+    negative_cache_ttl: Duration = Field(default=2.0, le=60.0)
+    cache_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    negative_cache_size: int = Field(default=1_000, ge=1, le=100_000)
+
+
 class Config(_Model):
     """The root of the configuration file."""
 
@@ -222,3 +241,4 @@ class Config(_Model):
     storage: StorageConfig = StorageConfig()
     audit: AuditConfig = AuditConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    api_keys: ApiKeysConfig = ApiKeysConfig()

@@ -2,9 +2,9 @@
 
 Internal endpoints are matched on the exact raw path before anything else:
 ``/healthz`` (200 once tokens can be verified), ``/.well-known/jwks.json`` (the
-gateway's own signing keys). Every other request goes through the gate; an
-allowed one is forwarded. Unexpected failures answer 502/500 and never pass a
-request through (fail closed).
+gateway's own signing keys), then the forward-auth door when it is enabled.
+Every other request goes through the gate; an allowed one is forwarded.
+Unexpected failures answer 502/500 and never pass a request through (fail closed).
 """
 
 from __future__ import annotations
@@ -17,14 +17,28 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from glassgate.adapters.http.forward_auth import door_for, forward_auth
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import identity_headers
 from glassgate.adapters.http.inbound import read_request
-from glassgate.adapters.http.outbound import Answer, answer_for_decision, answer_for_rejection
-from glassgate.adapters.http.proxy import BodyTooLargeError, Forward, forward
+from glassgate.adapters.http.outbound import (
+    Answer,
+    answer_for_audit_failure,
+    answer_for_decision,
+    answer_for_rejection,
+)
+from glassgate.adapters.http.proxy import (
+    BodyTooLargeError,
+    ClientGoneError,
+    ClientTimeoutError,
+    Forward,
+    forward,
+)
 from glassgate.adapters.http.upstream_conn import UpstreamError
+from glassgate.adapters.http.upstreams import Upstream
+from glassgate.adapters.http.websocket import refuse, tunnel
 from glassgate.app import GatewayState, StateHolder
-from glassgate.errors import RequestRejectedError
+from glassgate.errors import AuditUnavailableError, RequestRejectedError
 
 __all__ = ["GatewayApp"]
 
@@ -33,9 +47,11 @@ log = logging.getLogger("glassgate")
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
 
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 _WATCH_INTERVAL = 2.0
+_HTTP_SCHEME = {"ws": "http", "wss": "https"}  # X-Forwarded-Proto of an upgrade request
 
 
 async def _answer(send: Send, answer: Answer) -> None:
@@ -48,6 +64,11 @@ def _plain(status: int, body: bytes) -> Answer:
     return Answer(status, list(_JSON), body)
 
 
+def _too_large() -> Answer:
+    """413, and the server closes the connection rather than read the rest of the body."""
+    return Answer(413, [*_JSON, (b"connection", b"close")], b'{"error":"payload_too_large"}')
+
+
 class GatewayApp:
     """ASGI entry point; ``holder`` owns the current state and reloads it."""
 
@@ -55,6 +76,7 @@ class GatewayApp:
         self.holder = holder
         self._watch = watch
         self._watcher: asyncio.Task[None] | None = None
+        self._reloads: set[asyncio.Future[bool]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -63,7 +85,7 @@ class GatewayApp:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
+            await self._websocket(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = self.holder.state
@@ -76,19 +98,72 @@ class GatewayApp:
         if raw_path == b"/.well-known/jwks.json":
             await _answer(send, _plain(200, self.holder.runtime.signer.jwks()))
             return
+        config = state.loaded.config.forward_auth
+        door = door_for(config, raw_path)
         try:
-            await self._proxy(state, scope, raw_path, receive, send)
+            if door is not None:
+                signer = self.holder.runtime.signer
+                await _answer(send, await forward_auth(door, config, state, signer, scope))
+            else:
+                await self._proxy(state, scope, raw_path, receive, send)
         except RequestRejectedError as exc:
             await _answer(send, answer_for_rejection(exc))
+        except AuditUnavailableError:
+            log.error("request refused: its audit record could not be written")
+            await _answer(send, answer_for_audit_failure())
 
     async def _proxy(
         self, state: GatewayState, scope: Scope, raw_path: bytes, receive: Receive, send: Send
     ) -> None:
-        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        admitted = await self._admit(state, scope, raw_path, scope["method"])
+        if isinstance(admitted, Answer):
+            await _answer(send, admitted)
+            return
+        result, upstream, extra = admitted
+        limit = state.loaded.config.limits.max_body_bytes
+        if result.facts.content_length is not None and result.facts.content_length > limit:
+            await _answer(send, _too_large())
+            return
+        try:
+            await forward(Forward(upstream, extra, limit), result, scope["headers"], receive, send)
+        except BodyTooLargeError:
+            await _answer(send, _too_large())
+        except ClientTimeoutError:
+            await _answer(send, _plain(408, b'{"error":"request_timeout"}'))
+        except ClientGoneError:
+            return
+        except UpstreamError as exc:  # before the response started: 504 for timeouts, else 502
+            log.warning("upstream %s failed: %s", upstream.config.id, exc)
+            if exc.status == 504:
+                await _answer(send, _plain(504, b'{"error":"gateway_timeout"}'))
+            else:
+                await _answer(send, _plain(502, b'{"error":"bad_gateway"}'))
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An upgrade request: gated like any GET, refused before the upgrade or tunnelled."""
+        if (await receive())["type"] != "websocket.connect":
+            return
+        state = self.holder.state
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        try:
+            admitted = await self._admit(state, scope, raw_path, "GET")
+        except RequestRejectedError as exc:
+            admitted = answer_for_rejection(exc)
+        if isinstance(admitted, Answer):
+            await refuse(scope, send, admitted)
+            return
+        result, upstream, extra = admitted
+        await tunnel(upstream, result, scope["headers"], extra, scope, receive, send)
+
+    async def _admit(
+        self, state: GatewayState, scope: Scope, raw_path: bytes, method: str
+    ) -> tuple[GateResult, Upstream, Headers] | Answer:
+        """Gate one request; an allowed one comes back with its upstream and identity headers."""
+        headers: Headers = scope["headers"]
         client = scope.get("client")
         facts = read_request(
             state.inbound,
-            scope["method"],
+            method,
             raw_path,
             scope.get("query_string", b""),
             headers,
@@ -96,45 +171,20 @@ class GatewayApp:
         )
         result = await state.gate.check(facts)
         if not result.decision.allowed:
-            await _answer(send, answer_for_decision(result.decision, result.quota))
-            return
-        if facts.content_length is not None and facts.content_length > (
-            state.loaded.config.limits.max_body_bytes
-        ):
-            await _answer(send, _plain(413, b'{"error":"payload_too_large"}'))
-            return
-        await self._forward(state, result, scope, headers, receive, send)
-
-    async def _forward(
-        self,
-        state: GatewayState,
-        result: GateResult,
-        scope: Scope,
-        headers: list[tuple[bytes, bytes]],
-        receive: Receive,
-        send: Send,
-    ) -> None:
+            return answer_for_decision(result.decision, result.quota)
         route = state.gate.policy_route(result.decision.route_id)
         upstream = state.upstreams.get(route.upstream or "") if route is not None else None
         if upstream is None or route is None:
-            await _answer(send, _plain(502, b'{"error":"no_upstream"}'))
-            return
+            return _plain(502, b'{"error":"no_upstream"}')
         jwt = None
         if result.principal is not None:
             jwt = self.holder.runtime.signer.token_for(
                 result.principal, upstream.config.id, route.forward_groups, state.gate.now()
             )
-        extra = identity_headers(
-            result.principal, result.facts.request, route.forward_groups, jwt, scope["scheme"]
-        )
-        fwd = Forward(upstream, extra, state.loaded.config.limits.max_body_bytes)
-        try:
-            await forward(fwd, result, headers, receive, send)
-        except BodyTooLargeError:
-            await _answer(send, _plain(413, b'{"error":"payload_too_large"}'))
-        except UpstreamError as exc:
-            log.warning("upstream %s failed: %s", upstream.config.id, exc)
-            await _answer(send, _plain(502, b'{"error":"bad_gateway"}'))
+        scheme: str = scope["scheme"]
+        scheme = _HTTP_SCHEME.get(scheme, scheme)
+        extra = identity_headers(result.principal, facts.request, route.forward_groups, jwt, scheme)
+        return result, upstream, extra
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -163,20 +213,24 @@ class GatewayApp:
 
     def _schedule_reload(self) -> None:
         task = asyncio.ensure_future(self.holder.reload())
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        self._reloads.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(self._reloads.discard)
 
     async def _watch_file(self) -> None:
-        last = _mtime(self.holder.path)
+        last = _stamp(self.holder.path)
         while True:
             await asyncio.sleep(_WATCH_INTERVAL)
-            current = _mtime(self.holder.path)
+            current = _stamp(self.holder.path)
             if current != last:
                 last = current
                 await self.holder.reload()
 
 
-def _mtime(path: str) -> float:
+def _stamp(path: str) -> tuple[int, int, int]:
+    """mtime, size and inode: an atomic rename (editors, Kubernetes ConfigMaps) changes the
+    inode even when the new file's mtime equals the old one's."""
     try:
-        return os.stat(path).st_mtime
+        st = os.stat(path)
     except OSError:
-        return 0.0
+        return (0, 0, 0)
+    return (st.st_mtime_ns, st.st_size, st.st_ino)

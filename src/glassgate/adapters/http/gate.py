@@ -21,7 +21,7 @@ from glassgate.core.quota import QuotaResult, QuotaTier, limit
 from glassgate.core.reasons import Reason
 from glassgate.errors import TokenError
 
-__all__ = ["Authenticates", "DecisionSink", "Gate", "GateResult", "QuotaStore"]
+__all__ = ["Authenticates", "DecisionAudit", "DecisionSink", "Gate", "GateResult", "QuotaStore"]
 
 
 class Authenticates(Protocol):
@@ -29,11 +29,23 @@ class Authenticates(Protocol):
 
 
 class QuotaStore(Protocol):
-    def hit(self, tier: QuotaTier, key: str, now: float) -> QuotaResult: ...
+    """Counts one request against ``key``'s bucket (``quota_memory``, ``quota_redis``).
+
+    Async because a shared store (Redis) is a network round trip; a store that
+    cannot answer raises ``StorageUnavailableError`` and the request fails closed.
+    """
+
+    async def hit(self, tier: QuotaTier, key: str, now: float) -> QuotaResult: ...
 
 
 class DecisionSink(Protocol):
     def record(self, result: GateResult) -> None: ...
+
+
+class DecisionAudit(Protocol):
+    """Writes the decision's audit record; raises AuditUnavailableError to refuse."""
+
+    async def audit(self, result: GateResult, now: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,7 @@ class Gate:
         tiers: dict[str, QuotaTier],
         clock: Callable[[], float],
         sinks: tuple[DecisionSink, ...] = (),
+        audit: DecisionAudit | None = None,
     ) -> None:
         self.policy = policy
         self._authenticator = authenticator
@@ -63,6 +76,7 @@ class Gate:
         self._tiers = tiers
         self._clock = clock
         self._sinks = sinks
+        self._audit = audit
 
     def now(self) -> float:
         return self._clock()
@@ -86,12 +100,14 @@ class Gate:
         quota = None
         if decision.quota_tier is not None and decision.allowed and principal is not None:
             tier = self._tiers[decision.quota_tier]
-            result = self._quotas.hit(tier, _quota_key(tier, principal, facts), now)
+            result = await self._quotas.hit(tier, _quota_key(tier, principal, facts), now)
             decision = limit(decision, result)
             quota = (tier, result)
         outcome = GateResult(decision, facts, principal, detail, quota)
         for sink in self._sinks:
             sink.record(outcome)
+        if self._audit is not None:
+            await self._audit.audit(outcome, now)  # may refuse: AuditUnavailableError
         return outcome
 
 

@@ -20,7 +20,7 @@ from glassgate.core.quota import QuotaResult, QuotaTier
 from glassgate.core.reasons import Reason
 from glassgate.errors import RequestRejectedError
 
-__all__ = ["Answer", "answer_for_decision", "answer_for_rejection"]
+__all__ = ["Answer", "answer_for_audit_failure", "answer_for_decision", "answer_for_rejection"]
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -94,3 +94,9 @@ def rate_limit_headers(quota: tuple[QuotaTier, QuotaResult] | None) -> Headers:
 def answer_for_rejection(error: RequestRejectedError) -> Answer:
     """Malformed client input: a 4xx/501 with the error's code, never a 5xx."""
     return Answer(error.status, [_JSON, _NO_STORE], _body("bad_request", error.code))
+
+
+def answer_for_audit_failure() -> Answer:
+    """The audit record could not be written: refuse (503), never act unrecorded."""
+    headers: Headers = [_JSON, _NO_STORE, (b"retry-after", b"5")]
+    return Answer(503, headers, _body("audit_unavailable", "audit-unavailable"))

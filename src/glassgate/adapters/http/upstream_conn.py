@@ -1,10 +1,27 @@
 """One keep-alive HTTP/1.1 connection to an upstream target, parsed by llhttp.
 
-Why not aiohttp or httpx: in the proxy path they cost 3-10x more CPU per
-request than a bare pool (see bench/README.md). llhttp (via httptools) does the
-response parsing, which is the part that must be right against hostile
-upstreams: framing errors, oversized headers and early closes all surface as
-``UpstreamError`` and the connection is never reused after one.
+Why a hand-built connection and not aiohttp or httpx: in the proxy path they
+cost 3-10x more CPU per request than a bare pool (``docs/decisions/
+upstream-client.md``). llhttp (via httptools) does the response parsing, which
+is the part that must be right against hostile upstreams; this module adds the
+limits llhttp leaves to its caller and the rules for reuse:
+
+- Framing llhttp rejects (invalid chunk sizes, Content-Length with
+  Transfer-Encoding, duplicate Content-Length, bare LF, obs-fold) and codings
+  we do not decode (any Transfer-Encoding but ``chunked``) fail the exchange.
+- The response head (status lines of interim 1xx responses included) is capped
+  at ``MAX_RESPONSE_HEADER_BYTES`` and ``MAX_RESPONSE_HEADERS`` fields;
+  trailers and chunk framing share the same byte budget, so a hostile upstream
+  cannot make the parser buffer without bound.
+- A connection is reused only after a response that ended cleanly with
+  keep-alive. Bytes after the end of a response (a smuggled second response)
+  or with no request outstanding close the connection: they are never parsed
+  as the answer to the next request.
+- A response without Content-Length or chunked framing ends when the upstream
+  closes (RFC 9112 6.3 rule 8); any other early close is an error.
+
+Failures raise ``UpstreamError`` (502) or ``UpstreamTimeoutError`` (504); the
+connection is never reused after one.
 """
 
 from __future__ import annotations
@@ -12,22 +29,55 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from typing import cast
+from typing import ClassVar, cast
 
 import httptools
 
-__all__ = ["MAX_RESPONSE_HEADER_BYTES", "UpstreamConnection", "UpstreamError", "UpstreamResponse"]
+__all__ = [
+    "MAX_RESPONSE_HEADERS",
+    "MAX_RESPONSE_HEADER_BYTES",
+    "UpstreamClosedError",
+    "UpstreamConnection",
+    "UpstreamError",
+    "UpstreamResponse",
+    "UpstreamTimeoutError",
+]
 
 MAX_RESPONSE_HEADER_BYTES = 64 * 1024
-_HIGH_WATER = 256 * 1024
+MAX_RESPONSE_HEADERS = 256
+MAX_INTERIM_RESPONSES = 8  # 103 Early Hints, 100 Continue: a few, never an endless stream
+_CHUNK_FRAMING = 32  # bytes per chunk for "<hex size>\r\n" and "\r\n" beyond the head budget
+_HIGH_WATER = 256 * 1024  # buffered body bytes before we stop reading from the upstream
+_NO_BODY = frozenset({204, 304})
 
 
 class UpstreamError(Exception):
-    """The upstream could not be reached or answered with something unusable."""
+    """The upstream could not be reached or answered with something unusable (502)."""
+
+    status: ClassVar[int] = 502
 
     def __init__(self, message: str, *, sent: bool) -> None:
         super().__init__(message)
         self.sent = sent  # whether any byte of the request may have reached the upstream
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """Connecting, or waiting for the response head or the next body bytes, took too long (504)."""
+
+    status: ClassVar[int] = 504
+
+
+class UpstreamClosedError(UpstreamError):
+    """The upstream closed the connection before sending a single response byte.
+
+    On a reused keep-alive connection this is the race with the upstream's idle
+    timeout, so ``reused`` tells the proxy that an idempotent request may be
+    replayed on a fresh connection.
+    """
+
+    def __init__(self, message: str, *, reused: bool) -> None:
+        super().__init__(message, sent=True)
+        self.reused = reused
 
 
 @dataclass(slots=True)
@@ -46,20 +96,29 @@ class UpstreamConnection(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self.reused = False  # set by the pool when it hands the connection out again
         self._parser = httptools.HttpResponseParser(self)
-        self._headers: list[tuple[bytes, bytes]] = []
-        self._header_bytes = 0
+        self._closed = False
+        self._reusable = False
+        self._active = False  # a request is outstanding and its response not finished
         self._head: asyncio.Future[int] | None = None
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._in_head = True
+        self._head_only = False
+        self._until_close = False
+        self._interim = 0
+        self._head_bytes = 0
+        self._received = 0  # response bytes since the request was sent
+        self._body_bytes = 0
+        self._chunk_count = 0
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
         self._waiter: asyncio.Future[None] | None = None
         self._done = False
         self._error: UpstreamError | None = None
-        self._closed = False
-        self._reusable = False
-        self._head_only = False
-        self._paused = False
-        self._active = False
+        self._read_paused = False
+        self._write_paused = False
+        self._drain: asyncio.Future[None] | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -68,57 +127,116 @@ class UpstreamConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if not self._active:  # bytes with no request outstanding: poison the connection
-            self._fail(UpstreamError("the upstream sent data without a request", sent=True))
+            self.close()
             return
+        self._received += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._fail(UpstreamError("unexpected protocol upgrade from upstream", sent=True))
+            self._fail(UpstreamError("the upstream switched protocols unasked", sent=True))
+            return
         except httptools.HttpParserError as exc:
-            self._fail(UpstreamError(f"malformed upstream response: {exc}", sent=True))
+            cause = exc.__context__ if isinstance(exc, httptools.HttpParserCallbackError) else exc
+            self._fail(UpstreamError(f"malformed upstream response: {cause}", sent=True))
+            return
+        overhead = self._received - self._body_bytes - self._chunk_count * _CHUNK_FRAMING
+        if not self._done and overhead > MAX_RESPONSE_HEADER_BYTES:
+            self._fail(UpstreamError("upstream response head or framing too large", sent=True))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        if self._active:
+        self._reusable = False
+        self._wake_drain()
+        if not self._active:
+            return
+        if not self._in_head and self._until_close:
+            self._finish(reusable=False)  # a close-delimited body ends here
+        elif self._received == 0:
+            self._fail(
+                UpstreamClosedError("the upstream closed without answering", reused=self.reused)
+            )
+        else:
             self._fail(UpstreamError("the upstream closed the connection early", sent=True))
 
-    # -- llhttp callbacks ---------------------------------------------------
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._wake_drain()
+
+    # -- llhttp callbacks (an exception here fails the whole exchange) -------
+    def on_message_begin(self) -> None:
+        if self._done:
+            raise httptools.HttpParserError("bytes after the end of the response")
+
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + 4
-        if self._header_bytes > MAX_RESPONSE_HEADER_BYTES:
-            raise httptools.HttpParserError("upstream response headers too large")
+        self._head_bytes += len(name) + len(value) + 4  # interim heads and trailers count too
+        if self._head_bytes > MAX_RESPONSE_HEADER_BYTES:
+            raise httptools.HttpParserError("upstream response head or trailers too large")
+        if not self._in_head:
+            return  # trailers are never forwarded
+        if len(self._headers) >= MAX_RESPONSE_HEADERS:
+            raise httptools.HttpParserError("too many upstream response header fields")
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
         status = self._parser.get_status_code()
-        if 100 <= status < 200:  # interim responses (103 Early Hints): skip them
-            self._headers, self._header_bytes = [], 0
+        if not 100 <= status <= 599:
+            raise httptools.HttpParserError(f"status code {status} out of range")
+        if status < 200:  # interim responses (103 Early Hints, 100 Continue) are dropped
+            self._interim += 1
+            if self._interim > MAX_INTERIM_RESPONSES:
+                raise httptools.HttpParserError("too many interim responses")
+            self._headers = []
             return
+        self._in_head = False
+        codings = [v for n, v in self._headers if n == b"transfer-encoding"]
+        if codings and [c.strip().lower() for c in b",".join(codings).split(b",")] != [b"chunked"]:
+            raise httptools.HttpParserError("unsupported upstream transfer coding")
+        self._until_close = (
+            not codings
+            and status not in _NO_BODY
+            and not any(n == b"content-length" for n, _ in self._headers)
+        )
         head = self._head
         if head is not None and not head.done():
             head.set_result(status)
-        if self._head_only:
+        if self._head_only:  # llhttp cannot know the request was HEAD: stop here
             self._finish(reusable=False)
+
+    def on_chunk_header(self) -> None:
+        self._chunk_count += 1
 
     def on_body(self, body: bytes) -> None:
         if self._done:
             return
+        self._body_bytes += len(body)
         self._chunks.append(body)
         self._buffered += len(body)
-        if self._buffered > _HIGH_WATER and self.transport is not None and not self._paused:
-            self._paused = True
+        if self._buffered > _HIGH_WATER and not self._read_paused and self.transport is not None:
+            self._read_paused = True
             self.transport.pause_reading()
         self._wake()
 
     def on_message_complete(self) -> None:
-        if self._parser.get_status_code() < 200 or self._done:
-            return
+        if self._in_head or self._done:
+            return  # an interim response, or the tail of a HEAD response
         self._finish(reusable=self._parser.should_keep_alive())
 
     # -- the request cycle --------------------------------------------------
     @property
     def usable(self) -> bool:
         return not self._closed and self._reusable
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def ready(self) -> bool:
+        """Whether ``next_chunk`` would answer without waiting for the upstream."""
+        return bool(self._chunks) or self._done or self._error is not None
 
     def send_head(self, head: bytes, *, head_only: bool) -> None:
         """Start a request; the caller streams any body with ``send_body``."""
@@ -131,15 +249,30 @@ class UpstreamConnection(asyncio.Protocol):
         if self.transport is not None and not self._closed:
             self.transport.write(chunk)
 
-    async def response(self, read_timeout: float) -> UpstreamResponse:
-        if self._head is None:
-            raise UpstreamError("no request was sent on this connection", sent=False)
+    async def drain(self, timeout: float) -> None:
+        """Wait while the upstream is not reading what we send (back-pressure)."""
+        if not self._write_paused or self._closed:
+            return
+        self._drain = asyncio.get_running_loop().create_future()
         try:
-            status = await asyncio.wait_for(asyncio.shield(self._head), read_timeout)
+            await asyncio.wait_for(self._drain, timeout)
         except TimeoutError:
             self.close()
-            raise UpstreamError("the upstream did not answer in time", sent=True) from None
-        return UpstreamResponse(status, self._headers, self)
+            raise UpstreamTimeoutError("the upstream stopped reading the body", sent=True) from None
+
+    async def response(self, read_timeout: float) -> UpstreamResponse:
+        head = self._head
+        if head is None:
+            raise UpstreamError("no request was sent on this connection", sent=False)
+        if not head.done():
+            try:
+                await asyncio.wait_for(head, read_timeout)
+            except TimeoutError:
+                self.close()
+                raise UpstreamTimeoutError(
+                    "the upstream did not answer in time", sent=True
+                ) from None
+        return UpstreamResponse(head.result(), self._headers, self)
 
     async def next_chunk(self, read_timeout: float) -> bytes | None:
         while not self._chunks:
@@ -152,15 +285,18 @@ class UpstreamConnection(asyncio.Protocol):
                 await asyncio.wait_for(self._waiter, read_timeout)
             except TimeoutError:
                 self.close()
-                raise UpstreamError("the upstream body stalled", sent=True) from None
+                raise UpstreamTimeoutError("the upstream body stalled", sent=True) from None
         chunk = self._chunks.popleft()
         self._buffered -= len(chunk)
-        if self._paused and self._buffered < _HIGH_WATER // 2 and self.transport is not None:
-            self._paused = False
-            self.transport.resume_reading()
+        if self._read_paused and self._buffered < _HIGH_WATER // 2:
+            self._resume_reading()
         return chunk
 
     def close(self) -> None:
+        """Close now; a response still in progress fails (its client is aborted)."""
+        if self._active:
+            self._fail(UpstreamError("the exchange was abandoned", sent=True))
+            return
         self._closed = True
         self._reusable = False
         if self.transport is not None:
@@ -168,15 +304,26 @@ class UpstreamConnection(asyncio.Protocol):
 
     # -- internals ----------------------------------------------------------
     def _reset(self, loop: asyncio.AbstractEventLoop, head_only: bool) -> None:
-        self._headers, self._header_bytes = [], 0
         self._head = loop.create_future()
+        self._headers = []
+        self._in_head = True
+        self._head_only = head_only
+        self._until_close = False
+        self._interim = self._head_bytes = 0
+        self._received = self._body_bytes = self._chunk_count = 0
         self._chunks.clear()
         self._buffered = 0
         self._done = False
         self._error = None
         self._reusable = False
-        self._head_only = head_only
         self._active = True
+        if self._read_paused:
+            self._resume_reading()
+
+    def _resume_reading(self) -> None:
+        self._read_paused = False
+        if self.transport is not None and not self._closed:
+            self.transport.resume_reading()
 
     def _finish(self, *, reusable: bool) -> None:
         self._done = True
@@ -187,17 +334,26 @@ class UpstreamConnection(asyncio.Protocol):
         self._wake()
 
     def _fail(self, error: UpstreamError) -> None:
-        self._error = error
-        self._active = False
-        head = self._head
-        if head is not None and not head.done():
-            head.set_exception(error)
-            head.exception()  # mark retrieved: the waiter may already have timed out
+        """Fail the response in progress; a finished one stays good (trailing bytes only close)."""
+        if self._active:
+            self._error = error
+            self._active = False
+            head = self._head
+            if head is not None and not head.done():
+                head.set_exception(error)
+                head.exception()  # marked retrieved: nobody may ask (a 413 abandons the exchange)
         self.close()
         self._wake()
+        self._wake_drain()
 
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
         self._waiter = None
+
+    def _wake_drain(self) -> None:
+        drain = self._drain
+        if drain is not None and not drain.done():
+            drain.set_result(None)
+        self._drain = None

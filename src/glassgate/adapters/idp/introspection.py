@@ -1,0 +1,131 @@
+"""RFC 7662 token introspection for opaque (non-JWS) access tokens.
+
+The gateway authenticates as a client (``client_secret_basic``, RFC 6749
+§2.3.1: id and secret form-encoded, then HTTP Basic) and POSTs the token. Only
+``"active": true`` (the JSON boolean) is accepted (RFC 7662 §2.2), and the
+answer then goes through the same ``iss`` (exact), ``aud`` and ``exp`` checks as
+a JWT's claims. Results are cached by token hash for at most ``cache_ttl`` and
+never past ``exp``; failures are not cached.
+
+The client secret is a ``SecretStr`` until the moment the request is built; it
+is never logged, and no message here holds it or the token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from typing import Final
+from urllib.parse import quote_plus
+
+import httpx
+from pydantic import SecretStr
+
+from glassgate.adapters.idp._http import fetch
+from glassgate.adapters.idp.discovery import discover
+from glassgate.core.principal import CredentialKind, Principal
+from glassgate.errors import IdPUnavailableError, TokenError, TokenMalformedError
+from glassgate.tokens import CachedToken, IssuerPolicy, VerifiedTokenCache, to_principal
+from glassgate.tokens.claims import Claims, check_claims, parse_payload
+
+__all__ = ["INTROSPECTION_MAX_BYTES", "IntrospectionClient"]
+
+INTROSPECTION_MAX_BYTES: Final = 64 * 1024
+#: RFC 6750 §2.1 b64token: what a bearer token may look like on the wire.
+_B64TOKEN: Final = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+class IntrospectionClient:
+    """Introspects opaque tokens for one issuer."""
+
+    def __init__(
+        self,
+        policy: IssuerPolicy,
+        http: httpx.AsyncClient,
+        *,
+        client_id: str,
+        client_secret: SecretStr,
+        endpoint: str | None = None,
+        discovery_url: str | None = None,
+        timeout: float = 5.0,
+        cache_ttl: float = 60.0,
+        cache_size: int = 10_000,
+        max_token_bytes: int = 16 * 1024,
+    ) -> None:
+        self.policy = policy
+        self._http = http
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._endpoint = endpoint
+        self._discovery_url = discovery_url
+        self._timeout = timeout
+        self._ttl = cache_ttl
+        self._cache = VerifiedTokenCache(cache_size)
+        self._max_bytes = max_token_bytes
+        self.requests = 0
+        self.failures = 0
+
+    def __repr__(self) -> str:
+        return f"IntrospectionClient(issuer={self.policy.id!r}, client_id={self._client_id!r})"
+
+    async def introspect(self, raw: str, now: float) -> Principal:
+        """The ``Principal`` for an active opaque token, or raise.
+
+        ``TokenError`` when the token is malformed, inactive or fails a claim
+        check; ``IdPUnavailableError`` when the server cannot be asked.
+        """
+        if len(raw) > self._max_bytes or not _B64TOKEN.fullmatch(raw):
+            raise TokenMalformedError("the token is not a well-formed bearer token")
+        digest = hashlib.sha256(raw.encode("ascii")).digest()
+        cached = self._cache.get(digest, now)
+        if cached is not None:
+            return cached.principal
+        claims = await self._ask(raw)
+        if claims.get("active") is not True:
+            raise TokenError("the authorization server says the token is not active")
+        check_claims(claims, self.policy, now)
+        principal = to_principal(claims, self.policy, digest.hex(), CredentialKind.OPAQUE)
+        expires_at = min(now + self._ttl, float(claims["exp"]))
+        self._cache.put(digest, CachedToken(principal, expires_at, self.policy.id))
+        return principal
+
+    async def _ask(self, raw: str) -> Claims:
+        endpoint = await self._endpoint_url()
+        self.requests += 1
+        status, body = await fetch(
+            self._http,
+            "POST",
+            endpoint,
+            what="introspection",
+            limit=INTROSPECTION_MAX_BYTES,
+            timeout=self._timeout,
+            data={"token": raw, "token_type_hint": "access_token"},
+            headers={"Authorization": self._basic_auth(), "Accept": "application/json"},
+        )
+        if body is None:
+            self.failures += 1
+            raise IdPUnavailableError(f"introspection: {endpoint} answered HTTP {status}")
+        try:
+            return parse_payload(body)
+        except TokenMalformedError as exc:
+            self.failures += 1
+            raise IdPUnavailableError("introspection: the answer is not a JSON object") from exc
+
+    async def _endpoint_url(self) -> str:
+        if self._endpoint is None:
+            metadata = await discover(
+                self._http,
+                self.policy.issuer,
+                discovery_url=self._discovery_url,
+                timeout=self._timeout,
+            )
+            if metadata.introspection_endpoint is None:
+                raise IdPUnavailableError("introspection: the IdP advertises no endpoint")
+            self._endpoint = metadata.introspection_endpoint
+        return self._endpoint
+
+    def _basic_auth(self) -> str:
+        user = quote_plus(self._client_id)
+        password = quote_plus(self._client_secret.get_secret_value())
+        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

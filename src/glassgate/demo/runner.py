@@ -1,0 +1,235 @@
+"""Run the demo: development issuer, sample upstream and the real gateway, one event loop.
+
+Why one process and one loop: a fresh machine needs nothing but ``pip install``
+and one command, Ctrl-C stops everything, and nothing is left behind (the
+config and any state live in a temporary directory removed on exit). The
+gateway is what ``glassgate serve`` runs (``StateHolder`` plus ``GatewayApp``
+on uvicorn with httptools and uvloop). Only the socket is bound here, so the
+demo can fall back to a free port when 8080 is taken and knows the address
+before anything refers to it.
+
+Order: issuer and upstream start first (the gateway fetches the issuer's JWKS
+during its own startup), then the gateway; the sample tokens are minted and
+printed only once the gateway reports ready, so every printed command works
+the moment it appears. Shutdown runs the other way round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Generator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import uvicorn
+import uvloop
+
+from glassgate.adapters.http.asgi import GatewayApp
+from glassgate.app import Runtime, StateHolder
+from glassgate.demo._http import Handler, LocalHttpServer, bind_socket
+from glassgate.demo.announce import DemoInfo, render_json, render_text
+from glassgate.demo.config import AUDIENCE, DemoAddresses, render_config
+from glassgate.demo.issuer import DevIssuer
+from glassgate.demo.samples import build_samples
+from glassgate.demo.upstream import SampleUpstream
+
+__all__ = ["DEFAULT_PORT", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "DemoOptions", "run"]
+
+log = logging.getLogger("glassgate.demo")
+
+HOST = "127.0.0.1"  # the development issuer must never be reachable from elsewhere
+DEFAULT_PORT = 8080
+READY_TIMEOUT = 20.0
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    port: int | None = None  # None: 8080, or a free port when 8080 is taken
+    json: bool = False
+    log_level: str = "info"
+    token_ttl: float = 3600.0
+
+
+def run(options: DemoOptions, out: TextIO) -> int:
+    """Run until Ctrl-C or SIGTERM; the exit code says whether the demo came up.
+
+    On uvloop, like ``glassgate serve``: the demo should exercise the same
+    event loop the gateway runs on in production.
+    """
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(run_demo(options, out))
+
+
+async def run_demo(options: DemoOptions, out: TextIO) -> int:
+    try:
+        gateway_sock = _gateway_socket(options.port)
+    except OSError as exc:
+        log.error("glassgate demo: cannot listen on %s:%s: %s", HOST, options.port, exc.strerror)
+        return EXIT_USAGE
+    gateway_url = _url(gateway_sock)
+    with gateway_sock, tempfile.TemporaryDirectory(prefix="glassgate-demo-") as state_dir:
+        async with AsyncExitStack() as helpers:
+            issuer_sock = bind_socket(HOST, 0)
+            helpers.callback(issuer_sock.close)
+            issuer = DevIssuer(_url(issuer_sock), AUDIENCE, ttl=options.token_ttl)
+            await _serve_helper(helpers, issuer_sock, "demo issuer", issuer.handle)
+            upstream_url = await _serve_helper(
+                helpers, bind_socket(HOST, 0), "demo upstream", SampleUpstream().handle
+            )
+            addresses = DemoAddresses(
+                listen=gateway_url.removeprefix("http://"),
+                issuer=issuer.issuer,
+                jwks_uri=issuer.jwks_uri,
+                upstream=upstream_url,
+                state_dir=state_dir,
+            )
+            config_path = Path(state_dir) / "glassgate-demo.yaml"
+            config_path.write_text(render_config(addresses), encoding="utf-8")
+            announce = _Announcer(issuer, gateway_url, upstream_url, str(config_path), options, out)
+            return await _serve_gateway(gateway_sock, str(config_path), options, announce)
+
+
+def _gateway_socket(port: int | None) -> socket.socket:
+    if port is not None:
+        return bind_socket(HOST, port)
+    try:
+        return bind_socket(HOST, DEFAULT_PORT)
+    except OSError:
+        log.info("port %d is taken; the demo gateway uses a free port instead", DEFAULT_PORT)
+        return bind_socket(HOST, 0)
+
+
+def _url(sock: socket.socket) -> str:
+    return f"http://{HOST}:{sock.getsockname()[1]}"
+
+
+async def _serve_helper(
+    stack: AsyncExitStack, sock: socket.socket, name: str, handler: Handler
+) -> str:
+    stack.callback(sock.close)  # if start fails; closing twice is harmless
+    server = LocalHttpServer(name, handler)
+    await server.start(sock)
+    stack.push_async_callback(server.aclose)
+    return _url(sock)
+
+
+@dataclass(frozen=True, slots=True)
+class _Announcer:
+    """Mints the sample tokens and prints them, once the gateway is ready."""
+
+    issuer: DevIssuer
+    gateway_url: str
+    upstream_url: str
+    config_path: str
+    options: DemoOptions
+    out: TextIO
+
+    def __call__(self) -> None:
+        expires_at = int(time.time() + self.issuer.ttl)  # minted just after: a lower bound
+        info = DemoInfo(
+            gateway=self.gateway_url,
+            issuer=self.issuer.issuer,
+            discovery_uri=self.issuer.discovery_uri,
+            jwks_uri=self.issuer.jwks_uri,
+            upstream=self.upstream_url,
+            config_path=self.config_path,
+            expires_at=expires_at,
+            samples=build_samples(self.issuer),
+        )
+        text = render_json(info) + "\n" if self.options.json else render_text(info)
+        self.out.write(text)
+        self.out.flush()
+
+
+class _DemoServer(uvicorn.Server):
+    """uvicorn's server without re-raising the caught signal after shutdown.
+
+    uvicorn re-raises SIGINT/SIGTERM once it has stopped, so that a plain
+    ``uvicorn.run`` exits the way the signal asked. Here the demo still has to
+    close its issuer and upstream and remove its temporary directory after the
+    gateway stops, and a re-raised SIGTERM would kill the process first.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+
+def _uvicorn_config(app: GatewayApp, sock: socket.socket, log_level: str) -> uvicorn.Config:
+    """The settings of ``cli.serve.run_server``; see its module for why each one."""
+    return uvicorn.Config(
+        app,
+        host=HOST,
+        port=sock.getsockname()[1],
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="debug" if log_level == "debug" else "warning",
+        proxy_headers=False,
+        server_header=False,
+        ws="none",
+        timeout_graceful_shutdown=5,
+    )
+
+
+async def _serve_gateway(
+    sock: socket.socket, config_path: str, options: DemoOptions, announce: _Announcer
+) -> int:
+    holder = StateHolder(config_path, Runtime())
+    server = _DemoServer(_uvicorn_config(GatewayApp(holder), sock, options.log_level))
+    ready = asyncio.create_task(_announce_when_ready(server, holder, announce))
+    try:
+        await server.serve(sockets=[sock])
+    except SystemExit:  # uvicorn's answer to a failed app startup; it logged why
+        log.error("glassgate demo: the gateway did not start (see above)")
+        return EXIT_FAILED
+    finally:
+        ready.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ready
+    if not ready.cancelled() and not ready.result():
+        return EXIT_FAILED  # never became ready; _announce_when_ready said why
+    log.info("glassgate demo stopped")
+    return EXIT_OK
+
+
+async def _announce_when_ready(
+    server: uvicorn.Server, holder: StateHolder, announce: _Announcer
+) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not (server.started and holder.state.ready):
+        if time.monotonic() > deadline:
+            log.error(
+                "glassgate demo: the gateway was not ready within %.0f s "
+                "(it could not load the demo issuer's keys); stopping",
+                READY_TIMEOUT,
+            )
+            server.should_exit = True
+            return False
+        await asyncio.sleep(0.02)
+    try:
+        announce()
+    except OSError as exc:  # stdout closed (``| head``): nobody can see the commands
+        log.error("glassgate demo: cannot print the demo commands (%s); stopping", exc)
+        server.should_exit = True
+        return False
+    return True

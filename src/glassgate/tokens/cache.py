@@ -1,0 +1,77 @@
+"""VerifiedTokenCache: skip re-verifying a token we have already accepted.
+
+Keyed by the SHA-256 digest of the raw token (never the token itself), bounded
+(least recently used entries go first), O(1) per operation. An entry is never
+returned at or after its ``expires_at`` (the token's ``exp``, or earlier), so the
+cache can shorten a token's life but never extend it. The verifier also
+re-checks, on every hit, that the signing key is still in the issuer's current
+ring and the ring is not stale, so key removal and IdP outages still bite.
+
+Single event loop, no threads: no locks.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from glassgate.core.principal import Principal
+
+__all__ = ["CachedToken", "VerifiedTokenCache"]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedToken:
+    """A verified token's principal, with what it was verified against."""
+
+    principal: Principal
+    expires_at: float
+    issuer_id: str
+    kid: str | None = None
+    alg: str = ""
+    key_thumbprint: str = ""
+
+
+class VerifiedTokenCache:
+    """A bounded LRU of ``CachedToken`` by token digest."""
+
+    __slots__ = ("_entries", "hits", "max_entries", "misses")
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, CachedToken] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: bytes, now: float) -> CachedToken | None:
+        """The entry for ``digest`` if present and ``now`` is before its expiry."""
+        entry = self._entries.get(digest)
+        if entry is None:
+            self.misses += 1
+            return None
+        if now >= entry.expires_at:
+            del self._entries[digest]
+            self.misses += 1
+            return None
+        self._entries.move_to_end(digest)
+        self.hits += 1
+        return entry
+
+    def put(self, digest: bytes, entry: CachedToken) -> None:
+        """Remember ``entry``; the least recently used entry goes when full."""
+        entries = self._entries
+        entries[digest] = entry
+        entries.move_to_end(digest)
+        if len(entries) > self.max_entries:
+            entries.popitem(last=False)
+
+    def discard(self, digest: bytes) -> None:
+        self._entries.pop(digest, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
