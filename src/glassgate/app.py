@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from glassgate.adapters.api_keys import (
+    ApiKeyAuthenticator,
+    CredentialRouter,
+    build_api_key_authenticator,
+)
 from glassgate.adapters.audit_log import DecisionAuditor
 from glassgate.adapters.clock import now
 from glassgate.adapters.http.gate import DecisionAudit, DecisionSink, Gate, QuotaStore
@@ -75,14 +80,16 @@ class GatewayState:
     inbound: Inbound
     upstreams: dict[str, Upstream]
     authenticator: Authenticator
+    api_keys: ApiKeyAuthenticator | None = None  # None: api_keys.enabled is false
 
     @classmethod
     def build(cls, loaded: LoadedConfig, runtime: Runtime) -> GatewayState:
         config, compiled = loaded.config, loaded.compiled
         authenticator = build_authenticator(config, runtime.idp_client())
+        api_keys = build_api_key_authenticator(config, frozenset(compiled.quota_tiers))
         gate = Gate(
             compiled.policy,
-            authenticator,
+            CredentialRouter(authenticator, api_keys),  # gg_ keys never reach the IdP path
             runtime.quotas,
             dict(compiled.quota_tiers),
             now,
@@ -94,9 +101,12 @@ class GatewayState:
             max_header_bytes=config.limits.max_header_bytes,
             max_token_bytes=config.limits.max_token_bytes,
         )
-        return cls(loaded, gate, inbound, build_upstreams(config.upstreams), authenticator)
+        upstreams = build_upstreams(config.upstreams)
+        return cls(loaded, gate, inbound, upstreams, authenticator, api_keys)
 
     async def start(self) -> None:
+        if self.api_keys is not None:  # first: an unusable key store fails the start
+            await self.api_keys.start()
         await self.authenticator.start()
         for upstream in self.upstreams.values():
             upstream.start()
@@ -107,6 +117,8 @@ class GatewayState:
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
+        if self.api_keys is not None:
+            await self.api_keys.aclose()
         for upstream in self.upstreams.values():
             await upstream.aclose()
 

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from glassgate.adapters.storage import StorageTarget, open_audit_store
 from glassgate.adapters.storage.checkpoint_file import CheckpointFile, load_or_create_signing_key
+from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.cli import main
 from glassgate.cli.audit import parse_time
 from glassgate.errors import ConfigError
@@ -207,16 +208,16 @@ def test_source_is_required_and_exclusive(setup: Setup) -> None:
 def test_db_upgrade_sqlite_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = f"sqlite:///{tmp_path / 'fresh.db'}"
     assert main(["db", "upgrade", "--db", db]) == 0
-    assert "upgraded from empty to schema revision 0001" in capsys.readouterr().out
+    assert f"upgraded from empty to schema revision {SCHEMA_HEAD}" in capsys.readouterr().out
     assert main(["db", "upgrade", "--db", db]) == 0
-    assert "already at schema revision 0001" in capsys.readouterr().out
+    assert f"already at schema revision {SCHEMA_HEAD}" in capsys.readouterr().out
 
 
 def test_db_upgrade_and_verify_on_postgres(
     postgres_dsn: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["db", "upgrade", "--db", postgres_dsn]) == 0
-    assert "schema revision 0001" in capsys.readouterr().out
+    assert f"schema revision {SCHEMA_HEAD}" in capsys.readouterr().out
     store = open_audit_store(StorageTarget("postgres", postgres_dsn), migrate=False)
     store.append([event(i) for i in range(5)])
     store.close()

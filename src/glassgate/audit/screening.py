@@ -22,9 +22,12 @@ _DENIED_KEY_PARTS = re.compile(
     "|credential|assertion|signature"
 )
 _ALLOWED_KEYS: Final = frozenset({"tokenhash", "tokentype", "tokenkind", "tokenfingerprint"})
-# A JWT / JWS compact serialisation, or an HTTP credential, inside any string value.
+# A JWT / JWS compact serialisation, a glassgate API key (``tokens.api_keys``), or an
+# HTTP credential, inside any string value.
 _SECRET_VALUE = re.compile(
-    r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.|\b(?:bearer|basic)\s+\S{8,}", re.I
+    r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.|gg_[a-z2-7]{12}_[A-Za-z0-9_-]{20,}"
+    r"|\b(?:bearer|basic)\s+\S{8,}",
+    re.I,
 )
 
 

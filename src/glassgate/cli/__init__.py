@@ -23,9 +23,9 @@ EXIT_USAGE = 2
 
 
 def _command_modules() -> tuple[ModuleType, ...]:
-    from glassgate.cli import audit, config_cmd, db, demo, policy, serve
+    from glassgate.cli import apikey, audit, config_cmd, db, demo, policy, serve
 
-    return (serve, config_cmd, policy, audit, db, demo)
+    return (serve, config_cmd, policy, audit, db, demo, apikey)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -81,9 +81,9 @@ def run_server(holder: StateHolder, host: str, port: int, log_level: str, watch:
         log_level=log_level,
         proxy_headers=False,  # the gateway decides whom to believe (trusted_proxies)
         server_header=False,
-        # WebSocket pass-through (adapters/http/websocket.py): the sans-I/O websockets
-        # implementation, not the deprecated legacy one; message size capped both ways.
-        ws="websockets-sansio",
+        # WebSocket pass-through (adapters/http/websocket.py). wsproto, not websockets-sansio:
+        # that one logs an error for every refused upgrade (a 401 is routine here).
+        ws="wsproto",
         ws_max_size=MAX_MESSAGE_BYTES,
     )
     uvicorn.Server(config).run()

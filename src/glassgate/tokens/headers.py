@@ -10,8 +10,7 @@ anywhere without effect.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from glassgate.errors import DisallowedAlgorithmError, UnsupportedHeaderError
 from glassgate.tokens.issuers import MISSING, SAFE_ALGORITHMS, IssuerPolicy
@@ -22,9 +21,12 @@ __all__ = ["ScreenedHeader", "check_header_for_issuer", "screen_header", "show"]
 _AT_JWT_TYPES: Final = frozenset({"at+jwt", "application/at+jwt"})
 
 
-@dataclass(frozen=True, slots=True)
-class ScreenedHeader:
-    """The header members a verifier may act on, with their types checked."""
+class ScreenedHeader(NamedTuple):
+    """The header members a verifier may act on, with their types checked.
+
+    A NamedTuple rather than a frozen dataclass: one is built per token on the
+    hot path, and a tuple is three times cheaper to build.
+    """
 
     alg: str
     kid: str | None

@@ -9,14 +9,14 @@ decision record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from glassgate.adapters.http.inbound import RequestFacts
 from glassgate.core.decision import Decision
 from glassgate.core.engine import decide
 from glassgate.core.policy import CompiledRoute, Policy
-from glassgate.core.principal import Principal
+from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.quota import QuotaResult, QuotaTier, limit
 from glassgate.core.reasons import Reason
 from glassgate.errors import TokenError
@@ -81,6 +81,22 @@ class Gate:
     def now(self) -> float:
         return self._clock()
 
+    def _quota_tier(self, decision: Decision, principal: Principal | None) -> str | None:
+        """The tier a request counts against (SPEC C4).
+
+        The route's tier, except for an API key that carries its own tier: the
+        key's tier replaces the route's, on routes with or without one, so a
+        machine client's plan follows it wherever its scope lets it go.
+        Anonymous routes are never metered, whatever the caller presented.
+        """
+        own = principal.quota_tier if principal is not None else None
+        if own is None or principal is None or principal.kind is not CredentialKind.API_KEY:
+            return decision.quota_tier
+        route = self.policy_route(decision.route_id)
+        if route is None or route.anonymous or own not in self._tiers:
+            return decision.quota_tier
+        return own
+
     def policy_route(self, route_id: str | None) -> CompiledRoute | None:
         return self.policy.by_id.get(route_id) if route_id is not None else None
 
@@ -98,8 +114,11 @@ class Gate:
                 reason, detail = Reason.TOKEN_INVALID, exc.detail
         decision = decide(self.policy, facts.request, principal, now, credential_reason=reason)
         quota = None
-        if decision.quota_tier is not None and decision.allowed and principal is not None:
-            tier = self._tiers[decision.quota_tier]
+        tier_name = self._quota_tier(decision, principal)
+        if tier_name is not None and decision.allowed and principal is not None:
+            tier = self._tiers[tier_name]
+            if tier_name != decision.quota_tier:
+                decision = replace(decision, quota_tier=tier_name)
             result = await self._quotas.hit(tier, _quota_key(tier, principal, facts), now)
             decision = limit(decision, result)
             quota = (tier, result)
@@ -112,6 +131,13 @@ class Gate:
 
 
 def _quota_key(tier: QuotaTier, principal: Principal, facts: RequestFacts) -> str:
+    """The bucket: per client address, per API key (its public key id), or per principal.
+
+    An ``api_key`` tier meets a caller without a key (a JWT) on a route: that
+    caller is counted per principal, as on a ``principal`` tier.
+    """
     if tier.key == "client_ip":
         return str(facts.request.client_ip)
+    if tier.key == "api_key" and principal.kind is CredentialKind.API_KEY and principal.token_id:
+        return f"api-key\x00{principal.token_id}"
     return f"{principal.issuer}\x00{principal.subject}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from glassgate.core.principal import Principal
+from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.request import AccessRequest
 
 __all__ = ["PREFIX", "forwardable", "identity_headers", "is_stripped"]
@@ -80,12 +80,19 @@ def is_stripped(name: bytes) -> bool:
     return name in _HOP_BY_HOP or name in _EXACT or b"_" in name or name.startswith(_PREFIXES)
 
 
-def forwardable(headers: Headers) -> Headers:
-    """The client's headers that may pass to the upstream."""
+def forwardable(headers: Headers, principal: Principal | None = None) -> Headers:
+    """The client's headers that may pass to the upstream.
+
+    An API key's ``Authorization`` is dropped as well: the key is a credential
+    for the gateway alone (an upstream, or its logs, could replay it), and the
+    upstream learns who called from the signed identity instead.
+    """
     named: set[bytes] = set()
     for name, value in headers:
         if name == b"connection":
             named.update(t.strip().lower() for t in value.split(b","))
+    if principal is not None and principal.kind is CredentialKind.API_KEY:
+        named.add(b"authorization")
     return [(n, v) for n, v in headers if not is_stripped(n) and n not in named]
 
 

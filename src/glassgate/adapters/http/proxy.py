@@ -100,7 +100,7 @@ def _request_head(
         lines.append(b"transfer-encoding: chunked")
     elif facts.content_length is not None:
         lines.append(b"content-length: " + str(facts.content_length).encode())
-    lines.extend(name + b": " + value for name, value in forwardable(headers))
+    lines.extend(name + b": " + value for name, value in forwardable(headers, result.principal))
     lines.extend(name + b": " + value for name, value in extra)
     return b"\r\n".join(lines) + b"\r\n\r\n", has_body
 
@@ -158,6 +158,11 @@ async def _attempt(
     return conn, response
 
 
+def _unacted(exc: UpstreamError, replayable: bool) -> bool:
+    """Whether the upstream cannot have acted on the request, so sending it again is safe."""
+    return not exc.sent or (replayable and isinstance(exc, UpstreamClosedError))
+
+
 async def _exchange(
     fwd: Forward, result: GateResult, headers: Headers, receive: Receive
 ) -> tuple[Target, UpstreamConnection, UpstreamResponse]:
@@ -172,11 +177,10 @@ async def _exchange(
         try:
             conn, response = await _attempt(fwd, target, result, headers, receive, fresh=fresh)
         except UpstreamError as exc:
-            unanswered = isinstance(exc, UpstreamClosedError)
             if replayable and isinstance(exc, UpstreamClosedError) and exc.reused and not fresh:
                 fresh = True  # the idle-timeout race: the same target, on a new connection
                 continue
-            if budget <= 0 or not (not exc.sent or (replayable and unanswered)):
+            if budget <= 0 or not _unacted(exc, replayable):
                 raise
             budget -= 1
             log.info("upstream %s: %s; retrying on the next target", upstream.config.id, exc)

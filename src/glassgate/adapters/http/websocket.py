@@ -1,7 +1,7 @@
 """WebSocket pass-through: the upgrade request is authorised like any request, then tunnelled.
 
-The ASGI server (uvicorn with the ``websockets`` sans-I/O implementation) does
-the handshake with the client; ``asgi.py`` runs the upgrade request (a GET)
+The ASGI server (uvicorn with its ``wsproto`` implementation) does the
+handshake with the client; ``asgi.py`` runs the upgrade request (a GET)
 through the same ``gate()`` as every other request and refuses it with the
 same HTTP answer (401 with its challenge, 403, 429) before any upgrade. An
 allowed one is tunnelled here:
@@ -14,9 +14,9 @@ allowed one is tunnelled here:
 2. accept the client with the subprotocol the upstream chose;
 3. relay messages both ways until one side closes, then close the other side
    with the same code and reason (RFC 6455 7.4). Codes that cannot be sent on
-   the wire stand in for an abnormal end: 1005 (no code) becomes 1000, 1006
-   (connection lost) becomes 1011 towards the client and 1001 (going away)
-   towards the upstream.
+   the wire are replaced: 1005 (no code) becomes 1000; a lost upstream (1006)
+   closes the client with 1011, a lost client the upstream with 1001 (uvicorn
+   reports most lost clients as 1005, though, so the upstream sees 1000).
 
 A handshake the upstream refuses answers 502, one that times out 504.
 """
@@ -47,7 +47,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # per message, each way (uvicorn's ws_max_size likewise)
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # per message, each way (``serve`` sets uvicorn's ws_max_size)
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 
 
@@ -78,8 +78,13 @@ def _uri(target: Target, result: GateResult) -> str:
     return "ws://" + target.host_header.decode("ascii") + path
 
 
-def _handshake_headers(headers: Headers, extra: Headers) -> list[tuple[str, str]]:
-    kept = [(n, v) for n, v in forwardable(headers) if not n.startswith(b"sec-websocket-")]
+def _handshake_headers(
+    headers: Headers, extra: Headers, result: GateResult
+) -> list[tuple[str, str]]:
+    """What the proxy would forward (an API key's Authorization dropped too), minus the
+    client's own handshake fields: the upstream handshake is the gateway's."""
+    forwarded = forwardable(headers, result.principal)
+    kept = [(n, v) for n, v in forwarded if not n.startswith(b"sec-websocket-")]
     return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in (*kept, *extra)]
 
 
@@ -95,7 +100,7 @@ async def _open(
     try:
         conn = await _NoRedirects(
             _uri(target, result),
-            additional_headers=_handshake_headers(headers, extra),
+            additional_headers=_handshake_headers(headers, extra, result),
             subprotocols=scope.get("subprotocols") or None,
             user_agent_header=None,  # the client's own User-Agent is forwarded
             proxy=None,  # never the environment's HTTP proxy

@@ -340,8 +340,11 @@ def test_unsolicited_bytes_on_an_idle_connection_poison_it() -> None:
         async with ScriptedUpstream(script) as server:
             target = Target.from_url(server.url)
             await exchange(target)
-            await asyncio.sleep(0.2)
-            usable = bool(target.idle) and target.idle[0].usable
+            (pooled,) = target.idle
+            async with asyncio.timeout(3):
+                while pooled.usable:  # until the stray bytes arrive
+                    await asyncio.sleep(0.01)
+            usable = pooled.usable
             target.close()
             return usable
 
@@ -394,3 +397,31 @@ def test_a_refused_connection_is_an_unsent_502_and_parks_the_target() -> None:
     assert error.status == 502
     assert not error.sent
     assert parked_until > 0
+
+
+def test_an_upstream_that_stops_reading_the_body_times_out_as_504() -> None:
+    async def deaf(peer: Peer) -> None:
+        await peer.reader.readuntil(b"\r\n\r\n")  # the head, then never another read
+        await asyncio.sleep(5)
+
+    async def go() -> UpstreamError:
+        async with ScriptedUpstream(deaf) as server:
+            target = Target.from_url(server.url)
+            conn = await target.connect(1.0)
+            conn.send_head(
+                b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 67108864\r\n\r\n", head_only=False
+            )
+
+            async def flood() -> None:
+                for _ in range(64):  # 64 MiB: far more than the socket buffers hold
+                    conn.send_body(b"b" * (1024 * 1024))
+                    await conn.drain(0.2)
+
+            with pytest.raises(UpstreamError) as caught:
+                await flood()
+            conn.close()
+            return caught.value
+
+    error = run(go())
+    assert isinstance(error, UpstreamTimeoutError)
+    assert "stopped reading" in str(error)

@@ -1,0 +1,325 @@
+"""ApiKeyStore on SQLite, PostgreSQL and in memory (SPEC C4).
+
+Rows hold a key's digest, never its secret. The SQL is shared by both
+databases (only placeholders differ) and every value is a bound parameter.
+A row that does not read back as a valid key (edited by hand, say) raises
+``StorageUnavailableError``: the gateway then refuses the key, it never guesses.
+
+Each store holds one connection behind a lock, like the audit stores; the
+gateway calls it from one worker thread (``adapters.api_keys``), so lookups
+never block the event loop. Writes are rare (the CLI), reads are indexed by
+the primary key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import psycopg
+
+from glassgate.adapters.storage._errors import map_storage_errors
+from glassgate.adapters.storage.migrations import SCHEMA_HEAD
+from glassgate.adapters.storage.postgres import postgres_schema_revision
+from glassgate.adapters.storage.revision import current_revision
+from glassgate.adapters.storage.sqlite import sqlite_schema_revision
+from glassgate.adapters.storage.target import StorageTarget
+from glassgate.errors import StorageUnavailableError
+from glassgate.ports import ApiKeyStore
+from glassgate.tokens.api_keys import ApiKeyRecord
+
+__all__ = [
+    "MemoryApiKeyStore",
+    "PostgresApiKeyStore",
+    "SqliteApiKeyStore",
+    "open_api_key_store",
+]
+
+_COLUMNS = (
+    "key_id",
+    "name",
+    "subject",
+    "secret_hash",
+    "group_names",
+    "route_ids",
+    "quota_tier",
+    "created_at",
+    "created_by",
+    "expires_at",
+    "revoked_at",
+    "revoked_by",
+)
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM api_keys"  # noqa: S608 - constant names only
+_PG_SESSION = ("SET lock_timeout = '10s'", "SET statement_timeout = '30s'")
+
+
+def _insert_sql(ph: str) -> str:
+    values = ", ".join([ph] * len(_COLUMNS))
+    return (
+        f"INSERT INTO api_keys ({', '.join(_COLUMNS)}) VALUES ({values}) "  # noqa: S608
+        "ON CONFLICT (key_id) DO NOTHING"
+    )
+
+
+def _revoke_sql(ph: str) -> str:
+    return (
+        f"UPDATE api_keys SET revoked_at = {ph}, revoked_by = {ph} "  # noqa: S608
+        f"WHERE key_id = {ph} AND revoked_at IS NULL"
+    )
+
+
+def _json_list(values: frozenset[str] | None) -> str | None:
+    if values is None:
+        return None
+    return json.dumps(sorted(values), ensure_ascii=False, separators=(",", ":"))
+
+
+def _row(record: ApiKeyRecord) -> tuple[object, ...]:
+    return (
+        record.key_id,
+        record.name,
+        record.subject,
+        record.secret_hash,
+        _json_list(record.groups),
+        _json_list(record.routes),
+        record.quota_tier,
+        record.created_at,
+        record.created_by,
+        record.expires_at,
+        record.revoked_at,
+        record.revoked_by,
+    )
+
+
+def _strings(text: object) -> frozenset[str]:
+    items = json.loads(str(text))
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ValueError("not a JSON array of strings")
+    return frozenset(items)
+
+
+def _time(value: object) -> float | None:
+    return None if value is None else float(str(value))
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _record(row: Sequence[object], where: str) -> ApiKeyRecord:
+    try:
+        created_at = _time(row[7])
+        return ApiKeyRecord(
+            key_id=str(row[0]),
+            name=str(row[1]),
+            subject=str(row[2]),
+            secret_hash=str(row[3]),
+            groups=_strings(row[4]),
+            routes=None if row[5] is None else _strings(row[5]),
+            quota_tier=_optional(row[6]),
+            created_at=0.0 if created_at is None else created_at,
+            created_by=_optional(row[8]),
+            expires_at=_time(row[9]),
+            revoked_at=_time(row[10]),
+            revoked_by=_optional(row[11]),
+        )
+    except (ValueError, TypeError) as exc:  # json errors are ValueErrors
+        raise StorageUnavailableError(
+            f"{where}: the stored API key {str(row[0])[:32]!r} is unreadable ({exc}); "
+            "it is refused until the row is fixed or the key re-created"
+        ) from None
+
+
+def _check_revision(revision: str | None, name: str) -> None:
+    if revision != SCHEMA_HEAD:
+        raise StorageUnavailableError(
+            f"{name} has schema revision {revision or 'none'}, this glassgate needs "
+            f"{SCHEMA_HEAD}; run `glassgate db upgrade`"
+        )
+
+
+class SqliteApiKeyStore:
+    """An ``ApiKeyStore`` on the SQLite file that also holds the audit log."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self._conn = conn
+        self._path = path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: str, *, busy_timeout: float = 5.0) -> SqliteApiKeyStore:
+        with map_storage_errors("sqlite", f"open {path}", (sqlite3.Error,)):
+            conn = sqlite3.connect(
+                path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                revision = sqlite_schema_revision(conn)
+            except BaseException:
+                conn.close()
+                raise
+        try:
+            _check_revision(revision, f"sqlite:{path}")
+        except StorageUnavailableError:
+            conn.close()
+            raise
+        return cls(conn, path)
+
+    @contextmanager
+    def _using(self, action: str) -> Iterator[sqlite3.Connection]:
+        with self._lock, map_storage_errors("sqlite", action, (sqlite3.Error,)):
+            yield self._conn
+
+    def add(self, record: ApiKeyRecord) -> bool:
+        with self._using("store an API key") as conn:
+            return conn.execute(_insert_sql("?"), _row(record)).rowcount == 1
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        with self._using("read an API key") as conn:
+            row = conn.execute(f"{_SELECT} WHERE key_id = ?", (key_id,)).fetchone()
+        return None if row is None else _record(row, f"sqlite:{self._path}")
+
+    def records(self) -> list[ApiKeyRecord]:
+        with self._using("list API keys") as conn:
+            rows = conn.execute(f"{_SELECT} ORDER BY created_at, key_id").fetchall()
+        return [_record(row, f"sqlite:{self._path}") for row in rows]
+
+    def revoke(self, key_id: str, at: float, by: str | None = None) -> ApiKeyRecord | None:
+        with self._using("revoke an API key") as conn:
+            conn.execute(_revoke_sql("?"), (at, by, key_id))
+        return self.get(key_id)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteApiKeyStore({self._path!r})"
+
+
+class PostgresApiKeyStore:
+    """An ``ApiKeyStore`` on PostgreSQL; a lost connection is reopened on the next call."""
+
+    def __init__(self, dsn: str, *, connect_timeout: float = 5.0, name: str = "postgres") -> None:
+        self._dsn = dsn
+        self._timeout = max(1, round(connect_timeout))
+        self._name = name
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+
+    @classmethod
+    def open(
+        cls, dsn: str, *, connect_timeout: float = 5.0, name: str = "postgres"
+    ) -> PostgresApiKeyStore:
+        store = cls(dsn, connect_timeout=connect_timeout, name=name)
+        try:
+            with store._using("open the database") as conn:
+                revision = postgres_schema_revision(conn)
+            _check_revision(revision, name)
+        except StorageUnavailableError:
+            store.close()
+            raise
+        return store
+
+    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        if conn is not None:
+            conn.close()
+        conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=self._timeout)
+        try:
+            for statement in _PG_SESSION:
+                conn.execute(statement)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    @contextmanager
+    def _using(self, action: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+        with self._lock, map_storage_errors(self._name, action, (psycopg.Error,)):
+            yield self._connection()
+
+    def add(self, record: ApiKeyRecord) -> bool:
+        with self._using("store an API key") as conn:
+            return conn.execute(_insert_sql("%s"), _row(record)).rowcount == 1
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        with self._using("read an API key") as conn:
+            row = conn.execute(f"{_SELECT} WHERE key_id = %s", (key_id,)).fetchone()
+        return None if row is None else _record(row, self._name)
+
+    def records(self) -> list[ApiKeyRecord]:
+        with self._using("list API keys") as conn:
+            rows = conn.execute(f"{_SELECT} ORDER BY created_at, key_id").fetchall()
+        return [_record(row, self._name) for row in rows]
+
+    def revoke(self, key_id: str, at: float, by: str | None = None) -> ApiKeyRecord | None:
+        with self._using("revoke an API key") as conn:
+            conn.execute(_revoke_sql("%s"), (at, by, key_id))
+        return self.get(key_id)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __repr__(self) -> str:
+        return f"PostgresApiKeyStore({self._name!r})"
+
+
+class MemoryApiKeyStore:
+    """An in-process ``ApiKeyStore`` for tests and demos, held to the same contract."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, ApiKeyRecord] = {}
+
+    def add(self, record: ApiKeyRecord) -> bool:
+        with self._lock:
+            if record.key_id in self._records:
+                return False
+            self._records[record.key_id] = record
+            return True
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        with self._lock:
+            return self._records.get(key_id)
+
+    def records(self) -> list[ApiKeyRecord]:
+        with self._lock:
+            found = list(self._records.values())
+        return sorted(found, key=lambda record: (record.created_at, record.key_id))
+
+    def revoke(self, key_id: str, at: float, by: str | None = None) -> ApiKeyRecord | None:
+        with self._lock:
+            record = self._records.get(key_id)
+            if record is None or record.revoked_at is not None:
+                return record
+            revoked = dataclasses.replace(record, revoked_at=at, revoked_by=by)
+            self._records[key_id] = revoked
+            return revoked
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def open_api_key_store(target: StorageTarget, *, migrate: bool = True) -> ApiKeyStore:
+    """Open the key store at ``target``, migrating the schema first if ``migrate``."""
+    if migrate and current_revision(target) != SCHEMA_HEAD:
+        from glassgate.adapters.storage.migrate import upgrade  # noqa: PLC0415 - slow import
+
+        upgrade(target)
+    if target.backend == "postgres":
+        return PostgresApiKeyStore.open(
+            target.location, connect_timeout=target.timeout, name=target.describe()
+        )
+    return SqliteApiKeyStore.open(target.location, busy_timeout=target.timeout)

@@ -1,0 +1,146 @@
+"""API key administration (SPEC C4): create, list and revoke, every change audited first.
+
+The order is fixed: build (pure, ``tokens.api_keys``) → audit → save. The
+privileged record (``admin.apikey.create`` / ``admin.apikey.revoke``) is
+written durably with ``await audit.append`` *before* the store changes; if it
+cannot be written, ``AuditUnavailableError`` propagates and nothing changes.
+If the store fails after that, the log over-reports an action that did not
+happen, never the reverse.
+
+Records carry the key id (as ``jti``), the SHA-256 fingerprint of the whole
+key (``token_hash``, the same fingerprint decision records keep for requests
+made with it) and what the key grants; never the key or its secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from glassgate.audit.records import AuditEvent, AuditRecord, format_ts, token_fingerprint
+from glassgate.errors import StorageUnavailableError
+from glassgate.ports import ApiKeyStore
+from glassgate.tokens.api_keys import ApiKeyRecord, IssuedKey, issue_api_key
+from glassgate.types import JSONValue
+
+__all__ = ["ApiKeyAdmin", "AuditAppender", "NewApiKey", "Revocation"]
+
+CREATE_EVENT = "admin.apikey.create"
+REVOKE_EVENT = "admin.apikey.revoke"
+_ID_ATTEMPTS = 3
+
+
+class AuditAppender(Protocol):
+    """The durable half of ``audit.service.AuditLog``."""
+
+    async def append(self, event: AuditEvent) -> AuditRecord: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    """What an operator asks for; ``routes`` None means every route (no scope)."""
+
+    name: str
+    subject: str
+    groups: tuple[str, ...] = ()
+    routes: tuple[str, ...] | None = None
+    quota_tier: str | None = None
+    lifetime: float | None = None  # seconds; None: never expires
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    record: ApiKeyRecord
+    changed: bool  # False: it was already revoked, and nothing was written
+
+
+class ApiKeyAdmin:
+    """Create, list and revoke keys in ``store``, auditing each change in ``audit`` first."""
+
+    def __init__(
+        self, store: ApiKeyStore, audit: AuditAppender, clock: Callable[[], float]
+    ) -> None:
+        self._store = store
+        self._audit = audit
+        self._clock = clock
+
+    async def create(self, request: NewApiKey, actor: str) -> IssuedKey:
+        """A new key; its plaintext is in the result only. ``ValueError`` for bad fields."""
+        now = self._clock()
+        issued = await self._issue(request, actor, now)
+        record = issued.record
+        await self._audit.append(
+            AuditEvent(
+                type=CREATE_EVENT,
+                outcome="ok",
+                at=now,
+                subject=record.subject,
+                actor=actor,
+                token_hash=token_fingerprint(issued.key.reveal()),
+                jti=record.key_id,
+                details=_grants(record),
+            )
+        )
+        if not await asyncio.to_thread(self._store.add, record):
+            raise StorageUnavailableError(
+                f"API key id {record.key_id} was taken between the check and the write; "
+                "nothing was created, run the command again"
+            )
+        return issued
+
+    async def _issue(self, request: NewApiKey, actor: str, now: float) -> IssuedKey:
+        """A key whose id is free (60 random bits: a retry is all but impossible)."""
+        for _ in range(_ID_ATTEMPTS):
+            issued = issue_api_key(
+                name=request.name,
+                subject=request.subject,
+                now=now,
+                groups=request.groups,
+                routes=request.routes,
+                quota_tier=request.quota_tier,
+                expires_at=None if request.lifetime is None else now + request.lifetime,
+                created_by=actor,
+            )
+            if await asyncio.to_thread(self._store.get, issued.record.key_id) is None:
+                return issued
+        raise StorageUnavailableError("no free API key id after several attempts; retry")
+
+    async def revoke(self, key_id: str, actor: str) -> Revocation | None:
+        """Revoke ``key_id`` (None if there is no such key); revoking twice writes nothing."""
+        record = await asyncio.to_thread(self._store.get, key_id)
+        if record is None:
+            return None
+        if record.revoked_at is not None:
+            return Revocation(record, changed=False)
+        now = self._clock()
+        await self._audit.append(
+            AuditEvent(
+                type=REVOKE_EVENT,
+                outcome="ok",
+                at=now,
+                subject=record.subject,
+                actor=actor,
+                jti=record.key_id,
+                details={"key_id": record.key_id, "name": record.name},
+            )
+        )
+        revoked = await asyncio.to_thread(self._store.revoke, key_id, now, actor)
+        if revoked is None:  # deleted by hand in between: it is refused either way
+            return Revocation(record, changed=False)
+        return Revocation(revoked, changed=True)
+
+    async def records(self) -> list[ApiKeyRecord]:
+        return await asyncio.to_thread(self._store.records)
+
+
+def _grants(record: ApiKeyRecord) -> dict[str, JSONValue]:
+    return {
+        "key_id": record.key_id,
+        "name": record.name,
+        "groups": sorted(record.groups),
+        "routes": None if record.routes is None else sorted(record.routes),
+        "quota_tier": record.quota_tier,
+        "expires_at": None if record.expires_at is None else format_ts(record.expires_at),
+    }

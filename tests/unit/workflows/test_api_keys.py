@@ -1,0 +1,135 @@
+"""API key administration: every change is audited first, and nothing changes without it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import pytest
+
+from glassgate.adapters.storage.api_keys import MemoryApiKeyStore
+from glassgate.audit.records import AuditEvent, AuditRecord, token_fingerprint
+from glassgate.errors import AuditUnavailableError, StorageUnavailableError
+from glassgate.tokens.api_keys import ApiKeyRecord
+from glassgate.workflows.api_keys import ApiKeyAdmin, NewApiKey
+
+T0 = 1_790_000_000.0
+_T = TypeVar("_T")
+
+
+def run(coro: Awaitable[_T]) -> _T:
+    async def main() -> _T:
+        return await coro
+
+    return asyncio.run(main())
+
+
+class Audit:
+    """Records appended events, and what the store held at the time; can refuse."""
+
+    def __init__(self, store: MemoryApiKeyStore, *, refuse: bool = False) -> None:
+        self.store = store
+        self.refuse = refuse
+        self.events: list[AuditEvent] = []
+        self.store_sizes: list[int] = []
+
+    async def append(self, event: AuditEvent) -> AuditRecord:
+        if self.refuse:
+            raise AuditUnavailableError("the audit store is down")
+        self.events.append(event)
+        self.store_sizes.append(len(self.store.records()))
+        return AuditRecord.build(len(self.events), "0" * 64, event)
+
+
+REQUEST = NewApiKey(
+    name="ci-bot",
+    subject="svc:ci",
+    groups=("robots",),
+    routes=("machine",),
+    quota_tier="small",
+    lifetime=86_400,
+)
+
+
+def admin(store: MemoryApiKeyStore, audit: Audit) -> ApiKeyAdmin:
+    return ApiKeyAdmin(store, audit, lambda: T0)
+
+
+def test_create_audits_before_storing_and_never_records_the_key() -> None:
+    store = MemoryApiKeyStore()
+    audit = Audit(store)
+    issued = run(admin(store, audit).create(REQUEST, "cli:ops"))
+    assert store.records() == [issued.record]
+    assert audit.store_sizes == [0]  # the audit record came first
+    (event,) = audit.events
+    assert event.type == "admin.apikey.create"
+    assert (event.subject, event.actor, event.jti) == ("svc:ci", "cli:ops", issued.record.key_id)
+    assert event.token_hash == token_fingerprint(issued.key.reveal())
+    assert event.details["routes"] == ["machine"]
+    assert event.details["expires_at"] == "2026-09-22T14:13:20.000000Z"
+    text = json.dumps(dict(event.details)) + repr(event)
+    secret = issued.key.reveal()
+    assert secret not in text
+    assert secret[16:] not in text
+    assert issued.record.secret_hash not in text
+    assert issued.record.expires_at == T0 + 86_400
+
+
+def test_create_without_an_audit_record_creates_nothing() -> None:
+    store = MemoryApiKeyStore()
+    with pytest.raises(AuditUnavailableError):
+        run(admin(store, Audit(store, refuse=True)).create(REQUEST, "cli:ops"))
+    assert store.records() == []
+
+
+def test_invalid_fields_fail_before_anything_is_audited() -> None:
+    store = MemoryApiKeyStore()
+    audit = Audit(store)
+    bad = NewApiKey(name="has space", subject="svc:ci")
+    with pytest.raises(ValueError, match="name"):
+        run(admin(store, audit).create(bad, "cli:ops"))
+    assert audit.events == []
+
+
+def test_revoke_audits_first_and_only_once() -> None:
+    store = MemoryApiKeyStore()
+    audit = Audit(store)
+    key_admin = admin(store, audit)
+    issued = run(key_admin.create(REQUEST, "cli:ops"))
+    first = run(key_admin.revoke(issued.record.key_id, "cli:sec"))
+    assert first is not None
+    assert first.changed
+    assert first.record.revoked_by == "cli:sec"
+    second = run(key_admin.revoke(issued.record.key_id, "cli:sec"))
+    assert second is not None
+    assert not second.changed
+    assert [event.type for event in audit.events] == ["admin.apikey.create", "admin.apikey.revoke"]
+    assert run(key_admin.revoke("zzzzzzzzzzzz", "cli:sec")) is None
+    assert len(audit.events) == 2
+
+
+def test_revoke_without_an_audit_record_leaves_the_key_active() -> None:
+    store = MemoryApiKeyStore()
+    issued = run(admin(store, Audit(store)).create(REQUEST, "cli:ops"))
+    with pytest.raises(AuditUnavailableError):
+        run(admin(store, Audit(store, refuse=True)).revoke(issued.record.key_id, "cli:sec"))
+    found = store.get(issued.record.key_id)
+    assert found is not None
+    assert found.revoked_at is None
+
+
+class TakenIds(MemoryApiKeyStore):
+    """Every id looks taken: the service gives up instead of looping or overwriting."""
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        return ApiKeyRecord(key_id=key_id, name="x", subject="s", secret_hash="0" * 64)
+
+
+def test_a_taken_key_id_is_never_overwritten() -> None:
+    store = TakenIds()
+    audit = Audit(store)
+    with pytest.raises(StorageUnavailableError, match="no free API key id"):
+        run(admin(store, audit).create(REQUEST, "cli:ops"))
+    assert audit.events == []
