@@ -13,8 +13,7 @@ public half and ``kid`` leave this object); the issuer identifier ends in
 ``development_only`` claim; every response carries ``X-Development-Only``;
 every log line starts with ``[DEVELOPMENT ONLY issuer]``.
 
-This module signs tokens; it never verifies them, which is why it calls joserfc
-directly instead of going through ``glassgate.tokens`` (the verification side).
+Signing goes through ``glassgate.tokens.signing``, the one place glassgate signs JWTs.
 """
 
 from __future__ import annotations
@@ -26,10 +25,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from joserfc import jwt
-from joserfc.jwk import RSAKey
-
 from glassgate.demo._http import Request, Response
+from glassgate.tokens.signing import JwtSigner
 
 __all__ = ["DEV_ONLY_NOTICE", "ISSUER_PATH", "DevIssuer"]
 
@@ -69,7 +66,7 @@ class DevIssuer:
             path + "/jwks.json": self.jwks,
         }
         self._clock = clock
-        self._key = RSAKey.generate_key(2048, private=True, auto_kid=True)
+        self._signer = JwtSigner.generate("RS256")
         log.warning(
             "%s generated a throwaway RSA-2048 signing key (kid %s) for %s; "
             "never use this issuer in production",
@@ -83,10 +80,7 @@ class DevIssuer:
 
     @property
     def kid(self) -> str:
-        kid = self._key.kid
-        if kid is None:  # auto_kid=True always sets one; a None here is a joserfc change
-            raise RuntimeError("the generated key has no kid")
-        return kid
+        return self._signer.kid
 
     def mint(
         self,
@@ -114,13 +108,10 @@ class DevIssuer:
         }
         if acr is not None:
             claims["acr"] = acr
-        header = {"alg": "RS256", "typ": "at+jwt", "kid": self.kid}
-        return jwt.encode(header, claims, self._key, algorithms=["RS256"])
+        return self._signer.sign(claims, typ="at+jwt")
 
     def jwks(self) -> dict[str, Any]:
-        """The public key only: ``as_dict(private=False)`` drops every private member."""
-        public = self._key.as_dict(private=False)
-        return {"keys": [{**public, "use": "sig", "alg": "RS256"}]}
+        return self._signer.jwks()
 
     def openid_configuration(self) -> dict[str, Any]:
         """OIDC Discovery 1.0 §3 metadata: just enough for a resource server."""

@@ -14,10 +14,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jwt
-from joserfc.jwk import ECKey
-
 from glassgate.core.principal import Principal
+from glassgate.tokens.signing import JwtSigner
 
 __all__ = ["IdentitySigner"]
 
@@ -34,21 +32,18 @@ class _Entry:
 class IdentitySigner:
     """Signs identity tokens with an ES256 key that is generated or loaded at start."""
 
-    def __init__(self, issuer: str, key: ECKey | None = None) -> None:
+    def __init__(self, issuer: str, signer: JwtSigner | None = None) -> None:
         self.issuer = issuer
-        self._key = key or ECKey.generate_key("P-256", private=True, auto_kid=True)
+        self._signer = signer or JwtSigner.generate("ES256")
+        self._jwks = json.dumps(self._signer.jwks(), separators=(",", ":")).encode()
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
 
     @classmethod
     def from_pem(cls, issuer: str, pem: bytes) -> IdentitySigner:
-        key = ECKey.import_key(pem)
-        key.ensure_kid()
-        return cls(issuer, key)
+        return cls(issuer, JwtSigner.from_pem(pem, "ES256"))
 
     def jwks(self) -> bytes:
-        public = self._key.as_dict(private=False)
-        public.update({"use": "sig", "alg": "ES256"})
-        return json.dumps({"keys": [public]}, separators=(",", ":")).encode()
+        return self._jwks
 
     def token_for(
         self, principal: Principal, audience: str, groups: frozenset[str], now: float
@@ -75,8 +70,7 @@ class IdentitySigner:
             claims["acr"] = principal.acr
         if principal.amr:
             claims["amr"] = sorted(principal.amr)
-        header = {"alg": "ES256", "typ": "JWT", "kid": self._key.kid}
-        token = jwt.encode(header, claims, self._key, algorithms=["ES256"])
+        token = self._signer.sign(claims)
         self._cache[cache_key] = _Entry(token, expires)
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)

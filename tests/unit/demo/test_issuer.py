@@ -32,7 +32,7 @@ def _get(issuer: DevIssuer, path: str, method: str = "GET") -> Response:
 
 
 def _private_d(issuer: DevIssuer) -> str:
-    return str(issuer._key.as_dict(private=True)["d"])
+    return str(issuer._signer._key.as_dict(private=True)["d"])
 
 
 def test_issuer_identifier_says_development_only(issuer: DevIssuer) -> None:
