@@ -57,30 +57,22 @@ class Checkpoint:
     key_id: str
     signature: str
 
+    def _signed_fields(self) -> dict[str, object]:
+        return {
+            "v": CHECKPOINT_VERSION,
+            "seq": self.seq,
+            "head": self.head,
+            "ts": self.ts,
+            "key_id": self.key_id,
+        }
+
     def payload(self) -> bytes:
         """The exact bytes that are signed."""
-        return canonical_json(
-            {
-                "v": CHECKPOINT_VERSION,
-                "seq": self.seq,
-                "head": self.head,
-                "ts": self.ts,
-                "key_id": self.key_id,
-            }
-        )
+        return canonical_json(self._signed_fields())
 
     def to_json(self) -> bytes:
-        """One line of the checkpoint file (without the newline)."""
-        return canonical_json(
-            {
-                "v": CHECKPOINT_VERSION,
-                "seq": self.seq,
-                "head": self.head,
-                "ts": self.ts,
-                "key_id": self.key_id,
-                "sig": self.signature,
-            }
-        )
+        """One line of the checkpoint file (without the newline): the signed fields and ``sig``."""
+        return canonical_json({**self._signed_fields(), "sig": self.signature})
 
     @classmethod
     def from_json(cls, line: bytes | str) -> Checkpoint:

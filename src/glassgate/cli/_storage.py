@@ -1,4 +1,4 @@
-"""What the storage and audit commands share: ``--config FILE`` or ``--db URL``."""
+"""What the storage, audit and apikey commands share: ``--config FILE`` or ``--db URL``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from pathlib import Path
 from glassgate.adapters.storage import StorageTarget, open_audit_store
 from glassgate.config.storage import AuditConfig
 from glassgate.errors import ConfigError, Problem, StorageUnavailableError
-from glassgate.ports import AuditStore
+from glassgate.ports import ApiKeyStore, AuditStore
 
-__all__ = ["Source", "add_source_arguments", "open_existing_store", "resolve_source"]
+__all__ = [
+    "Source",
+    "add_source_arguments",
+    "open_existing_key_store",
+    "open_existing_store",
+    "resolve_source",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +50,23 @@ def resolve_source(args: argparse.Namespace) -> Source:
     return Source(StorageTarget.from_config(config.storage), config.audit)
 
 
-def open_existing_store(target: StorageTarget) -> AuditStore:
-    """Open for reading: never create or migrate a database behind the user's back."""
+def _check_exists(target: StorageTarget, what: str) -> None:
+    """Reading commands never create or migrate a database behind the user's back."""
     if target.backend == "sqlite" and not Path(target.location).is_file():
         raise StorageUnavailableError(
-            f"no audit database at {target.location}; check --db / storage.sqlite.path"
+            f"no {what} at {target.location}; check --db / storage.sqlite.path"
         )
+
+
+def open_existing_store(target: StorageTarget) -> AuditStore:
+    """Open the audit log for reading: an existing, migrated database only."""
+    _check_exists(target, "audit database")
     return open_audit_store(target, migrate=False)
+
+
+def open_existing_key_store(target: StorageTarget) -> ApiKeyStore:
+    """Open the API keys for reading: an existing, migrated database only."""
+    from glassgate.adapters.storage.api_keys import open_api_key_store
+
+    _check_exists(target, "database")
+    return open_api_key_store(target, migrate=False)

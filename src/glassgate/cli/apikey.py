@@ -22,15 +22,13 @@ import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from glassgate.cli._storage import add_source_arguments, resolve_source
-from glassgate.errors import ConfigError, Problem, StorageUnavailableError
+from glassgate.cli._storage import add_source_arguments, open_existing_key_store, resolve_source
+from glassgate.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
     from glassgate.config.schema import Config
-    from glassgate.ports import ApiKeyStore
     from glassgate.tokens.api_keys import ApiKeyRecord, IssuedKey
     from glassgate.workflows.api_keys import ApiKeyAdmin
 
@@ -224,20 +222,8 @@ def _print_issued(issued: IssuedKey, as_json: bool) -> None:
     )
 
 
-def _open_for_reading(args: argparse.Namespace) -> ApiKeyStore:
-    """``--config`` or ``--db``; never creates or migrates a database behind the user's back."""
-    from glassgate.adapters.storage.api_keys import open_api_key_store
-
-    target = resolve_source(args).target
-    if target.backend == "sqlite" and not Path(target.location).is_file():
-        raise StorageUnavailableError(
-            f"no database at {target.location}; check --db / storage.sqlite.path"
-        )
-    return open_api_key_store(target, migrate=False)
-
-
 def run_list(args: argparse.Namespace) -> int:
-    store = _open_for_reading(args)
+    store = open_existing_key_store(resolve_source(args).target)
     try:
         records = store.records()
     finally:

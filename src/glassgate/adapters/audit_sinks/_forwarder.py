@@ -1,5 +1,9 @@
 """Forwarder: a bounded queue drained by one task, for every live audit sink.
 
+``ForwardingSink`` is what the sinks share on top of it: the event-type
+filter, the counters, and ``offer`` / ``offer_checkpoint`` feeding the queue
+with the bytes each sink's ``_encode`` / ``_encode_checkpoint`` makes.
+
 ``offer`` never blocks and never raises: when the queue is full the item is
 dropped and counted (back-pressure must never reach the request path). The
 task delivers in batches; a failed batch is retried with exponential backoff
@@ -11,13 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
 
+from glassgate.audit.checkpoints import Checkpoint
+from glassgate.audit.records import AuditRecord
 from glassgate.errors import AlertDeliveryError
 
-__all__ = ["Forwarder", "PermanentDeliveryError"]
+__all__ = ["Forwarder", "ForwardingSink", "PermanentDeliveryError", "wanted"]
 
 _log = logging.getLogger("glassgate.audit.sinks")
+
+
+def wanted(event_type: str, prefixes: Sequence[str]) -> bool:
+    """No prefixes means every type; ``breakglass`` covers ``breakglass.activate``."""
+    return not prefixes or any(
+        event_type == prefix or event_type.startswith(prefix + ".") for prefix in prefixes
+    )
 
 
 class PermanentDeliveryError(AlertDeliveryError):
@@ -106,3 +120,48 @@ class Forwarder:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
+
+
+class ForwardingSink(ABC):
+    """An ``AuditSink`` whose records of the wanted ``event_types`` go through a ``Forwarder``.
+
+    Checkpoints are always forwarded. Subclasses say how a record and a
+    checkpoint become bytes, and start and close the forwarder with their own
+    connection.
+    """
+
+    def __init__(
+        self,
+        deliver: Callable[[list[bytes]], Awaitable[None]],
+        *,
+        name: str,
+        event_types: Sequence[str],
+        queue_size: int,
+        backoff_initial: float,
+    ) -> None:
+        self._types = tuple(event_types)
+        self._forwarder = Forwarder(
+            deliver, name=name, queue_size=queue_size, backoff_initial=backoff_initial
+        )
+
+    @property
+    def dropped(self) -> int:
+        return self._forwarder.dropped
+
+    @property
+    def delivered(self) -> int:
+        return self._forwarder.delivered
+
+    def offer(self, record: AuditRecord) -> bool:
+        if not wanted(record.type, self._types):
+            return True
+        return self._forwarder.offer(self._encode(record))
+
+    def offer_checkpoint(self, checkpoint: Checkpoint) -> bool:
+        return self._forwarder.offer(self._encode_checkpoint(checkpoint))
+
+    @abstractmethod
+    def _encode(self, record: AuditRecord) -> bytes: ...
+
+    @abstractmethod
+    def _encode_checkpoint(self, checkpoint: Checkpoint) -> bytes: ...

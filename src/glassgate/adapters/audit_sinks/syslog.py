@@ -14,7 +14,7 @@ import socket
 from collections.abc import Sequence
 from typing import Literal
 
-from glassgate.adapters.audit_sinks._forwarder import Forwarder
+from glassgate.adapters.audit_sinks._forwarder import ForwardingSink, wanted
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.export import (
     FACILITY_AUTHPRIV,
@@ -28,14 +28,7 @@ from glassgate.errors import AlertDeliveryError
 __all__ = ["SyslogAuditSink", "wanted"]
 
 
-def wanted(event_type: str, prefixes: Sequence[str]) -> bool:
-    """No prefixes means every type; ``breakglass`` covers ``breakglass.activate``."""
-    return not prefixes or any(
-        event_type == prefix or event_type.startswith(prefix + ".") for prefix in prefixes
-    )
-
-
-class SyslogAuditSink:
+class SyslogAuditSink(ForwardingSink):
     def __init__(
         self,
         host: str,
@@ -53,37 +46,22 @@ class SyslogAuditSink:
         self._transport = transport
         self._facility = facility
         self._hostname = hostname or socket.gethostname()
-        self._types = tuple(event_types)
         self._timeout = timeout
         self._writer: asyncio.StreamWriter | None = None
         self._datagrams: asyncio.DatagramTransport | None = None
-        deliver = self._send_tcp if transport == "tcp" else self._send_udp
-        self._forwarder = Forwarder(
-            deliver,
+        super().__init__(
+            self._send_tcp if transport == "tcp" else self._send_udp,
             name=f"syslog {host}:{port}/{transport}",
+            event_types=event_types,
             queue_size=queue_size,
             backoff_initial=backoff_initial,
         )
 
-    @property
-    def dropped(self) -> int:
-        return self._forwarder.dropped
+    def _encode(self, record: AuditRecord) -> bytes:
+        return to_rfc5424(record, hostname=self._hostname, facility=self._facility)
 
-    @property
-    def delivered(self) -> int:
-        return self._forwarder.delivered
-
-    def offer(self, record: AuditRecord) -> bool:
-        if not wanted(record.type, self._types):
-            return True
-        message = to_rfc5424(record, hostname=self._hostname, facility=self._facility)
-        return self._forwarder.offer(message)
-
-    def offer_checkpoint(self, checkpoint: Checkpoint) -> bool:
-        message = checkpoint_to_rfc5424(
-            checkpoint, hostname=self._hostname, facility=self._facility
-        )
-        return self._forwarder.offer(message)
+    def _encode_checkpoint(self, checkpoint: Checkpoint) -> bytes:
+        return checkpoint_to_rfc5424(checkpoint, hostname=self._hostname, facility=self._facility)
 
     async def start(self) -> None:
         self._forwarder.start()

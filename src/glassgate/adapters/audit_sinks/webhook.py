@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from glassgate.adapters.audit_sinks._forwarder import Forwarder, PermanentDeliveryError
-from glassgate.adapters.audit_sinks.syslog import wanted
+from glassgate.adapters.audit_sinks._forwarder import ForwardingSink, PermanentDeliveryError
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.records import AuditRecord
 from glassgate.errors import AlertDeliveryError
@@ -38,7 +37,7 @@ def sign_body(secret: Secret, timestamp: str, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
-class WebhookAuditSink:
+class WebhookAuditSink(ForwardingSink):
     def __init__(
         self,
         url: str,
@@ -55,32 +54,21 @@ class WebhookAuditSink:
         self._secret = secret
         self._clock = clock
         self._timeout = timeout
-        self._types = tuple(event_types)
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        self._forwarder = Forwarder(
+        super().__init__(
             self._post,
             name=f"webhook {_origin(url)}",
+            event_types=event_types,
             queue_size=queue_size,
             backoff_initial=backoff_initial,
         )
 
-    @property
-    def dropped(self) -> int:
-        return self._forwarder.dropped
+    def _encode(self, record: AuditRecord) -> bytes:
+        return record.body
 
-    @property
-    def delivered(self) -> int:
-        return self._forwarder.delivered
-
-    def offer(self, record: AuditRecord) -> bool:
-        if not wanted(record.type, self._types):
-            return True
-        return self._forwarder.offer(record.body)
-
-    def offer_checkpoint(self, checkpoint: Checkpoint) -> bool:
-        item = b'{"checkpoint":' + checkpoint.to_json() + b',"type":"audit.checkpoint"}'
-        return self._forwarder.offer(item)
+    def _encode_checkpoint(self, checkpoint: Checkpoint) -> bytes:
+        return b'{"checkpoint":' + checkpoint.to_json() + b',"type":"audit.checkpoint"}'
 
     async def start(self) -> None:
         if self._client is None:

@@ -8,9 +8,8 @@ asked (the embedded default does on first start) and returns an
 
 from __future__ import annotations
 
-from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.adapters.storage.postgres import PostgresAuditStore
-from glassgate.adapters.storage.revision import current_revision
+from glassgate.adapters.storage.revision import upgrade_if_due
 from glassgate.adapters.storage.sqlite import SqliteAuditStore
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.ports import AuditStore
@@ -20,11 +19,8 @@ __all__ = ["PostgresAuditStore", "SqliteAuditStore", "StorageTarget", "open_audi
 
 def open_audit_store(target: StorageTarget, *, migrate: bool = True) -> AuditStore:
     """Open the audit store at ``target``, migrating it first if ``migrate``."""
-    if migrate and current_revision(target) != SCHEMA_HEAD:
-        # Alembic and SQLAlchemy load only when a migration is due: fast ordinary starts.
-        from glassgate.adapters.storage.migrate import upgrade  # noqa: PLC0415
-
-        upgrade(target)
+    if migrate:
+        upgrade_if_due(target)
     if target.backend == "postgres":
         return PostgresAuditStore.open(
             target.location, connect_timeout=target.timeout, name=target.describe()

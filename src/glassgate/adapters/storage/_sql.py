@@ -13,11 +13,14 @@ from glassgate.errors import ChainBrokenError
 
 __all__ = [
     "CHAIN_LOCK_KEY",
+    "SELECT_CHECKPOINTS",
+    "SELECT_HEAD",
     "checkpoint_row",
     "insert_checkpoint_sql",
     "insert_record_sql",
     "parse_rows",
     "record_row",
+    "scan_sql",
     "search_sql",
 ]
 
@@ -28,6 +31,9 @@ CHAIN_LOCK_KEY: Final = int.from_bytes(
 
 _RECORD_COLUMNS = "seq, ts, type, outcome, subject, actor, route, request_id, hash, body"
 _CHECKPOINT_COLUMNS = "seq, head, ts, key_id, signature"
+
+SELECT_HEAD: Final = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
+SELECT_CHECKPOINTS: Final = f"SELECT {_CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"  # noqa: S608
 
 
 def insert_record_sql(ph: str) -> str:
@@ -42,6 +48,11 @@ def insert_checkpoint_sql(ph: str) -> str:
         f"INSERT INTO audit_checkpoints ({_CHECKPOINT_COLUMNS}) "  # noqa: S608
         f"VALUES ({values}) ON CONFLICT (seq) DO NOTHING"
     )
+
+
+def scan_sql(ph: str) -> str:
+    """``SELECT seq, body, hash`` after a ``seq``, in chain order, bound to ``(after, limit)``."""
+    return f"SELECT seq, body, hash FROM audit_records WHERE seq > {ph} ORDER BY seq LIMIT {ph}"  # noqa: S608
 
 
 def record_row(record: AuditRecord) -> tuple[object, ...]:

@@ -5,28 +5,21 @@ databases (only placeholders differ) and every value is a bound parameter.
 A row that does not read back as a valid key (edited by hand, say) raises
 ``StorageUnavailableError``: the gateway then refuses the key, it never guesses.
 
-Each store holds one connection behind a lock, like the audit stores; the
-gateway calls it from one worker thread (``adapters.api_keys``), so lookups
-never block the event loop. Writes are rare (the CLI), reads are indexed by
-the primary key.
+Each store holds one connection behind a lock, like the audit stores (both
+build on ``_connection``); the gateway calls it from one worker thread
+(``adapters.api_keys``), so lookups never block the event loop. Writes are
+rare (the CLI), reads are indexed by the primary key.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
-import psycopg
-
-from glassgate.adapters.storage._errors import map_storage_errors
-from glassgate.adapters.storage.migrations import SCHEMA_HEAD
-from glassgate.adapters.storage.postgres import postgres_schema_revision
-from glassgate.adapters.storage.revision import current_revision
-from glassgate.adapters.storage.sqlite import sqlite_schema_revision
+from glassgate.adapters.storage._connection import PostgresConnection, SqliteConnection
+from glassgate.adapters.storage.revision import upgrade_if_due
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import ApiKeyStore
@@ -54,7 +47,6 @@ _COLUMNS = (
     "revoked_by",
 )
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM api_keys"  # noqa: S608 - constant names only
-_PG_SESSION = ("SET lock_timeout = '10s'", "SET statement_timeout = '30s'")
 
 
 def _insert_sql(ph: str) -> str:
@@ -134,46 +126,12 @@ def _record(row: Sequence[object], where: str) -> ApiKeyRecord:
         ) from None
 
 
-def _check_revision(revision: str | None, name: str) -> None:
-    if revision != SCHEMA_HEAD:
-        raise StorageUnavailableError(
-            f"{name} has schema revision {revision or 'none'}, this glassgate needs "
-            f"{SCHEMA_HEAD}; run `glassgate db upgrade`"
-        )
-
-
-class SqliteApiKeyStore:
+class SqliteApiKeyStore(SqliteConnection):
     """An ``ApiKeyStore`` on the SQLite file that also holds the audit log."""
-
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
-        self._conn = conn
-        self._path = path
-        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, path: str, *, busy_timeout: float = 5.0) -> SqliteApiKeyStore:
-        with map_storage_errors("sqlite", f"open {path}", (sqlite3.Error,)):
-            conn = sqlite3.connect(
-                path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
-                revision = sqlite_schema_revision(conn)
-            except BaseException:
-                conn.close()
-                raise
-        try:
-            _check_revision(revision, f"sqlite:{path}")
-        except StorageUnavailableError:
-            conn.close()
-            raise
-        return cls(conn, path)
-
-    @contextmanager
-    def _using(self, action: str) -> Iterator[sqlite3.Connection]:
-        with self._lock, map_storage_errors("sqlite", action, (sqlite3.Error,)):
-            yield self._conn
+        return cls(cls._connect(path, busy_timeout), path)
 
     def add(self, record: ApiKeyRecord) -> bool:
         with self._using("store an API key") as conn:
@@ -194,58 +152,9 @@ class SqliteApiKeyStore:
             conn.execute(_revoke_sql("?"), (at, by, key_id))
         return self.get(key_id)
 
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
-    def __repr__(self) -> str:
-        return f"SqliteApiKeyStore({self._path!r})"
-
-
-class PostgresApiKeyStore:
+class PostgresApiKeyStore(PostgresConnection):
     """An ``ApiKeyStore`` on PostgreSQL; a lost connection is reopened on the next call."""
-
-    def __init__(self, dsn: str, *, connect_timeout: float = 5.0, name: str = "postgres") -> None:
-        self._dsn = dsn
-        self._timeout = max(1, round(connect_timeout))
-        self._name = name
-        self._lock = threading.Lock()
-        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
-
-    @classmethod
-    def open(
-        cls, dsn: str, *, connect_timeout: float = 5.0, name: str = "postgres"
-    ) -> PostgresApiKeyStore:
-        store = cls(dsn, connect_timeout=connect_timeout, name=name)
-        try:
-            with store._using("open the database") as conn:
-                revision = postgres_schema_revision(conn)
-            _check_revision(revision, name)
-        except StorageUnavailableError:
-            store.close()
-            raise
-        return store
-
-    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
-        conn = self._conn
-        if conn is not None and not conn.closed and not conn.broken:
-            return conn
-        if conn is not None:
-            conn.close()
-        conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=self._timeout)
-        try:
-            for statement in _PG_SESSION:
-                conn.execute(statement)
-        except BaseException:
-            conn.close()
-            raise
-        self._conn = conn
-        return conn
-
-    @contextmanager
-    def _using(self, action: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-        with self._lock, map_storage_errors(self._name, action, (psycopg.Error,)):
-            yield self._connection()
 
     def add(self, record: ApiKeyRecord) -> bool:
         with self._using("store an API key") as conn:
@@ -265,15 +174,6 @@ class PostgresApiKeyStore:
         with self._using("revoke an API key") as conn:
             conn.execute(_revoke_sql("%s"), (at, by, key_id))
         return self.get(key_id)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def __repr__(self) -> str:
-        return f"PostgresApiKeyStore({self._name!r})"
 
 
 class MemoryApiKeyStore:
@@ -314,10 +214,8 @@ class MemoryApiKeyStore:
 
 def open_api_key_store(target: StorageTarget, *, migrate: bool = True) -> ApiKeyStore:
     """Open the key store at ``target``, migrating the schema first if ``migrate``."""
-    if migrate and current_revision(target) != SCHEMA_HEAD:
-        from glassgate.adapters.storage.migrate import upgrade  # noqa: PLC0415 - slow import
-
-        upgrade(target)
+    if migrate:
+        upgrade_if_due(target)
     if target.backend == "postgres":
         return PostgresApiKeyStore.open(
             target.location, connect_timeout=target.timeout, name=target.describe()

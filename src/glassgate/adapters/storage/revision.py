@@ -1,7 +1,7 @@
 """Which schema revision a database is at, read with the driver alone (no Alembic import).
 
 Gateway start-up calls this on every start; Alembic is only imported when a
-migration is actually due (``migrate.upgrade``).
+migration is actually due (``upgrade_if_due`` → ``migrate.upgrade``).
 """
 
 from __future__ import annotations
@@ -11,13 +11,38 @@ import sqlite3
 import psycopg
 
 from glassgate.adapters.storage._errors import map_storage_errors
-from glassgate.adapters.storage.postgres import postgres_schema_revision
-from glassgate.adapters.storage.sqlite import sqlite_schema_revision
+from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.adapters.storage.target import StorageTarget
 
-__all__ = ["DRIVER_ERRORS", "connect_postgres", "connect_sqlite", "current_revision"]
+__all__ = [
+    "DRIVER_ERRORS",
+    "connect_postgres",
+    "connect_sqlite",
+    "current_revision",
+    "postgres_schema_revision",
+    "sqlite_schema_revision",
+    "upgrade_if_due",
+]
 
 DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error)
+
+
+def sqlite_schema_revision(conn: sqlite3.Connection) -> str | None:
+    """The Alembic revision of the database, or ``None`` if it has no glassgate schema."""
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if row is None else str(row[0])
+
+
+def postgres_schema_revision(conn: psycopg.Connection[tuple[object, ...]]) -> str | None:
+    """The Alembic revision of the database, or ``None`` if it has no glassgate schema."""
+    row = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
+    if row is None or not row[0]:
+        return None
+    version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return None if version is None else str(version[0])
 
 
 def connect_sqlite(target: StorageTarget) -> sqlite3.Connection:
@@ -41,3 +66,12 @@ def current_revision(target: StorageTarget) -> str | None:
                 sqlite_conn.close()
         with connect_postgres(target) as pg_conn:
             return postgres_schema_revision(pg_conn)
+
+
+def upgrade_if_due(target: StorageTarget) -> None:
+    """Migrate ``target`` to ``SCHEMA_HEAD`` unless it is there already."""
+    if current_revision(target) != SCHEMA_HEAD:
+        # Alembic and SQLAlchemy load only when a migration is due: fast ordinary starts.
+        from glassgate.adapters.storage.migrate import upgrade  # noqa: PLC0415
+
+        upgrade(target)

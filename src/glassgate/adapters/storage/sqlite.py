@@ -10,38 +10,30 @@ what "written before the privileged action happens" needs.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from glassgate.adapters.storage._errors import map_storage_errors
+from glassgate.adapters.storage._connection import SqliteConnection
 from glassgate.adapters.storage._sql import (
+    SELECT_CHECKPOINTS,
+    SELECT_HEAD,
     checkpoint_row,
     insert_checkpoint_sql,
     insert_record_sql,
     parse_rows,
     record_row,
+    scan_sql,
     search_sql,
 )
-from glassgate.adapters.storage.migrations import SCHEMA_HEAD
+from glassgate.adapters.storage.revision import sqlite_schema_revision
 from glassgate.audit.chain import GENESIS, ChainHead, StoredRecord, link
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.query import AuditQuery
 from glassgate.audit.records import AuditEvent, AuditRecord
-from glassgate.errors import StorageUnavailableError
 
 __all__ = ["SqliteAuditStore", "sqlite_schema_revision"]
 
 _PH = "?"
-
-
-def sqlite_schema_revision(conn: sqlite3.Connection) -> str | None:
-    """The Alembic revision of the database, or ``None`` if it has no glassgate schema."""
-    try:
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return None if row is None else str(row[0])
 
 
 def _blob(value: object) -> bytes:
@@ -51,40 +43,14 @@ def _blob(value: object) -> bytes:
     return str(value).encode("utf-8", "surrogateescape")
 
 
-class SqliteAuditStore:
+class SqliteAuditStore(SqliteConnection):
     """An ``AuditStore`` on a SQLite file. Thread-safe: one connection behind a lock."""
-
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
-        self._conn = conn
-        self._path = path
-        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, path: str, *, busy_timeout: float = 5.0) -> SqliteAuditStore:
         """Open a migrated database (see ``adapters.storage.open_audit_store``)."""
-        with map_storage_errors("sqlite", f"open {path}", (sqlite3.Error,)):
-            conn = sqlite3.connect(
-                path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
-                revision = sqlite_schema_revision(conn)
-            except BaseException:
-                conn.close()
-                raise
-        if revision != SCHEMA_HEAD:
-            conn.close()
-            raise StorageUnavailableError(
-                f"sqlite:{path} has schema revision {revision or 'none'}, this glassgate needs "
-                f"{SCHEMA_HEAD}; run `glassgate db upgrade --db sqlite:///{path}`"
-            )
-        return cls(conn, path)
-
-    @contextmanager
-    def _using(self, action: str) -> Iterator[sqlite3.Connection]:
-        with self._lock, map_storage_errors("sqlite", action, (sqlite3.Error,)):
-            yield self._conn
+        upgrade = f"glassgate db upgrade --db sqlite:///{path}"
+        return cls(cls._connect(path, busy_timeout, upgrade=upgrade), path)
 
     @contextmanager
     def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
@@ -108,9 +74,7 @@ class SqliteAuditStore:
 
     @staticmethod
     def _head(conn: sqlite3.Connection) -> ChainHead:
-        row = conn.execute(
-            "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
+        row = conn.execute(SELECT_HEAD).fetchone()
         return GENESIS if row is None else ChainHead(int(row[0]), str(row[1]))
 
     def head(self) -> ChainHead:
@@ -119,10 +83,7 @@ class SqliteAuditStore:
 
     def scan(self, after_seq: int = 0, limit: int = 1000) -> list[StoredRecord]:
         with self._using("read audit records") as conn:
-            rows = conn.execute(
-                "SELECT seq, body, hash FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after_seq, limit),
-            ).fetchall()
+            rows = conn.execute(scan_sql(_PH), (after_seq, limit)).fetchall()
         return [StoredRecord(_blob(body), str(digest), int(seq)) for seq, body, digest in rows]
 
     def search(self, query: AuditQuery) -> list[AuditRecord]:
@@ -137,14 +98,5 @@ class SqliteAuditStore:
 
     def checkpoints(self) -> list[Checkpoint]:
         with self._using("read audit checkpoints") as conn:
-            rows = conn.execute(
-                "SELECT seq, head, ts, key_id, signature FROM audit_checkpoints ORDER BY seq"
-            ).fetchall()
+            rows = conn.execute(SELECT_CHECKPOINTS).fetchall()
         return [Checkpoint(int(s), str(h), str(t), str(k), str(g)) for s, h, t, k, g in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __repr__(self) -> str:
-        return f"SqliteAuditStore({self._path!r})"
