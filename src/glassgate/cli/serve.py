@@ -10,6 +10,7 @@ path over RSGI; the throughput of the two is compared in ``bench/``.
 from __future__ import annotations
 
 import argparse
+import gc
 from typing import TYPE_CHECKING, Any
 
 from glassgate.config.load import load_config
@@ -65,6 +66,10 @@ def run_server(holder: StateHolder, host: str, port: int, log_level: str, watch:
     from glassgate.adapters.http.websocket import MAX_MESSAGE_BYTES
     from glassgate.adapters.observability import Observability
 
+    # Fewer, larger young-generation collections: a request allocates a few hundred
+    # short-lived objects, and the default threshold (700) collects every few
+    # requests. Measured in bench/: about 25 µs of CPU per proxied request saved.
+    gc.set_threshold(50_000, 20, 20)
     observability = Observability(holder)
     holder.runtime.sinks = (*holder.runtime.sinks, observability)  # before start builds the gate
     if holder.runtime.audit_log is not None:
