@@ -20,6 +20,8 @@ from glassgate.audit.checkpoints import CheckpointSchedule
 from glassgate.audit.events import decision_event
 from glassgate.audit.service import AuditLog, AuditPolicy, CheckpointPlan
 from glassgate.config.storage import AuditConfig, StorageConfig
+from glassgate.core.decision import Outcome
+from glassgate.core.principal import CredentialKind
 
 __all__ = ["DecisionAuditor", "build_audit_log"]
 
@@ -72,12 +74,18 @@ class DecisionAuditor:
         self.log = log
 
     async def audit(self, result: GateResult, now: float) -> None:
-        decision = result.decision
-        event = decision_event(
-            decision,
-            result.facts.request,
-            result.principal,
-            at=now,
-            auth_error=result.token_detail,
+        decision, principal = result.decision, result.principal
+        sampleable = (
+            decision.outcome is Outcome.ALLOW
+            and (decision.would_be is None or decision.would_be.outcome is Outcome.ALLOW)
+            and (principal is None or principal.kind is not CredentialKind.BREAKGLASS)
         )
-        await self.log.submit(event)
+        if sampleable and not self.log.keeps_allowed_decision():
+            return  # sampled out before the event is built: the common case costs nothing
+        event = decision_event(
+            decision, result.facts.request, principal, at=now, auth_error=result.token_detail
+        )
+        if sampleable:
+            self.log.record(event, drawn=True)
+        else:
+            await self.log.submit(event)

@@ -30,7 +30,7 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TypeVar
 
@@ -151,13 +151,30 @@ class AuditLog:
         await self._after_write(records)
         return records[0]
 
-    def record(self, event: AuditEvent) -> Admission:
+    def keeps_allowed_decision(self) -> bool:
+        """Draw the sample for an allowed, unprivileged decision *before* its event exists.
+
+        A request that sampling drops then costs no event at all (building and
+        screening one is the expensive part); pass ``drawn=True`` to ``record``
+        for the ones kept, so they are not drawn twice.
+        """
+        rate = self._policy.sample_rate
+        if rate >= 1.0 or self._draw() < rate:
+            return True
+        self.counters.sampled_out += 1
+        return False
+
+    def record(self, event: AuditEvent, *, drawn: bool = False) -> Admission:
         """Queue an ordinary event without waiting; never blocks."""
         if event.is_privileged:
             raise ValueError(
                 f"'{event.type}' is privileged: write it with `await audit.append(event)`"
             )
-        kept = sample(event, self._policy.sample_rate, self._draw())
+        rate = self._policy.sample_rate
+        if drawn:
+            kept: AuditEvent | None = event if rate >= 1.0 else replace(event, sample_rate=rate)
+        else:
+            kept = sample(event, rate, self._draw())
         if kept is None:
             self.counters.sampled_out += 1
             return Admission.SAMPLED_OUT

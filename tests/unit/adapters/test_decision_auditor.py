@@ -1,0 +1,82 @@
+"""DecisionAuditor: every denial is recorded; allowed traffic is sampled before any event exists."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import replace
+from ipaddress import ip_address
+
+from glassgate.adapters.audit_log import DecisionAuditor
+from glassgate.adapters.http.gate import GateResult
+from glassgate.adapters.http.inbound import RequestFacts
+from glassgate.adapters.storage.memory import MemoryAuditStore
+from glassgate.audit.service import AuditLog, AuditPolicy
+from glassgate.core.decision import Decision, Outcome
+from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.reasons import Reason
+from glassgate.core.request import AccessRequest
+
+T0 = 1_800_000_000.0
+REQUEST = AccessRequest("GET", "/reports/q3", ip_address("127.0.0.1"))
+FACTS = RequestFacts(REQUEST, "/reports/q3", b"", "tok", False, False, None)
+ALICE = Principal(subject="alice", issuer="https://idp", token_hash="ab" * 32)
+ALLOW = Decision(Outcome.ALLOW, "reports", (Reason.ROUTE_OK, Reason.GROUPS_OK))
+DENY = Decision(Outcome.DENY, "reports", (Reason.ROUTE_OK, Reason.GROUP_DENYLISTED))
+
+
+def _audit(
+    results: list[GateResult], rate: float, draws: list[float]
+) -> tuple[MemoryAuditStore, AuditLog]:
+    store = MemoryAuditStore()
+    pending = itertools.chain(draws, itertools.repeat(0.0))
+
+    async def main() -> AuditLog:
+        log = AuditLog(
+            store,
+            clock=lambda: T0,
+            policy=AuditPolicy(sample_rate=rate),
+            draw=lambda: next(pending),
+        )
+        await log.start()
+        auditor = DecisionAuditor(log)
+        for result in results:
+            await auditor.audit(result, T0)
+        await log.close()
+        return log
+
+    return store, asyncio.run(main())
+
+
+def _records(store: MemoryAuditStore) -> list[dict[str, object]]:
+    return [json.loads(stored.body) for stored in store.scan()]
+
+
+def _outcomes(store: MemoryAuditStore) -> list[str]:
+    return [str(record["outcome"]) for record in _records(store)]
+
+
+def test_sampled_out_allows_leave_no_record_and_are_counted() -> None:
+    store, log = _audit([GateResult(ALLOW, FACTS, ALICE)] * 4, 0.5, [0.9, 0.1, 0.7, 0.2])
+    assert _outcomes(store) == ["allow", "allow"]
+    assert log.counters.sampled_out == 2
+    assert all(record["sample_rate"] == 0.5 for record in _records(store))
+
+
+def test_denials_are_never_sampled() -> None:
+    store, log = _audit([GateResult(DENY, FACTS, ALICE)] * 3, 0.0, [])
+    assert _outcomes(store) == ["deny", "deny", "deny"]
+    assert log.counters.sampled_out == 0
+
+
+def test_report_only_passes_that_would_deny_are_never_sampled() -> None:
+    report_only = replace(ALLOW, would_be=DENY)
+    store, _ = _audit([GateResult(report_only, FACTS, ALICE)], 0.0, [])
+    assert _outcomes(store) == ["allow"]
+
+
+def test_break_glass_decisions_are_durable_and_never_sampled() -> None:
+    breakglass = replace(ALICE, kind=CredentialKind.BREAKGLASS)
+    store, _ = _audit([GateResult(ALLOW, FACTS, breakglass)], 0.0, [])
+    assert _outcomes(store) == ["allow"]
