@@ -98,13 +98,33 @@ class RouteTarget(Generic[T]):
         return Match.FULL
 
 
-class RouteTable(Generic[T]):
-    """An ordered list of targets; the first FULL match wins."""
+def _first(target: RouteTarget[T]) -> str | None:
+    return target.pattern.segments[0] if target.pattern.segments else None
 
-    __slots__ = ("_targets",)
+
+def _literal_first(target: RouteTarget[T]) -> bool:
+    first = _first(target)
+    return first is not None and first != "*"
+
+
+class RouteTable(Generic[T]):
+    """An ordered list of targets; the first FULL match wins.
+
+    Targets are indexed once by their first path segment, so a lookup only
+    walks the routes that could match (those starting with that literal
+    segment, or with a wildcard or nothing), still in their configured order.
+    """
+
+    __slots__ = ("_by_first", "_targets", "_wildcard_first")
 
     def __init__(self, targets: Sequence[RouteTarget[T]]) -> None:
         self._targets = tuple(targets)
+        firsts = {_first(t) for t in self._targets if _literal_first(t)}
+        self._by_first = {
+            first: tuple(t for t in self._targets if not _literal_first(t) or _first(t) == first)
+            for first in firsts
+        }
+        self._wildcard_first = tuple(t for t in self._targets if not _literal_first(t))
 
     def __len__(self) -> int:
         return len(self._targets)
@@ -114,10 +134,18 @@ class RouteTable(Generic[T]):
         segments = path_segments(path)
         host = host.lower()
         best = Match.NONE
-        for target in self._targets:
-            result = target.match(method, host, segments)
-            if result is Match.FULL:
-                return Match.FULL, target.value
-            if result is Match.PARTIAL:
+        candidates = (
+            self._by_first.get(segments[0], self._wildcard_first)
+            if segments
+            else self._wildcard_first
+        )
+        for target in candidates:  # RouteTarget.match, inlined: this loop is per request
+            if not target.pattern.matches(segments):
+                continue
+            if target.hosts and not _host_matches(target.hosts, host):
+                continue
+            if target.methods and method not in target.methods:
                 best = Match.PARTIAL
+                continue
+            return Match.FULL, target.value
         return best, None

@@ -26,6 +26,7 @@ def compile_auth_age(config: AuthAgeConfig | None) -> Check | None:
         return None
     max_age, skew = config.max_age, config.clock_skew
     challenge = Challenge(max_age=max_age)
+    ok = Verdict.ok(Reason.AUTH_AGE_OK, f"signed in at most {max_age} s ago")
 
     def check(ctx: Context) -> Verdict:
         auth_time = ctx.principal.auth_time
@@ -40,6 +41,6 @@ def compile_auth_age(config: AuthAgeConfig | None) -> Check | None:
             return Verdict.step_up(
                 Reason.AUTH_AGE_EXPIRED, challenge, f"signed in {int(age)} s ago, limit {max_age} s"
             )
-        return Verdict.ok(Reason.AUTH_AGE_OK, f"signed in {max(int(age), 0)} s ago")
+        return ok
 
     return check

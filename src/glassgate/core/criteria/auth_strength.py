@@ -41,10 +41,11 @@ def compile_auth_strength(level: StrengthLevel | None, max_age: int | None = Non
     if level is None:
         return None
     challenge = Challenge(acr_values=level.acr, max_age=max_age)
+    ok = Verdict.ok(Reason.AUTH_STRENGTH_OK, f"authentication meets '{level.name}'")
 
     def check(ctx: Context) -> Verdict:
         if meets(ctx.principal, level):
-            return Verdict.ok(Reason.AUTH_STRENGTH_OK, f"authentication meets '{level.name}'")
+            return ok
         return Verdict.step_up(
             Reason.AUTH_STRENGTH_INSUFFICIENT,
             challenge,

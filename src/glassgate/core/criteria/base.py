@@ -8,10 +8,10 @@ the clock; everything it may look at is in the ``Context``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from glassgate.core.decision import Challenge
 from glassgate.core.principal import Principal
@@ -29,14 +29,17 @@ class Effect(Enum):
     STEP_UP = "step-up"
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Everything a criterion may look at for one request."""
+class Context(NamedTuple):
+    """Everything a criterion may look at for one request.
+
+    A NamedTuple rather than a frozen dataclass: it is built once per decision,
+    and tuple construction is several times cheaper; it is just as immutable.
+    """
 
     request: AccessRequest
     principal: Principal
     now: float
-    risk: Mapping[str, Any] = field(default_factory=lambda: _NO_RISK)
+    risk: Mapping[str, Any] = _NO_RISK
 
 
 @dataclass(frozen=True, slots=True)

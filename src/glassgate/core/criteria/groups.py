@@ -24,6 +24,7 @@ def compile_groups(config: GroupsConfig) -> Check | None:
     if not config.allow and not config.deny:
         return None
     allow, deny = config.allow, config.deny
+    ok = Verdict.ok(Reason.GROUPS_OK, "group membership satisfies the route")
 
     def check(ctx: Context) -> Verdict:
         groups = ctx.principal.groups
@@ -32,6 +33,6 @@ def compile_groups(config: GroupsConfig) -> Check | None:
             return Verdict.deny(Reason.GROUP_DENYLISTED, f"member of denied group {sorted(denied)}")
         if allow and groups.isdisjoint(allow):
             return Verdict.deny(Reason.GROUPS_DENIED, f"member of none of {sorted(allow)}")
-        return Verdict.ok(Reason.GROUPS_OK, "group membership satisfies the route")
+        return ok
 
     return check

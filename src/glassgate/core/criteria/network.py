@@ -41,12 +41,14 @@ def compile_network(config: NetworkConfig) -> Check | None:
     if not config.allow and not config.deny:
         return None
 
+    ok = Verdict.ok(Reason.NETWORK_OK, "the client address is allowed")
+
     def check(ctx: Context) -> Verdict:
         address = _plain(ctx.request.client_ip)
         if _inside(address, config.deny):
             return Verdict.deny(Reason.NETWORK_DENIED, f"client {address} is in a denied network")
         if config.allow and not _inside(address, config.allow):
             return Verdict.deny(Reason.NETWORK_DENIED, f"client {address} is in no allowed network")
-        return Verdict.ok(Reason.NETWORK_OK, f"client {address} is allowed")
+        return ok
 
     return check

@@ -19,11 +19,12 @@ def compile_scopes(config: ScopesConfig) -> Check | None:
     if not config.required:
         return None
     required = config.required
+    ok = Verdict.ok(Reason.SCOPES_OK, "all required scopes granted")
 
     def check(ctx: Context) -> Verdict:
         missing = required - ctx.principal.scopes
         if missing:
             return Verdict.deny(Reason.SCOPES_INSUFFICIENT, f"missing scopes {sorted(missing)}")
-        return Verdict.ok(Reason.SCOPES_OK, "all required scopes granted")
+        return ok
 
     return check
