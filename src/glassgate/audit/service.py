@@ -44,6 +44,8 @@ from glassgate.ports import AuditSink, AuditStore
 
 __all__ = ["Admission", "AuditCounters", "AuditLog", "AuditPolicy", "CheckpointPlan"]
 
+_LINGER = 0.02  # seconds an ordinary record may wait to share a transaction
+
 _log = logging.getLogger("glassgate.audit")
 _T = TypeVar("_T")
 
@@ -236,7 +238,11 @@ class AuditLog:
         stop = False
         while not stop:
             batch: list[AuditEvent] = []
-            item = await self._queue.get()
+            item: AuditEvent | None = await self._queue.get()
+            if item is not None and self._queue.qsize() + 1 < self._policy.batch_size:
+                # Linger briefly so a busy gateway writes (and fsyncs) hundreds of ordinary
+                # records per transaction, not a handful; privileged appends never wait here.
+                await asyncio.sleep(_LINGER)
             while item is not None:
                 batch.append(item)
                 if len(batch) >= self._policy.batch_size:

@@ -8,7 +8,6 @@ part, and the same caller makes many requests.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,6 +20,9 @@ __all__ = ["IdentitySigner"]
 
 _LIFETIME = 60.0
 _CACHE_SIZE = 10_000
+
+
+_Key = tuple[str, str, str, frozenset[str], str | None, frozenset[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,7 @@ class IdentitySigner:
         self.issuer = issuer
         self._signer = signer or JwtSigner.generate("ES256")
         self._jwks = json.dumps(self._signer.jwks(), separators=(",", ":")).encode()
-        self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
+        self._cache: OrderedDict[_Key, _Entry] = OrderedDict()
 
     @classmethod
     def from_pem(cls, issuer: str, pem: bytes) -> IdentitySigner:
@@ -48,11 +50,27 @@ class IdentitySigner:
     def token_for(
         self, principal: Principal, audience: str, groups: frozenset[str], now: float
     ) -> str:
-        cache_key = hashlib.sha256(
-            f"{principal.token_hash}|{principal.subject}|{audience}|{sorted(groups)}".encode()
-        ).digest()
+        """The identity JWT for ``principal`` at ``audience``.
+
+        ``groups`` are the groups the route names; the token asserts only those
+        the principal is really in. Cached per identity (not per access token),
+        so a caller's refreshed token does not cost a new signature.
+        """
+        member_of = principal.groups & groups
+        cache_key = (
+            principal.issuer,
+            principal.subject,
+            audience,
+            member_of,
+            principal.acr,
+            principal.amr,
+        )
         entry = self._cache.get(cache_key)
-        if entry is not None and entry.expires_at - 10 > now:
+        if (
+            entry is not None
+            and entry.expires_at - 10 > now
+            and (principal.expires_at is None or entry.expires_at <= principal.expires_at)
+        ):
             return entry.token
         expires = now + _LIFETIME
         if principal.expires_at is not None:
@@ -62,7 +80,7 @@ class IdentitySigner:
             "aud": audience,
             "sub": principal.subject,
             "src_iss": principal.issuer,
-            "groups": sorted(groups),
+            "groups": sorted(member_of),
             "iat": int(now),
             "exp": int(expires),
         }
