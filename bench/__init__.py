@@ -1,0 +1,1 @@
+"""glassgate benchmarks: the harness (``bench/run.py``) and micro-benchmarks. Not a test."""
