@@ -37,7 +37,13 @@ def test_only_tokens_touches_jose() -> None:
 
 @pytest.mark.parametrize(
     "forbidden",
-    ["glassgate.adapters", "glassgate.config", "glassgate.app", "glassgate.cli", "glassgate.tokens"],
+    [
+        "glassgate.adapters",
+        "glassgate.config",
+        "glassgate.app",
+        "glassgate.cli",
+        "glassgate.tokens",
+    ],
 )
 def test_core_depends_on_nothing_outside_it(forbidden: str) -> None:
     offenders = [
