@@ -12,7 +12,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 __all__ = ["check_json", "check_text", "plain", "redact_text"]
 
@@ -69,29 +69,54 @@ def redact_text(value: str, limit: int = 512) -> str:
 
 def check_json(value: object, where: str, depth: int = 0) -> None:
     """Refuse anything that is not plain JSON, or that names or carries a secret."""
+    _check_json(value, (where,), depth)
+
+
+def _path(parts: tuple[object, ...]) -> str:
+    """The location for an error message, built only when there is an error."""
+    out = str(parts[0])
+    for part in parts[1:]:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _check_json(value: object, parts: tuple[object, ...], depth: int) -> None:
+    # Exact-type fast paths first: this runs on every audited request, and
+    # isinstance() against the Mapping ABC costs more than the check itself.
+    kind = type(value)
     if depth > 8:
-        raise ValueError(f"audit details nested too deeply at {where}")
-    if isinstance(value, str):
-        check_text(value, where)
-    elif value is None or isinstance(value, bool | int):
+        raise ValueError(f"audit details nested too deeply at {_path(parts)}")
+    if kind is str:
+        text = cast(str, value)
+        if _SECRET_VALUE.search(text):
+            check_text(text, _path(parts))
+    elif value is None or kind is bool or kind is int:
         return
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            _check_key(key, where)
-            check_json(item, f"{where}.{key}", depth + 1)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            check_json(item, f"{where}[{index}]", depth + 1)
+    elif kind is dict or (kind is not str and isinstance(value, Mapping)):
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str or _is_denied_key(key):
+                _check_key(key, _path(parts))
+            _check_json(item, (*parts, key), depth + 1)
+    elif kind is list or kind is tuple:
+        for index, item in enumerate(value):  # type: ignore[arg-type]
+            _check_json(item, (*parts, index), depth + 1)
+    elif isinstance(value, str):
+        check_text(value, _path(parts))
+    elif isinstance(value, int):  # int subclasses (enums): JSON numbers
+        return
     elif not isinstance(value, float):
-        raise ValueError(f"audit value at {where} is a {type(value).__name__}, not JSON")
+        raise ValueError(f"audit value at {_path(parts)} is a {kind.__name__}, not JSON")
     elif not math.isfinite(value):
-        raise ValueError(f"audit value at {where} must be a finite number")
+        raise ValueError(f"audit value at {_path(parts)} must be a finite number")
 
 
 def plain(value: Any) -> Any:
     """A private copy as plain dicts and lists (what ``json`` encodes), already checked."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
         return [plain(item) for item in value]
     return value
