@@ -75,9 +75,21 @@ _PREFIXES = (b"x-auth-request-", b"x-remote-", b"x-user", PREFIX)
 _SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ',%\\"')
 
 
+_VERDICTS: dict[bytes, bool] = {}  # is_stripped per header name; names are client-chosen
+_MAX_VERDICTS = 4096
+
+
 def is_stripped(name: bytes) -> bool:
     """Whether a (lower-case) request header never reaches the upstream."""
-    return name in _HOP_BY_HOP or name in _EXACT or b"_" in name or name.startswith(_PREFIXES)
+    verdict = _VERDICTS.get(name)
+    if verdict is None:
+        verdict = (
+            name in _HOP_BY_HOP or name in _EXACT or b"_" in name or name.startswith(_PREFIXES)
+        )
+        if len(_VERDICTS) >= _MAX_VERDICTS:
+            _VERDICTS.clear()
+        _VERDICTS[name] = verdict
+    return verdict
 
 
 def forwardable(headers: Headers, principal: Principal | None = None) -> Headers:
@@ -93,7 +105,12 @@ def forwardable(headers: Headers, principal: Principal | None = None) -> Headers
             named.update(t.strip().lower() for t in value.split(b","))
     if principal is not None and principal.kind is CredentialKind.API_KEY:
         named.add(b"authorization")
-    return [(n, v) for n, v in headers if not is_stripped(n) and n not in named]
+    verdicts = _VERDICTS
+    if not named:
+        return [h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0]))]
+    return [
+        h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0])) and h[0] not in named
+    ]
 
 
 def _encode(value: str) -> bytes:

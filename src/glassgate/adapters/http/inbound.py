@@ -27,7 +27,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from glassgate.adapters.http.trusted_proxies import client_address
 from glassgate.core.paths import canonical_path, split_target
-from glassgate.core.request import AccessRequest
+from glassgate.core.request import AccessRequest, IPAddress
 from glassgate.errors import RequestRejectedError
 
 __all__ = [
@@ -48,6 +48,8 @@ _METHOD = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$")  # RFC 9110 5.6.2 
 _NGINX = (b"x-original-uri", b"x-original-method")
 _PROXY = (b"x-forwarded-uri", b"x-forwarded-method")
 _UNNORMALISED = re.compile(rb"//|/(?:\.|%2[Ee]){1,2}(?:/|$)")
+_PEERS: dict[str | None, IPAddress] = {}  # client address per peer, without trusted proxies
+_MAX_PEERS = 1024
 
 
 class HeaderTooLargeError(RequestRejectedError):
@@ -129,6 +131,13 @@ def _framing(headers: Headers) -> tuple[bool, int | None]:
     return False, int(lengths[0])
 
 
+def _peer_address(peer: str | None) -> IPAddress:
+    try:
+        return ip_address(peer or "")
+    except ValueError:
+        return ip_address("0.0.0.0")  # noqa: S104 - unknown peer: matches no allow-list
+
+
 def read_request(
     settings: Inbound,
     method: str,
@@ -150,13 +159,20 @@ def read_request(
     token, malformed = _credential(
         [v for n, v in headers if n == b"authorization"], settings.max_token_bytes
     )
-    try:
-        tcp_peer = ip_address(peer or "")
-    except ValueError:
-        tcp_peer = ip_address("0.0.0.0")  # noqa: S104 - unknown peer: matches no allow-list
-    client = client_address(
-        tcp_peer, [v for n, v in headers if n == b"x-forwarded-for"], settings.trusted_proxies
-    )
+    if settings.trusted_proxies:
+        client = client_address(
+            _peer_address(peer),
+            [v for n, v in headers if n == b"x-forwarded-for"],
+            settings.trusted_proxies,
+        )
+    else:  # X-Forwarded-For is ignored: the client is the peer, parsed once per peer string
+        cached = _PEERS.get(peer)
+        if cached is None:
+            cached = client_address(_peer_address(peer), [], ())
+            if len(_PEERS) >= _MAX_PEERS:
+                _PEERS.clear()
+            _PEERS[peer] = cached
+        client = cached
     name = _host(headers) if host is None else _host_name(host)
     request = AccessRequest(method=method.upper(), path=path, client_ip=client, host=name)
     return RequestFacts(

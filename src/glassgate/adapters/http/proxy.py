@@ -93,16 +93,18 @@ def _request_head(
     path = target.base_path + encode_path(facts.request.path)
     if facts.query:
         path += "?" + facts.query.decode("latin-1")
-    lines = [f"{facts.request.method} {path} HTTP/1.1".encode("latin-1")]
-    lines.append(b"host: " + target.host_header)
+    parts = [f"{facts.request.method} {path} HTTP/1.1".encode("latin-1"), target.host_line]
     has_body = facts.chunked or bool(facts.content_length)
     if facts.chunked:
-        lines.append(b"transfer-encoding: chunked")
+        parts.append(b"\r\ntransfer-encoding: chunked")
     elif facts.content_length is not None:
-        lines.append(b"content-length: " + str(facts.content_length).encode())
-    lines.extend(name + b": " + value for name, value in forwardable(headers, result.principal))
-    lines.extend(name + b": " + value for name, value in extra)
-    return b"\r\n".join(lines) + b"\r\n\r\n", has_body
+        parts.append(b"\r\ncontent-length: %d" % facts.content_length)
+    for name, value in forwardable(headers, result.principal):
+        parts += (b"\r\n", name, b": ", value)
+    for name, value in extra:
+        parts += (b"\r\n", name, b": ", value)
+    parts.append(b"\r\n\r\n")
+    return b"".join(parts), has_body
 
 
 async def _send_body(
@@ -195,6 +197,8 @@ def _response_headers(response: UpstreamResponse) -> Headers:
         if name == b"connection":
             named.update(t.strip().lower() for t in value.split(b","))
     drop_length = response.status in (204, 304)  # no body follows, whatever the length says
+    if not named and not drop_length:  # the common case: only the fixed hop-by-hop set
+        return [h for h in response.headers if h[0] not in _RESPONSE_HOP]
     return [
         (n, v)
         for n, v in response.headers

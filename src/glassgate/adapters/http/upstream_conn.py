@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from typing import ClassVar, cast
+from typing import ClassVar, TypeVar, cast
 
 import httptools
 
@@ -49,6 +49,7 @@ MAX_INTERIM_RESPONSES = 8  # 103 Early Hints, 100 Continue: a few, never an endl
 _CHUNK_FRAMING = 32  # bytes per chunk for "<hex size>\r\n" and "\r\n" beyond the head budget
 _HIGH_WATER = 256 * 1024  # buffered body bytes before we stop reading from the upstream
 _NO_BODY = frozenset({204, 304})
+_T = TypeVar("_T")
 
 
 class UpstreamError(Exception):
@@ -96,6 +97,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.reused = False  # set by the pool when it hands the connection out again
         self._parser = httptools.HttpResponseParser(self)
         self._closed = False
@@ -124,6 +126,7 @@ class UpstreamConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's TCP transport does not subclass asyncio.Transport; it has its API.
         self.transport = cast(asyncio.Transport, transport)
+        self._loop = asyncio.get_running_loop()
 
     def data_received(self, data: bytes) -> None:
         if not self._active:  # bytes with no request outstanding: poison the connection
@@ -242,7 +245,7 @@ class UpstreamConnection(asyncio.Protocol):
         """Start a request; the caller streams any body with ``send_body``."""
         if self.transport is None or self._closed:
             raise UpstreamError("the upstream connection is closed", sent=False)
-        self._reset(asyncio.get_running_loop(), head_only)
+        self._reset(self._loop or asyncio.get_running_loop(), head_only)
         self.transport.write(head)
 
     def send_body(self, chunk: bytes) -> None:
@@ -265,13 +268,7 @@ class UpstreamConnection(asyncio.Protocol):
         if head is None:
             raise UpstreamError("no request was sent on this connection", sent=False)
         if not head.done():
-            try:
-                await asyncio.wait_for(head, read_timeout)
-            except TimeoutError:
-                self.close()
-                raise UpstreamTimeoutError(
-                    "the upstream did not answer in time", sent=True
-                ) from None
+            await self._wait(head, read_timeout, "the upstream did not answer in time")
         return UpstreamResponse(head.result(), self._headers, self)
 
     async def next_chunk(self, read_timeout: float) -> bytes | None:
@@ -280,12 +277,8 @@ class UpstreamConnection(asyncio.Protocol):
                 raise self._error
             if self._done:
                 return None
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await asyncio.wait_for(self._waiter, read_timeout)
-            except TimeoutError:
-                self.close()
-                raise UpstreamTimeoutError("the upstream body stalled", sent=True) from None
+            waiter = self._waiter = (self._loop or asyncio.get_running_loop()).create_future()
+            await self._wait(waiter, read_timeout, "the upstream body stalled")
         chunk = self._chunks.popleft()
         self._buffered -= len(chunk)
         if self._read_paused and self._buffered < _HIGH_WATER // 2:
@@ -303,6 +296,20 @@ class UpstreamConnection(asyncio.Protocol):
             self.transport.close()
 
     # -- internals ----------------------------------------------------------
+    async def _wait(self, future: asyncio.Future[_T], timeout: float, message: str) -> None:
+        """Await one of our futures; on timeout fail it with a 504 and close (no wait_for)."""
+        handle = future.get_loop().call_later(timeout, self._time_out, future, message)
+        try:
+            await future
+        finally:
+            handle.cancel()
+
+    def _time_out(self, future: asyncio.Future[_T], message: str) -> None:
+        if future.done():
+            return
+        future.set_exception(UpstreamTimeoutError(message, sent=True))
+        self.close()
+
     def _reset(self, loop: asyncio.AbstractEventLoop, head_only: bool) -> None:
         self._head = loop.create_future()
         self._headers = []

@@ -53,6 +53,10 @@ class Target:
     in_flight: int = 0
     healthy: bool = True  # the active health check's verdict (True without checks)
     parked_until: float = 0.0  # monotonic time; a refused connection parks the target
+    host_line: bytes = field(init=False, repr=False, default=b"")  # pre-encoded for each head
+
+    def __post_init__(self) -> None:
+        self.host_line = b"\r\nhost: " + self.host_header
 
     @classmethod
     def from_url(cls, url: str) -> Target:
