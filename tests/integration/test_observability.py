@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,15 +22,9 @@ from tests.support.echo_upstream import EchoUpstream
 from tests.support.gateway import GatewayProcess
 from tests.support.gateway_config import base_config, write_config
 from tests.support.metrics import scrape
+from tests.support.raw_http import send_raw, status_of
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[EchoUpstream]:
-    server = EchoUpstream()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")
@@ -58,23 +51,6 @@ def gateway(
     process.start()
     yield process
     process.stop()
-
-
-def _raw(port: int, data: bytes, source: str = "127.0.0.1") -> bytes:
-    with socket.create_connection(("127.0.0.1", port), source_address=(source, 0)) as sock:
-        sock.settimeout(3)
-        sock.sendall(data)
-        out = b""
-        try:
-            while chunk := sock.recv(65536):
-                out += chunk
-        except (TimeoutError, ConnectionResetError):
-            pass
-    return out
-
-
-def _status(raw: bytes) -> int:
-    return int(raw.split(b" ", 2)[1]) if raw.startswith(b"HTTP/1.1 ") else 0
 
 
 def _access_lines(gw: GatewayProcess, marker: str, count: int) -> list[dict[str, Any]]:
@@ -134,8 +110,8 @@ def test_metrics_are_served_to_an_allowed_direct_client(gateway: GatewayProcess)
 def test_metrics_look_absent_to_everyone_else(
     gateway: GatewayProcess, source: str, request_text: str
 ) -> None:
-    raw = _raw(gateway.port, (request_text + "Connection: close\r\n\r\n").encode(), source)
-    assert _status(raw) == 404
+    raw = send_raw(gateway.port, (request_text + "Connection: close\r\n\r\n").encode(), source)
+    assert status_of(raw) == 404
     assert b"glassgate_" not in raw
 
 
@@ -227,14 +203,14 @@ def test_access_log_has_one_line_per_request_with_the_decision(
     denied = oidc_provider.token(claims={"sub": "log-bob", "groups": []})
     httpx.get(f"{gateway.url}/staff/{marker}/ok", headers={"Authorization": f"Bearer {token}"})
     httpx.get(f"{gateway.url}/staff/{marker}/no", headers={"Authorization": f"Bearer {denied}"})
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         (
             f"GET /staff/{marker}/twice HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer "
             f"{token}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
         ).encode(),
     )
-    assert _status(raw) == 400
+    assert status_of(raw) == 400
     lines = _access_lines(gateway, marker, 3)
     by_path = {line.get("path") or line.get("raw_path"): line for line in lines}
 

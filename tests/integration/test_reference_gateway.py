@@ -6,7 +6,6 @@ shows what was forwarded, and that denied or smuggled requests never arrived.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,15 +15,9 @@ import pytest
 
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.gateway import ROOT, GatewayProcess
+from tests.support.raw_http import send_raw, status_of
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[EchoUpstream]:
-    server = EchoUpstream()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")
@@ -55,23 +48,6 @@ def _get(gw: GatewayProcess, path: str, token: str | None = None, **kw: Any) -> 
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return httpx.request(kw.pop("method", "GET"), gw.url + path, headers=headers, **kw)
-
-
-def _raw(port: int, data: bytes, source: str = "127.0.0.1") -> bytes:
-    with socket.create_connection(("127.0.0.1", port), source_address=(source, 0)) as sock:
-        sock.settimeout(3)
-        sock.sendall(data)
-        out = b""
-        try:
-            while chunk := sock.recv(65536):
-                out += chunk
-        except (TimeoutError, ConnectionResetError):
-            pass
-    return out
-
-
-def _status(raw: bytes) -> int:
-    return int(raw.split(b" ", 2)[1]) if raw.startswith(b"HTTP/1.1 ") else 0
 
 
 def test_public_allows_any_valid_token(
@@ -105,14 +81,14 @@ def test_two_authorization_headers_are_rejected(
     gateway: GatewayProcess, oidc_provider: Any, seen: EchoUpstream
 ) -> None:
     token = oidc_provider.token(claims={"sub": "alice"})
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         (
             f"GET /public/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {token}\r\n"
             f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n"
         ).encode(),
     )
-    assert _status(raw) in (400, 401)
+    assert status_of(raw) in (400, 401)
     assert seen.requests == []
 
 
@@ -195,7 +171,7 @@ def test_breakglass_route(
     gateway: GatewayProcess, oidc_provider: Any, claims: dict[str, Any], source: str, status: int
 ) -> None:
     token = oidc_provider.token(claims={"sub": "bg", **claims})
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         (
             f"GET /breakglass/idp HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {token}\r\n"
@@ -203,7 +179,7 @@ def test_breakglass_route(
         ).encode(),
         source=source,
     )
-    assert _status(raw) == status
+    assert status_of(raw) == status
 
 
 @pytest.mark.parametrize(
@@ -229,11 +205,11 @@ def test_paths_never_reach_admin_as_public(
     gateway: GatewayProcess, oidc_provider: Any, seen: EchoUpstream, path: str
 ) -> None:
     token = oidc_provider.token(claims={"sub": "p", "groups": []})
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         f"GET {path} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n".encode(),
     )
-    assert _status(raw) in (400, 403, 404), raw[:200]
+    assert status_of(raw) in (400, 403, 404), raw[:200]
     assert all(not r.target.startswith("/admin") for r in seen.requests)
 
 
@@ -241,11 +217,11 @@ def test_dot_segments_are_normalised_and_forwarded_canonically(
     gateway: GatewayProcess, oidc_provider: Any, seen: EchoUpstream
 ) -> None:
     token = oidc_provider.token(claims={"sub": "p"})
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         f"GET /public/a/./b//c/../d HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n".encode(),
     )
-    assert _status(raw) == 200
+    assert status_of(raw) == 200
     assert seen.requests[0].target == "/public/a/b/d"
 
 
@@ -265,14 +241,14 @@ def test_identity_and_override_headers_are_stripped(
         "True-Client-IP": "10.0.0.1",
     }
     raw_headers = "".join(f"{k}: {v}\r\n" for k, v in spoofed.items())
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         (
             f"GET /public/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {token}\r\n"
             f"{raw_headers}X_Forwarded_User: root\r\nConnection: close\r\n\r\n"
         ).encode(),
     )
-    assert _status(raw) == 200
+    assert status_of(raw) == 200
     request = seen.requests[0]
     names = {name.lower() for name, _ in request.headers}
     for header in spoofed:
@@ -330,7 +306,7 @@ def test_smuggling_never_reaches_upstream(
     token = oidc_provider.token(claims={"sub": "x"}).encode()
     smuggled = b"GET /admin/users HTTP/1.1\r\nHost: a\r\n\r\n"
     body = b"0\r\n\r\n" + smuggled
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         b"POST /public/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer "
         + token
@@ -339,7 +315,7 @@ def test_smuggling_never_reaches_upstream(
         + b"\r\n"
         + body,
     )
-    assert _status(raw) in (400, 411, 501)
+    assert status_of(raw) in (400, 411, 501)
     assert b"/admin" not in bytes(seen.raw)
 
 
@@ -347,13 +323,13 @@ def test_chunked_body_is_reframed(
     gateway: GatewayProcess, oidc_provider: Any, seen: EchoUpstream
 ) -> None:
     token = oidc_provider.token(claims={"sub": "x"}).encode()
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         b"POST /public/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer "
         + token
         + b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /admin/users HTTP/1.1\r\nHost: a\r\n\r\n",
     )
-    assert _status(raw) == 200
+    assert status_of(raw) == 200
     assert seen.requests[0].body == b"hello"
     assert all(not r.target.startswith("/admin") for r in seen.requests)
 
@@ -362,13 +338,13 @@ def test_chunked_body_is_reframed(
 def test_oversized_headers_are_refused_and_gateway_survives(
     gateway: GatewayProcess, oidc_provider: Any, size: int
 ) -> None:
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         b"GET /public/x HTTP/1.1\r\nHost: a\r\nX-Big: "
         + b"a" * size
         + b"\r\nConnection: close\r\n\r\n",
     )
-    assert _status(raw) in (0, 400, 413, 431)
+    assert status_of(raw) in (0, 400, 413, 431)
     token = oidc_provider.token(claims={"sub": "x"})
     assert _get(gateway, "/public/x", token).status_code == 200
 
@@ -390,11 +366,11 @@ def test_absolute_form_target(
     gateway: GatewayProcess, oidc_provider: Any, seen: EchoUpstream
 ) -> None:
     token = oidc_provider.token(claims={"sub": "x"})
-    raw = _raw(
+    raw = send_raw(
         gateway.port,
         f"GET http://evil.example/admin/users HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n".encode(),
     )
-    assert _status(raw) in (400, 403)
+    assert status_of(raw) in (400, 403)
     assert seen.requests == []
 
 

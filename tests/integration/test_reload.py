@@ -62,13 +62,6 @@ def _sighup(gw: GatewayProcess) -> None:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[EchoUpstream]:
-    server = EchoUpstream()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
 def tokens(oidc_provider: Any) -> dict[str, str]:
     return {
         group: oidc_provider.token(claims={"sub": f"{group}-user", "groups": [group]})

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httptools
+import pytest
 
-__all__ = ["EchoUpstream", "Seen"]
+__all__ = ["EchoUpstream", "Seen", "upstream"]
 
 
 @dataclass
@@ -134,3 +136,11 @@ class EchoUpstream:
                         f"Content-Length: {len(body)}\r\n\r\n"
                     ).encode()
                     conn.sendall(head + (b"" if seen.method == "HEAD" else body))
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[EchoUpstream]:
+    """A recording upstream shared by the tests of one module."""
+    server = EchoUpstream()
+    yield server
+    server.close()
