@@ -48,7 +48,10 @@ def _run_concurrently(db: str, go: Path) -> None:
     processes = _writers(db, go)
     for process in processes:  # both have opened (and raced to migrate) the database
         assert process.stdout is not None
-        assert process.stdout.readline() == "open\n"
+        line = process.stdout.readline()
+        if line != "open\n":
+            _, err = process.communicate(timeout=30)
+            raise AssertionError(f"writer did not open the database: {err[-2000:]}")
     go.touch()
     for process in processes:
         out, err = process.communicate(timeout=60)

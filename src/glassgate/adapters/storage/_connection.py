@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Self
+from typing import Self, TypeVar
 
 import psycopg
 
@@ -26,6 +27,8 @@ from glassgate.errors import StorageUnavailableError
 __all__ = ["PostgresConnection", "SqliteConnection", "check_schema"]
 
 _UPGRADE = "glassgate db upgrade"
+
+T = TypeVar("T")
 # Bound every wait: a stuck lock or statement must surface as an error, not a hang.
 _PG_SESSION = ("SET lock_timeout = '10s'", "SET statement_timeout = '30s'")
 
@@ -37,6 +40,28 @@ def check_schema(revision: str | None, name: str, upgrade: str = _UPGRADE) -> No
             f"{name} has schema revision {revision or 'none'}, this glassgate needs "
             f"{SCHEMA_HEAD}; run `{upgrade}`"
         )
+
+
+def _retry_while_busy(step: Callable[[], T], timeout: float) -> T:
+    """Run ``step``, retrying while another process holds the database (SQLITE_BUSY).
+
+    Switching to WAL needs an exclusive lock and SQLite does not always wait for
+    it through the busy handler: a process opening the file while another one
+    migrates it would fail at once. Retrying for up to ``timeout`` keeps two
+    gateways starting together from failing.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", None) in (
+                sqlite3.SQLITE_BUSY,
+                sqlite3.SQLITE_LOCKED,
+            )
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 class SqliteConnection:
@@ -55,9 +80,9 @@ class SqliteConnection:
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
             try:
-                conn.execute("PRAGMA journal_mode=WAL")
+                _retry_while_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"), busy_timeout)
                 conn.execute("PRAGMA synchronous=FULL")
-                revision = sqlite_schema_revision(conn)
+                revision = _retry_while_busy(lambda: sqlite_schema_revision(conn), busy_timeout)
             except BaseException:
                 conn.close()
                 raise
