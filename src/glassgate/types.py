@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NewType, Protocol, TypeAlias
+from typing import Protocol, TypeAlias
 
-__all__ = ["Clock", "GroupName", "JSONValue", "RouteId", "Secret", "Subject"]
-
-Subject = NewType("Subject", str)
-GroupName = NewType("GroupName", str)
-RouteId = NewType("RouteId", str)
+__all__ = ["Clock", "JSONValue", "Secret"]
 
 JSONValue: TypeAlias = (
     str | int | float | bool | Mapping[str, "JSONValue"] | Sequence["JSONValue"] | None

@@ -17,11 +17,10 @@ from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.storage import StorageTarget, open_audit_store
 from glassgate.adapters.storage.checkpoint_file import CheckpointFile, load_or_create_signing_key
 from glassgate.audit.checkpoints import CheckpointSchedule
-from glassgate.audit.events import decision_event
+from glassgate.audit.events import decision_event, is_privileged_principal
+from glassgate.audit.sampling import sampleable_decision
 from glassgate.audit.service import AuditLog, AuditPolicy, CheckpointPlan
 from glassgate.config.storage import AuditConfig, StorageConfig
-from glassgate.core.decision import Outcome
-from glassgate.core.principal import CredentialKind
 
 __all__ = ["DecisionAuditor", "build_audit_log"]
 
@@ -75,10 +74,9 @@ class DecisionAuditor:
 
     async def audit(self, result: GateResult, now: float) -> None:
         decision, principal = result.decision, result.principal
-        sampleable = (
-            decision.outcome is Outcome.ALLOW
-            and (decision.would_be is None or decision.would_be.outcome is Outcome.ALLOW)
-            and (principal is None or principal.kind is not CredentialKind.BREAKGLASS)
+        would_be = decision.would_be.outcome.value if decision.would_be is not None else None
+        sampleable = sampleable_decision(
+            decision.outcome.value, would_be, is_privileged_principal(principal)
         )
         if sampleable and not self.log.keeps_allowed_decision():
             return  # sampled out before the event is built: the common case costs nothing

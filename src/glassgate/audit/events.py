@@ -71,6 +71,11 @@ def _what(decision: Decision, request: AccessRequest) -> dict[str, JSONValue]:
     return what
 
 
+def is_privileged_principal(principal: Principal | None) -> bool:
+    """Decisions made with a break-glass credential are privileged: durable, never sampled."""
+    return principal is not None and principal.kind is CredentialKind.BREAKGLASS
+
+
 def decision_event(
     decision: Decision,
     request: AccessRequest,
@@ -93,7 +98,7 @@ def decision_event(
     if auth_error is not None:
         details["auth_error"] = redact_text(auth_error, 64)
     if privileged is None:
-        privileged = principal is not None and principal.kind is CredentialKind.BREAKGLASS
+        privileged = is_privileged_principal(principal)
     return AuditEvent(
         type=EventType.DECISION,
         outcome=decision.outcome.value,

@@ -16,12 +16,17 @@ from glassgate.audit.records import AuditEvent, EventType
 __all__ = ["is_sampleable", "sample"]
 
 
+def sampleable_decision(outcome: str, would_be: object, privileged: bool) -> bool:
+    """The one rule: only an allowed, unprivileged decision that would also be
+    allowed under enforcement may be dropped; denials never are."""
+    return not privileged and outcome == "allow" and (would_be is None or would_be == "allow")
+
+
 def is_sampleable(event: AuditEvent) -> bool:
     """True only for events that sampling is allowed to drop."""
-    if event.is_privileged or event.type != EventType.DECISION or event.outcome != "allow":
+    if event.type != EventType.DECISION:
         return False
-    would_be = event.details.get("would_be")
-    return would_be is None or would_be == "allow"
+    return sampleable_decision(event.outcome, event.details.get("would_be"), event.is_privileged)
 
 
 def sample(event: AuditEvent, rate: float, draw: float) -> AuditEvent | None:
