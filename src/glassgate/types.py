@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeAlias
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeAlias
 
 __all__ = ["Clock", "JSONValue", "Secret"]
 
@@ -12,10 +12,9 @@ JSONValue: TypeAlias = (
 )
 
 
-class Clock(Protocol):
-    """Where time comes from; only ``adapters/clock.py`` reads the wall clock."""
-
-    def now(self) -> float: ...
+# Where time comes from: a callable returning Unix seconds. ``adapters.clock.now`` is
+# the wall clock (the only place that reads it); tests pass a ``FrozenClock``.
+Clock: TypeAlias = Callable[[], float]
 
 
 class Secret:

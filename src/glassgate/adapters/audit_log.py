@@ -8,7 +8,6 @@ call it at start-up, before serving.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from glassgate.adapters.audit_sinks import build_sinks
@@ -21,6 +20,7 @@ from glassgate.audit.events import decision_event, is_privileged_principal
 from glassgate.audit.sampling import sampleable_decision
 from glassgate.audit.service import AuditLog, AuditPolicy, CheckpointPlan
 from glassgate.config.storage import AuditConfig, StorageConfig
+from glassgate.types import Clock
 
 __all__ = ["DecisionAuditor", "build_audit_log"]
 
@@ -31,7 +31,7 @@ def build_audit_log(
     storage: StorageConfig,
     audit: AuditConfig,
     *,
-    clock: Callable[[], float] = system_now,
+    clock: Clock = system_now,
 ) -> AuditLog:
     """An ``AuditLog`` ready to ``start()``; raises ``StorageUnavailableError`` if unusable."""
     store = open_audit_store(StorageTarget.from_config(storage), migrate=storage.auto_migrate)

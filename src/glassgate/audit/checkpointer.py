@@ -19,6 +19,7 @@ from glassgate.audit.checkpoints import Checkpoint, sign_checkpoint
 from glassgate.audit.policy import CheckpointPlan
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import AuditSink, CheckpointLog
+from glassgate.types import Clock
 
 __all__ = ["Checkpointer"]
 
@@ -35,7 +36,7 @@ class Checkpointer:
         self,
         plan: CheckpointPlan,
         *,
-        clock: Callable[[], float],
+        clock: Clock,
         run: Runner,
         sinks: Sequence[AuditSink] = (),
     ) -> None:

@@ -41,6 +41,7 @@ from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.audit.sampling import sample
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
 from glassgate.ports import AuditSink, AuditStore
+from glassgate.types import Clock
 
 __all__ = ["Admission", "AuditCounters", "AuditLog", "AuditPolicy", "CheckpointPlan"]
 
@@ -84,7 +85,7 @@ class AuditLog:
         self,
         store: AuditStore,
         *,
-        clock: Callable[[], float],
+        clock: Clock,
         policy: AuditPolicy | None = None,
         checkpoints: CheckpointPlan | None = None,
         sinks: Sequence[AuditSink] = (),

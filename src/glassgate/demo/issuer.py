@@ -19,14 +19,15 @@ Signing goes through ``glassgate.tokens.signing``, the one place glassgate signs
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from glassgate.adapters.clock import now as system_now
 from glassgate.demo._http import Request, Response
 from glassgate.tokens.signing import JwtSigner
+from glassgate.types import Clock
 
 __all__ = ["DEV_ONLY_NOTICE", "ISSUER_PATH", "DevIssuer"]
 
@@ -51,7 +52,7 @@ class DevIssuer:
         base_url: str,
         audience: str,
         ttl: float = 3600.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = system_now,
     ) -> None:
         if ttl <= 0:
             raise ValueError("the token lifetime must be positive")

@@ -15,7 +15,6 @@ made with it) and what the key grants; never the key or its secret.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,7 +22,7 @@ from glassgate.audit.records import AuditEvent, AuditRecord, format_ts, token_fi
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import ApiKeyStore
 from glassgate.tokens.api_keys import ApiKeyRecord, IssuedKey, issue_api_key
-from glassgate.types import JSONValue
+from glassgate.types import Clock, JSONValue
 
 __all__ = ["ApiKeyAdmin", "AuditAppender", "NewApiKey", "Revocation"]
 
@@ -59,9 +58,7 @@ class Revocation:
 class ApiKeyAdmin:
     """Create, list and revoke keys in ``store``, auditing each change in ``audit`` first."""
 
-    def __init__(
-        self, store: ApiKeyStore, audit: AuditAppender, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, store: ApiKeyStore, audit: AuditAppender, clock: Clock) -> None:
         self._store = store
         self._audit = audit
         self._clock = clock

@@ -22,6 +22,7 @@ from glassgate.audit.service import Admission, AuditLog, AuditPolicy, Checkpoint
 from glassgate.audit.verification import collect_checkpoints, iter_stored
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
 from tests.support.audit import T0, event
+from tests.support.clock import FrozenClock
 
 KEY = Ed25519PrivateKey.generate()
 KEYS = {key_id(KEY.public_key()): KEY.public_key()}
@@ -307,15 +308,15 @@ def test_checkpoints_every_n_records_and_on_close(tmp_path: Path) -> None:
 
 def test_checkpoints_every_t_seconds() -> None:
     store = FlakyStore()
-    now = [T0]
+    clock = FrozenClock(T0)
     plan = CheckpointPlan(KEY, CheckpointSchedule(every_records=1000, every_seconds=0.2), (store,))
 
     async def main() -> None:
-        audit = AuditLog(store, clock=lambda: now[0], checkpoints=plan)
+        audit = AuditLog(store, clock=clock, checkpoints=plan)
         await audit.start()
         await audit.append(PRIVILEGED)
         assert store.checkpoints() == []
-        now[0] += 1.0
+        clock.advance(1.0)
         for _ in range(100):
             if store.checkpoints():
                 break

@@ -33,17 +33,10 @@ from glassgate.demo.samples import Sample, build_samples, curl_command
 from glassgate.tokens.issuers import IssuerPolicy
 from glassgate.tokens.keyring import KeyRing, parse_jwks
 from glassgate.tokens.verifier import TokenVerifier
+from tests.support.clock import FrozenClock
 
 NOW = 1_700_000_000.0
 GATEWAY = "http://127.0.0.1:8080"
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class _Verifying:
@@ -63,7 +56,7 @@ class _Verifying:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    clock = _Clock()
+    clock = FrozenClock(NOW)
     issuer = DevIssuer("http://127.0.0.1:9400", AUDIENCE, clock=clock)
     addresses = DemoAddresses(
         listen="127.0.0.1:8080",
@@ -101,7 +94,7 @@ def _status(gate: Gate, sample: Sample, peer: str = "127.0.0.1") -> tuple[int, b
 
 
 def _samples(world: dict[str, Any]) -> dict[str, Sample]:
-    world["clock"].now = NOW
+    world["clock"].value = NOW
     return {sample.name: sample for sample in build_samples(world["issuer"])}
 
 
@@ -137,11 +130,11 @@ def test_step_up_carries_the_rfc_9470_challenge(world: dict[str, Any]) -> None:
 
 def test_the_fresh_mfa_token_needs_a_step_up_after_max_auth_age(world: dict[str, Any]) -> None:
     sample = _samples(world)["allow-mfa"]
-    world["clock"].now = NOW + MAX_AUTH_AGE + 31  # past the limit and the 30 s leeway
+    world["clock"].value = NOW + MAX_AUTH_AGE + 31  # past the limit and the 30 s leeway
     try:
         status, challenge = _status(_gate(world), sample)
     finally:
-        world["clock"].now = NOW
+        world["clock"].value = NOW
     assert status == 401
     assert challenge is not None
     assert f'max_age="{MAX_AUTH_AGE}"'.encode() in challenge
@@ -150,11 +143,11 @@ def test_the_fresh_mfa_token_needs_a_step_up_after_max_auth_age(world: dict[str,
 def test_the_quota_refills_after_its_interval(world: dict[str, Any]) -> None:
     gate, sample = _gate(world), _samples(world)["rate-limit"]
     assert [_status(gate, sample)[0] for _ in range(QUOTA_BURST + 1)][-1] == 429
-    world["clock"].now = NOW + QUOTA_INTERVAL
+    world["clock"].value = NOW + QUOTA_INTERVAL
     try:
         assert _status(gate, sample)[0] == 200
     finally:
-        world["clock"].now = NOW
+        world["clock"].value = NOW
 
 
 def test_break_glass_only_from_this_machine(world: dict[str, Any]) -> None:

@@ -6,18 +6,18 @@ the request path. ``build_sinks`` turns the ``audit.sinks`` config into sinks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from glassgate.adapters.audit_sinks.syslog import SyslogAuditSink
 from glassgate.adapters.audit_sinks.webhook import WebhookAuditSink
 from glassgate.config.storage import SinkConfig, SyslogSinkConfig
 from glassgate.ports import AuditSink
-from glassgate.types import Secret
+from glassgate.types import Clock, Secret
 
 __all__ = ["SyslogAuditSink", "WebhookAuditSink", "build_sinks"]
 
 
-def build_sinks(configs: Sequence[SinkConfig], *, clock: Callable[[], float]) -> list[AuditSink]:
+def build_sinks(configs: Sequence[SinkConfig], *, clock: Clock) -> list[AuditSink]:
     sinks: list[AuditSink] = []
     for config in configs:
         if isinstance(config, SyslogSinkConfig):

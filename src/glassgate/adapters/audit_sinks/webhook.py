@@ -12,7 +12,7 @@ retried with backoff; any other status is a permanent refusal (dropped, counted)
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import httpx
 
@@ -20,7 +20,7 @@ from glassgate.adapters.audit_sinks._forwarder import ForwardingSink, PermanentD
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.records import AuditRecord
 from glassgate.errors import AlertDeliveryError
-from glassgate.types import Secret
+from glassgate.types import Clock, Secret
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookAuditSink", "sign_body"]
 
@@ -43,7 +43,7 @@ class WebhookAuditSink(ForwardingSink):
         url: str,
         secret: Secret,
         *,
-        clock: Callable[[], float],
+        clock: Clock,
         timeout: float = 5.0,
         event_types: Sequence[str] = (),
         queue_size: int = 10_000,

@@ -8,7 +8,6 @@ decision record.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -20,6 +19,7 @@ from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.quota import QuotaResult, QuotaTier, limit
 from glassgate.core.reasons import Reason
 from glassgate.errors import TokenError
+from glassgate.types import Clock
 
 __all__ = ["Authenticates", "DecisionAudit", "DecisionSink", "Gate", "GateResult", "QuotaStore"]
 
@@ -66,7 +66,7 @@ class Gate:
         authenticator: Authenticates,
         quotas: QuotaStore,
         tiers: dict[str, QuotaTier],
-        clock: Callable[[], float],
+        clock: Clock,
         sinks: tuple[DecisionSink, ...] = (),
         audit: DecisionAudit | None = None,
     ) -> None:

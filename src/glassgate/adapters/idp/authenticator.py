@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from glassgate.adapters.clock import SystemClock
+from glassgate.adapters.clock import now as system_now
 from glassgate.adapters.idp.introspection import IntrospectionClient
 from glassgate.adapters.idp.jwks import JwksKeySource, JwksSettings
 from glassgate.core.principal import Principal
@@ -96,7 +96,7 @@ def build_authenticator(
     max_bytes = config.limits.max_token_bytes
     verifier = TokenVerifier(list(policies.values()), max_bytes, VerifiedTokenCache(cache_size))
     settings = [JwksSettings.from_config(issuer) for issuer in config.issuers]
-    keys = JwksKeySource(settings, http, clock or SystemClock())
+    keys = JwksKeySource(settings, http, clock or system_now)
     introspection = None
     for issuer in config.issuers:
         if issuer.introspection is not None:

@@ -186,7 +186,7 @@ class JwksKeySource:
             return False
         finally:
             self._inflight.pop(issuer_id, None)
-        self._swap(self._rings[issuer_id].replace(keys, self._clock.now()))
+        self._swap(self._rings[issuer_id].replace(keys, self._clock()))
         self.last_errors.pop(issuer_id, None)
         return True
 

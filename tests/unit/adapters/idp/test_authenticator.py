@@ -20,19 +20,12 @@ from glassgate.errors import (
     UnknownKeyError,
 )
 from tests.support import tokens as t
+from tests.support.clock import FrozenClock
 from tests.support.fake_idp import FakeIdP
 
 T = TypeVar("T")
 NOW = float(t.NOW)
 JWKS_PATH = "/oauth2/default/v1/keys"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.value = NOW
-
-    def now(self) -> float:
-        return self.value
 
 
 def config(**issuer: Any) -> Config:
@@ -49,11 +42,11 @@ def config(**issuer: Any) -> Config:
 
 def run_with(
     idp: FakeIdP,
-    body: Callable[[Authenticator, Clock], Awaitable[T]],
+    body: Callable[[Authenticator, FrozenClock], Awaitable[T]],
     cfg: Config | None = None,
 ) -> T:
     async def go() -> T:
-        clock = Clock()
+        clock = FrozenClock(NOW)
         async with idp.client() as http:
             auth = build_authenticator(cfg or config(), http, clock=clock)
             await auth.start()
@@ -68,7 +61,7 @@ def run_with(
 def test_a_jwt_is_verified_locally() -> None:
     idp = FakeIdP()
 
-    async def body(auth: Authenticator, clock: Clock) -> None:
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
         assert auth.ready
         principal = await auth.authenticate(t.token(), clock.value)
         assert principal.subject == "alice"
@@ -81,7 +74,7 @@ def test_a_jwt_is_verified_locally() -> None:
 def test_a_rotated_key_is_picked_up_by_one_refresh() -> None:
     idp = FakeIdP()
 
-    async def body(auth: Authenticator, clock: Clock) -> None:
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
         idp.keys = ["rsa-2", "rsa-1"]
         raw = t.token(kid="rsa-2")
         assert (await auth.authenticate(raw, clock.value)).subject == "alice"
@@ -93,7 +86,7 @@ def test_a_rotated_key_is_picked_up_by_one_refresh() -> None:
 def test_a_flood_of_unknown_kids_costs_one_fetch() -> None:
     idp = FakeIdP()
 
-    async def body(auth: Authenticator, clock: Clock) -> list[object]:
+    async def body(auth: Authenticator, clock: FrozenClock) -> list[object]:
         idp.delay = 0.02
         forged = [t.token(kid=secrets.token_hex(8), key="attacker-rsa") for _ in range(300)]
         return await asyncio.gather(
@@ -108,7 +101,7 @@ def test_a_flood_of_unknown_kids_costs_one_fetch() -> None:
 def test_stale_keys_fail_closed_when_the_idp_is_down() -> None:
     idp = FakeIdP()
 
-    async def body(auth: Authenticator, clock: Clock) -> None:
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
         idp.down = True
         clock.value += 90
         assert (await auth.authenticate(t.token(exp=t.NOW + 600), clock.value)).subject
@@ -123,7 +116,7 @@ def test_keys_recover_through_the_refresh_when_the_idp_returns() -> None:
     idp = FakeIdP()
     idp.down = True
 
-    async def body(auth: Authenticator, clock: Clock) -> None:
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
         assert not auth.ready
         idp.down = False
         assert (await auth.authenticate(t.token(), clock.value)).subject == "alice"
@@ -145,7 +138,7 @@ def test_keys_recover_through_the_refresh_when_the_idp_returns() -> None:
 def test_key_urls_in_the_header_are_never_fetched(header: dict[str, Any]) -> None:
     idp = FakeIdP()
 
-    async def body(auth: Authenticator, clock: Clock) -> None:
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
         for kid in ("attacker-rsa", "rsa-1"):
             raw = t.forge({**t.base_header(kid), **header}, t.base_claims(), "attacker-rsa")
             with pytest.raises((UnknownKeyError, SignatureInvalidError)):
@@ -163,7 +156,7 @@ def test_opaque_tokens_go_to_introspection() -> None:
         introspection=IntrospectionConfig(client_id="gw", client_secret="s3cret"),  # type: ignore[arg-type]
     )
 
-    async def body(auth: Authenticator, clock: Clock) -> None:
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
         principal = await auth.authenticate("opaque-token-1", clock.value)
         assert principal.kind is CredentialKind.OPAQUE
         with pytest.raises(TokenError):
@@ -173,7 +166,7 @@ def test_opaque_tokens_go_to_introspection() -> None:
 
 
 def test_opaque_tokens_without_introspection_are_malformed() -> None:
-    async def body(auth: Authenticator, clock: Clock) -> None:
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
         for raw in ("opaque", "a.b", "a.b.c.d.e", ""):
             with pytest.raises(TokenMalformedError):
                 await auth.authenticate(raw, clock.value)
@@ -182,7 +175,7 @@ def test_opaque_tokens_without_introspection_are_malformed() -> None:
 
 
 def test_oversized_input_is_refused_before_anything_else() -> None:
-    async def body(auth: Authenticator, clock: Clock) -> None:
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
         with pytest.raises(TokenMalformedError, match="longer"):
             await auth.authenticate("." * 100_000, clock.value)
 

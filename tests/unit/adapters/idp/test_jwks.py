@@ -13,19 +13,12 @@ from glassgate.adapters.idp.jwks import JwksKeySource, JwksSettings
 from glassgate.config.schema import IssuerConfig, JwksConfig
 from glassgate.errors import KeysStaleError
 from tests.support import tokens as t
+from tests.support.clock import FrozenClock
 from tests.support.fake_idp import FakeIdP
 
 T = TypeVar("T")
 JWKS_PATH = "/oauth2/default/v1/keys"
 DISCOVERY_PATH = "/oauth2/default/.well-known/openid-configuration"
-
-
-class Clock:
-    def __init__(self, now: float = t.NOW) -> None:
-        self.value = now
-
-    def now(self) -> float:
-        return self.value
 
 
 def settings(**overrides: Any) -> JwksSettings:
@@ -36,11 +29,11 @@ def settings(**overrides: Any) -> JwksSettings:
 
 def run_with(
     idp: FakeIdP,
-    body: Callable[[JwksKeySource, Clock], Awaitable[T]],
+    body: Callable[[JwksKeySource, FrozenClock], Awaitable[T]],
     **overrides: Any,
 ) -> T:
     async def go() -> T:
-        clock = Clock()
+        clock = FrozenClock(t.NOW)
         async with idp.client() as http:
             source = JwksKeySource([settings(**overrides)], http, clock)
             try:
@@ -72,7 +65,7 @@ def test_settings_from_config() -> None:
 def test_start_discovers_and_loads() -> None:
     idp = FakeIdP()
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         assert not source.ready
         await source.start()
         assert source.ready
@@ -91,7 +84,7 @@ def test_start_discovers_and_loads() -> None:
 def test_configured_jwks_uri_skips_discovery() -> None:
     idp = FakeIdP()
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         assert source.ready
 
@@ -103,7 +96,7 @@ def test_idp_down_at_start_is_not_fatal_and_not_ready() -> None:
     idp = FakeIdP()
     idp.down = True
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         assert not source.ready
         assert source.failures == 1
@@ -117,7 +110,7 @@ def test_idp_down_at_start_is_not_fatal_and_not_ready() -> None:
 def test_failed_refresh_keeps_last_good_keys_until_stale() -> None:
     idp = FakeIdP()
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         idp.down = True
         clock.value += 50
@@ -139,7 +132,7 @@ def test_failed_refresh_keeps_last_good_keys_until_stale() -> None:
 def test_background_refresh_picks_up_new_keys() -> None:
     idp = FakeIdP()
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         idp.keys = ["rsa-2"]
         for _ in range(200):
@@ -155,7 +148,7 @@ def test_background_refresh_retries_after_failure() -> None:
     idp = FakeIdP()
     idp.down = True
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         idp.down = False
         for _ in range(200):
@@ -170,7 +163,7 @@ def test_background_refresh_retries_after_failure() -> None:
 def test_unknown_kid_refresh_is_single_flight_and_rate_limited() -> None:
     idp = FakeIdP()
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         idp.delay = 0.05
         idp.keys = ["rsa-1", "ec-1", "rsa-2"]
@@ -195,7 +188,7 @@ def test_unknown_kid_refresh_is_single_flight_and_rate_limited() -> None:
 def test_unknown_issuer_refresh_is_a_no_op() -> None:
     idp = FakeIdP()
 
-    async def body(source: JwksKeySource, clock: Clock) -> bool:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> bool:
         return await source.refresh_for_unknown_kid("nobody", clock.value)
 
     assert run_with(idp, body) is False
@@ -205,7 +198,7 @@ def test_unknown_issuer_refresh_is_a_no_op() -> None:
 def test_a_caller_cancelled_mid_fetch_does_not_cancel_it_for_others() -> None:
     idp = FakeIdP()
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         idp.delay = 0.05
         first = asyncio.ensure_future(source.refresh(t.ISSUER_ID))
         second = asyncio.ensure_future(source.refresh(t.ISSUER_ID))
@@ -232,7 +225,7 @@ def test_bad_jwks_answers_count_as_failures(answer: httpx.Response, reason: str)
     idp = FakeIdP()
     idp.overrides[JWKS_PATH] = lambda r: answer
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         assert not source.ready
         assert reason in source.last_errors[t.ISSUER_ID]
@@ -243,7 +236,7 @@ def test_bad_jwks_answers_count_as_failures(answer: httpx.Response, reason: str)
 def test_unusable_keys_are_skipped_not_fatal() -> None:
     idp = FakeIdP(keys=("rsa-enc", "rsa-small", "ec-384", "ec-1"))
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         assert [k.kid for k in source.keyrings[t.ISSUER_ID].keys] == ["ec-1"]
 
@@ -260,7 +253,7 @@ def test_an_unexpected_bug_in_a_fetch_counts_as_a_failure(
 
     monkeypatch.setattr("glassgate.adapters.idp.jwks.parse_jwks", broken)
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         assert source.failures == 1
         assert "RuntimeError" in source.last_errors[t.ISSUER_ID]
@@ -286,7 +279,7 @@ def test_settings_refuse_nonsense(overrides: dict[str, Any]) -> None:
 def test_start_twice_starts_one_background_refresh() -> None:
     idp = FakeIdP()
 
-    async def body(source: JwksKeySource, clock: Clock) -> None:
+    async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         await source.start()
         assert idp.hits[JWKS_PATH] == 1
@@ -297,7 +290,7 @@ def test_start_twice_starts_one_background_refresh() -> None:
 def test_issuer_ids_must_be_unique() -> None:
     async def go() -> None:
         async with httpx.AsyncClient() as http:
-            JwksKeySource([settings(), settings()], http, Clock())
+            JwksKeySource([settings(), settings()], http, FrozenClock(t.NOW))
 
     with pytest.raises(ValueError, match="once"):
         asyncio.run(go())
