@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TypeAlias
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeAlias
 
-__all__ = ["Clock", "JSONValue", "Secret"]
+__all__ = ["ASGIApp", "Clock", "Headers", "JSONValue", "Receive", "Scope", "Secret", "Send"]
 
 JSONValue: TypeAlias = (
     str | int | float | bool | Mapping[str, "JSONValue"] | Sequence["JSONValue"] | None
 )
 
+
+# ASGI (https://asgi.readthedocs.io/en/latest/specs/main.html), defined once for every door,
+# wrapper and listener. Headers are the raw (name, value) pairs, names lower-case.
+Scope: TypeAlias = dict[str, Any]
+Receive: TypeAlias = Callable[[], Awaitable[dict[str, Any]]]
+Send: TypeAlias = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp: TypeAlias = Callable[[Scope, Receive, Send], Awaitable[None]]
+Headers: TypeAlias = list[tuple[bytes, bytes]]
 
 # Where time comes from: a callable returning Unix seconds. ``adapters.clock.now`` is
 # the wall clock (the only place that reads it); tests pass a ``FrozenClock``.

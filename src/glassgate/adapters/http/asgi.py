@@ -15,8 +15,6 @@ import gc
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from glassgate.adapters.http.forward_auth import door_for, forward_auth
 from glassgate.adapters.http.gate import GateResult
@@ -40,15 +38,12 @@ from glassgate.adapters.http.upstreams import Upstream
 from glassgate.adapters.http.websocket import refuse, tunnel
 from glassgate.app import GatewayState, StateHolder
 from glassgate.errors import AuditUnavailableError, RequestRejectedError
+from glassgate.types import Headers, Receive, Scope, Send
 
 __all__ = ["GatewayApp"]
 
 log = logging.getLogger("glassgate")
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
 
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 _WATCH_INTERVAL = 2.0

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 from ipaddress import ip_address
-from typing import Any, Protocol
+from typing import Protocol
 
 from glassgate.adapters.http.gate import Gate, GateResult
 from glassgate.adapters.http.identity_out import PREFIX, identity_headers
@@ -40,12 +40,12 @@ from glassgate.adapters.http.outbound import Answer, answer_for_decision, answer
 from glassgate.config.schema import ForwardAuthConfig
 from glassgate.errors import RequestRejectedError
 from glassgate.tokens.downstream import IdentitySigner
+from glassgate.types import Headers, Scope
 
 __all__ = ["Door", "DoorState", "UntrustedCallerError", "door_for", "forward_auth"]
 
 log = logging.getLogger("glassgate")
 
-Scope = dict[str, Any]
 
 _NO_STORE = (b"cache-control", b"no-store")
 
@@ -88,7 +88,7 @@ def _check_caller(inbound: Inbound, peer: str | None) -> None:
 def _facts(
     door: Door, inbound: Inbound, prefix: str, scope: Scope, peer: str | None
 ) -> RequestFacts:
-    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    headers: Headers = scope["headers"]
     if door is Door.FORWARDED:
         return read_forwarded(inbound, headers, peer)
     raw_path: bytes = scope.get("raw_path") or scope["path"].encode()

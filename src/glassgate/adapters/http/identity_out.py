@@ -19,10 +19,10 @@ from urllib.parse import quote
 
 from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.request import AccessRequest
+from glassgate.types import Headers
 
 __all__ = ["PREFIX", "forwardable", "identity_headers", "is_stripped"]
 
-Headers = list[tuple[bytes, bytes]]
 
 PREFIX = b"x-glassgate-"
 _HOP_BY_HOP = frozenset(

@@ -29,6 +29,7 @@ from glassgate.adapters.http.trusted_proxies import client_address
 from glassgate.core.paths import canonical_path, split_target
 from glassgate.core.request import AccessRequest, IPAddress
 from glassgate.errors import RequestRejectedError
+from glassgate.types import Headers
 
 __all__ = [
     "ForwardedRequestError",
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 Network = IPv4Network | IPv6Network
-Headers = list[tuple[bytes, bytes]]
 
 _BEARER = re.compile(rb"^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *$")
 _SCHEME_ONLY = re.compile(rb"^[Bb][Ee][Aa][Rr][Ee][Rr] *$")

@@ -19,10 +19,10 @@ from glassgate.core.decision import Decision, Outcome
 from glassgate.core.quota import QuotaResult, QuotaTier
 from glassgate.core.reasons import Reason
 from glassgate.errors import RequestRejectedError
+from glassgate.types import Headers
 
 __all__ = ["Answer", "answer_for_audit_failure", "answer_for_decision", "answer_for_rejection"]
 
-Headers = list[tuple[bytes, bytes]]
 
 _JSON = (b"content-type", b"application/json")
 _NO_STORE = (b"cache-control", b"no-store")

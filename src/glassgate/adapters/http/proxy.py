@@ -28,9 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import forwardable
@@ -42,14 +40,12 @@ from glassgate.adapters.http.upstream_conn import (
 )
 from glassgate.adapters.http.upstreams import IDEMPOTENT, Target, Upstream
 from glassgate.core.paths import encode_path
+from glassgate.types import Headers, Receive, Send
 
 __all__ = ["BodyTooLargeError", "ClientGoneError", "ClientTimeoutError", "Forward", "forward"]
 
 log = logging.getLogger("glassgate")
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
 
 _RESPONSE_HOP = frozenset(
     {

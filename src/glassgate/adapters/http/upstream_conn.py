@@ -33,6 +33,8 @@ from typing import ClassVar, TypeVar, cast
 
 import httptools
 
+from glassgate.types import Headers
+
 __all__ = [
     "MAX_RESPONSE_HEADERS",
     "MAX_RESPONSE_HEADER_BYTES",
@@ -84,7 +86,7 @@ class UpstreamClosedError(UpstreamError):
 @dataclass(slots=True)
 class UpstreamResponse:
     status: int
-    headers: list[tuple[bytes, bytes]]
+    headers: Headers
     connection: UpstreamConnection = field(repr=False)
 
     async def body(self, read_timeout: float) -> bytes | None:
@@ -104,7 +106,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._reusable = False
         self._active = False  # a request is outstanding and its response not finished
         self._head: asyncio.Future[int] | None = None
-        self._headers: list[tuple[bytes, bytes]] = []
+        self._headers: Headers = []
         self._in_head = True
         self._head_only = False
         self._until_close = False

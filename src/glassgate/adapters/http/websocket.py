@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -38,14 +37,12 @@ from glassgate.adapters.http.identity_out import forwardable
 from glassgate.adapters.http.outbound import Answer
 from glassgate.adapters.http.upstreams import Target, Upstream, UpstreamError
 from glassgate.core.paths import encode_path
+from glassgate.types import Headers, Receive, Send
 
 __all__ = ["MAX_MESSAGE_BYTES", "refuse", "tunnel"]
 
 log = logging.getLogger("glassgate")
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # per message, each way (``serve`` sets uvicorn's ws_max_size)
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]

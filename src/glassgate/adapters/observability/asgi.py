@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any, Protocol
@@ -25,13 +24,10 @@ from glassgate.adapters.observability.log_format import ACCESS_LOGGER
 from glassgate.adapters.observability.metrics import GatewayMetrics
 from glassgate.config.schema import ObservabilityConfig
 from glassgate.core.decision import Outcome
+from glassgate.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ASGIApp", "ObservedApp"]
+__all__ = ["ObservedApp"]
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _QUIET = frozenset({b"/healthz", b"/.well-known/jwks.json"})
 _FORWARDING = frozenset(

@@ -12,7 +12,7 @@ import time
 
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.observability.access_log import CURRENT
-from glassgate.adapters.observability.asgi import ASGIApp, ObservedApp
+from glassgate.adapters.observability.asgi import ObservedApp
 from glassgate.adapters.observability.collectors import (
     AuditCountersView,
     HolderView,
@@ -20,6 +20,7 @@ from glassgate.adapters.observability.collectors import (
 )
 from glassgate.adapters.observability.metrics import GatewayMetrics
 from glassgate.config.schema import ObservabilityConfig
+from glassgate.types import ASGIApp
 
 __all__ = ["Observability"]
 
