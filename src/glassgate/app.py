@@ -22,7 +22,7 @@ from glassgate.adapters.api_keys import (
 )
 from glassgate.adapters.audit_log import DecisionAuditor
 from glassgate.adapters.clock import now
-from glassgate.adapters.http.gate import DecisionAudit, DecisionSink, Gate, QuotaStore
+from glassgate.adapters.http.gate import Gate
 from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.upstreams import Upstream, build_upstreams
 from glassgate.adapters.idp.authenticator import Authenticator, build_authenticator
@@ -30,6 +30,7 @@ from glassgate.adapters.quota_memory import MemoryQuotaStore
 from glassgate.audit.service import AuditLog
 from glassgate.config.load import LoadedConfig, load_config
 from glassgate.errors import ConfigError, GlassgateError
+from glassgate.ports import DecisionAudit, DecisionSink, QuotaStore
 from glassgate.tokens.downstream import IdentitySigner
 
 __all__ = ["GatewayState", "Runtime", "StateHolder"]

@@ -11,22 +11,51 @@ disk never stalls the event loop, and a cancelled request can never cut a
 transaction in half. Driver errors never cross a port: adapters raise
 ``StorageUnavailableError`` (``from`` the driver's exception).
 
-Sections below group ports by concern; add new ports in their own section.
+Sections below group ports by concern; add new ports in their own section (the
+break-glass, grant and directory stores, the alert dispatcher, ...). Views at the
+end are the narrow, read-only slices of the gateway state that adapters need
+(metrics, the doors): structural types, so no adapter imports the composition
+root.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-if TYPE_CHECKING:  # annotations only: importing the ports pulls in no domain package
+if TYPE_CHECKING:  # annotations only: importing the ports pulls in no other package
+    from glassgate.adapters.http.gate import Gate, GateResult
+    from glassgate.adapters.http.inbound import Inbound
+    from glassgate.adapters.http.upstreams import Upstream
     from glassgate.audit.chain import ChainHead, StoredRecord
     from glassgate.audit.checkpoints import Checkpoint
     from glassgate.audit.query import AuditQuery
     from glassgate.audit.records import AuditEvent, AuditRecord
+    from glassgate.config.load import LoadedConfig
+    from glassgate.config.schema import ObservabilityConfig
+    from glassgate.core.principal import Principal
+    from glassgate.core.quota import QuotaResult, QuotaTier
     from glassgate.tokens.api_keys import ApiKeyRecord
+    from glassgate.tokens.keyring import KeyRing
 
-__all__ = ["ApiKeyStore", "AuditSink", "AuditStore", "CheckpointLog"]
+__all__ = [
+    "ApiKeyStore",
+    "AuditAppender",
+    "AuditCountersView",
+    "AuditSink",
+    "AuditStore",
+    "Authenticates",
+    "AuthenticatorView",
+    "CheckpointLog",
+    "ConfigSource",
+    "DecisionAudit",
+    "DecisionSink",
+    "DoorState",
+    "HolderView",
+    "KeySourceView",
+    "QuotaStore",
+    "StateView",
+]
 
 
 # --- audit (SPEC C8) -------------------------------------------------------------------
@@ -90,6 +119,13 @@ class AuditSink(Protocol):
     async def close(self) -> None: ...
 
 
+class AuditAppender(Protocol):
+    """The durable half of ``audit.service.AuditLog``: what a privileged workflow writes
+    through *before* it acts (``AuditUnavailableError``: do not act)."""
+
+    async def append(self, event: AuditEvent) -> AuditRecord: ...
+
+
 # --- API keys (SPEC C4) ----------------------------------------------------------------
 
 
@@ -116,3 +152,112 @@ class ApiKeyStore(Protocol):
     def revoke(self, key_id: str, at: float, by: str | None = None) -> ApiKeyRecord | None: ...
 
     def close(self) -> None: ...
+
+
+# --- credentials (SPEC C1) -------------------------------------------------------------
+
+
+class Authenticates(Protocol):
+    """A raw credential -> the verified ``Principal``, or a ``TokenError``.
+
+    Implemented by the IdP ``Authenticator``, the ``ApiKeyAuthenticator`` and the
+    ``CredentialRouter`` in front of both (``adapters/idp``).
+    """
+
+    async def authenticate(self, raw: str, now: float) -> Principal: ...
+
+
+# --- quotas (SPEC C4) ------------------------------------------------------------------
+
+
+class QuotaStore(Protocol):
+    """Counts one request against ``key``'s bucket (``adapters/storage/quotas``).
+
+    Async because a shared store (Redis) is a network round trip; a store that
+    cannot answer raises ``StorageUnavailableError`` and the request fails closed.
+    """
+
+    async def hit(self, tier: QuotaTier, key: str, now: float) -> QuotaResult: ...
+
+
+# --- decisions (the gate's outputs) ----------------------------------------------------
+
+
+class DecisionSink(Protocol):
+    """Sees every gate decision, synchronously (metrics, the access log); never raises."""
+
+    def record(self, result: GateResult) -> None: ...
+
+
+class DecisionAudit(Protocol):
+    """Writes the decision's audit record; raises AuditUnavailableError to refuse."""
+
+    async def audit(self, result: GateResult, now: float) -> None: ...
+
+
+# --- views of the running gateway (read-only, structural) ------------------------------
+
+
+class DoorState(Protocol):
+    """What a front door needs from the current gateway state (``app.GatewayState``)."""
+
+    @property
+    def inbound(self) -> Inbound: ...
+
+    @property
+    def gate(self) -> Gate: ...
+
+
+class KeySourceView(Protocol):
+    @property
+    def keyrings(self) -> Mapping[str, KeyRing]: ...
+    @property
+    def fetches_by_issuer(self) -> Mapping[str, int]: ...
+    @property
+    def failures_by_issuer(self) -> Mapping[str, int]: ...
+
+
+class AuthenticatorView(Protocol):
+    @property
+    def keys(self) -> KeySourceView: ...
+
+
+class StateView(Protocol):
+    """What metrics read from the current state at scrape time."""
+
+    @property
+    def authenticator(self) -> AuthenticatorView: ...
+    @property
+    def upstreams(self) -> Mapping[str, Upstream]: ...
+    @property
+    def ready(self) -> bool: ...
+    @property
+    def loaded(self) -> LoadedConfig: ...
+
+
+class HolderView(Protocol):
+    """What metrics need from ``app.StateHolder``."""
+
+    @property
+    def state(self) -> StateView: ...
+    @property
+    def reloads_ok(self) -> int: ...
+    @property
+    def reloads_failed(self) -> int: ...
+
+
+class AuditCountersView(Protocol):
+    """``audit.service.AuditCounters``: only ever increased."""
+
+    @property
+    def written(self) -> int: ...
+    @property
+    def lost(self) -> int: ...
+    @property
+    def refused(self) -> int: ...
+
+
+class ConfigSource(Protocol):
+    """The current ``observability`` section (it changes on reload)."""
+
+    def observability(self) -> ObservabilityConfig: ...

@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from glassgate.adapters.http.gate import QuotaStore
 from glassgate.adapters.quota_memory import MemoryQuotaStore
 from glassgate.core.quota import QuotaResult, QuotaTier, gcra
+from glassgate.ports import QuotaStore
 from tests.support.redis_server import RedisServer
 
 NOW = 1_700_000_000.0

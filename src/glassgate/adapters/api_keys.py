@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from glassgate.adapters.storage.api_keys import open_api_key_store
 from glassgate.adapters.storage.target import StorageTarget
@@ -42,7 +42,7 @@ from glassgate.tokens.api_keys import ApiKeyRecord, is_api_key, parse_api_key, v
 if TYPE_CHECKING:
     from glassgate.config.schema import ApiKeysConfig, Config
     from glassgate.core.principal import Principal
-    from glassgate.ports import ApiKeyStore
+    from glassgate.ports import ApiKeyStore, Authenticates
 
 __all__ = [
     "ApiKeyAuthenticator",
@@ -54,10 +54,6 @@ __all__ = [
 
 _log = logging.getLogger("glassgate.api_keys")
 _REPORT_EVERY = 30.0  # seconds between two log lines about a failing store
-
-
-class _Authenticates(Protocol):
-    async def authenticate(self, raw: str, now: float) -> Principal: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +251,7 @@ class ApiKeyAuthenticator:
 class CredentialRouter:
     """``gg_`` credentials to the API-key authenticator, all others to the IdP one."""
 
-    def __init__(self, idp: _Authenticates, api_keys: _Authenticates | None) -> None:
+    def __init__(self, idp: Authenticates, api_keys: Authenticates | None) -> None:
         self._idp = idp
         self._api_keys = api_keys
 

@@ -16,25 +16,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Protocol
 
-from glassgate.audit.records import AuditEvent, AuditRecord, format_ts, token_fingerprint
+from glassgate.audit.records import AuditEvent, format_ts, token_fingerprint
 from glassgate.errors import StorageUnavailableError
-from glassgate.ports import ApiKeyStore
+from glassgate.ports import ApiKeyStore, AuditAppender
 from glassgate.tokens.api_keys import ApiKeyRecord, IssuedKey, issue_api_key
 from glassgate.types import Clock, JSONValue
 
-__all__ = ["ApiKeyAdmin", "AuditAppender", "NewApiKey", "Revocation"]
+__all__ = ["ApiKeyAdmin", "NewApiKey", "Revocation"]
 
 CREATE_EVENT = "admin.apikey.create"
 REVOKE_EVENT = "admin.apikey.revoke"
 _ID_ATTEMPTS = 3
-
-
-class AuditAppender(Protocol):
-    """The durable half of ``audit.service.AuditLog``."""
-
-    async def append(self, event: AuditEvent) -> AuditRecord: ...
 
 
 @dataclass(frozen=True, slots=True)

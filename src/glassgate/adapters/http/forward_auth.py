@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 from ipaddress import ip_address
-from typing import Protocol
 
 from glassgate.adapters.http.gate import Gate, GateResult
 from glassgate.adapters.http.identity_out import PREFIX, identity_headers
@@ -39,10 +38,11 @@ from glassgate.adapters.http.inbound import (
 from glassgate.adapters.http.outbound import Answer, answer_for_decision, answer_for_rejection
 from glassgate.config.schema import ForwardAuthConfig
 from glassgate.errors import RequestRejectedError
+from glassgate.ports import DoorState
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers, Scope
 
-__all__ = ["Door", "DoorState", "UntrustedCallerError", "door_for", "forward_auth"]
+__all__ = ["Door", "UntrustedCallerError", "door_for", "forward_auth"]
 
 log = logging.getLogger("glassgate")
 
@@ -115,16 +115,6 @@ def _allowed(result: GateResult, gate: Gate, signer: IdentitySigner) -> Answer:
         # The proxy sets X-Forwarded-* itself; only glassgate's own headers are ours to give.
         headers.extend(h for h in extra if h[0].startswith(PREFIX))
     return Answer(200, headers, b"")
-
-
-class DoorState(Protocol):
-    """What the door needs from the current gateway state (``app.GatewayState``)."""
-
-    @property
-    def inbound(self) -> Inbound: ...
-
-    @property
-    def gate(self) -> Gate: ...
 
 
 async def forward_auth(

@@ -9,7 +9,6 @@ decision record.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from glassgate.adapters.http.inbound import RequestFacts
 from glassgate.core.decision import Decision
@@ -19,33 +18,10 @@ from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.quota import QuotaResult, QuotaTier, limit
 from glassgate.core.reasons import Reason
 from glassgate.errors import TokenError
+from glassgate.ports import Authenticates, DecisionAudit, DecisionSink, QuotaStore
 from glassgate.types import Clock
 
-__all__ = ["Authenticates", "DecisionAudit", "DecisionSink", "Gate", "GateResult", "QuotaStore"]
-
-
-class Authenticates(Protocol):
-    async def authenticate(self, raw: str, now: float) -> Principal: ...
-
-
-class QuotaStore(Protocol):
-    """Counts one request against ``key``'s bucket (``quota_memory``, ``quota_redis``).
-
-    Async because a shared store (Redis) is a network round trip; a store that
-    cannot answer raises ``StorageUnavailableError`` and the request fails closed.
-    """
-
-    async def hit(self, tier: QuotaTier, key: str, now: float) -> QuotaResult: ...
-
-
-class DecisionSink(Protocol):
-    def record(self, result: GateResult) -> None: ...
-
-
-class DecisionAudit(Protocol):
-    """Writes the decision's audit record; raises AuditUnavailableError to refuse."""
-
-    async def audit(self, result: GateResult, now: float) -> None: ...
+__all__ = ["Gate", "GateResult"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import random
 import time
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
-from typing import Any, Protocol
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -24,6 +24,7 @@ from glassgate.adapters.observability.log_format import ACCESS_LOGGER
 from glassgate.adapters.observability.metrics import GatewayMetrics
 from glassgate.config.schema import ObservabilityConfig
 from glassgate.core.decision import Outcome
+from glassgate.ports import ConfigSource
 from glassgate.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["ObservedApp"]
@@ -35,12 +36,6 @@ _FORWARDING = frozenset(
 )
 _NOT_FOUND = b'{"error":"not_found"}'
 _access = logging.getLogger(ACCESS_LOGGER)
-
-
-class ConfigSource(Protocol):
-    """The current ``observability`` section (it changes on reload)."""
-
-    def observability(self) -> ObservabilityConfig: ...
 
 
 @dataclass(frozen=True, slots=True)

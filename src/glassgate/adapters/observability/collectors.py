@@ -11,63 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from typing import Protocol
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from glassgate.adapters.http.upstreams import Upstream
-from glassgate.config.load import LoadedConfig
-from glassgate.tokens.keyring import KeyRing
+from glassgate.ports import AuditCountersView, HolderView, KeySourceView
 
-__all__ = ["AuditCountersView", "HolderView", "StateCollector"]
-
-
-class KeySourceView(Protocol):
-    @property
-    def keyrings(self) -> Mapping[str, KeyRing]: ...
-    @property
-    def fetches_by_issuer(self) -> Mapping[str, int]: ...
-    @property
-    def failures_by_issuer(self) -> Mapping[str, int]: ...
-
-
-class AuthenticatorView(Protocol):
-    @property
-    def keys(self) -> KeySourceView: ...
-
-
-class StateView(Protocol):
-    @property
-    def authenticator(self) -> AuthenticatorView: ...
-    @property
-    def upstreams(self) -> Mapping[str, Upstream]: ...
-    @property
-    def ready(self) -> bool: ...
-    @property
-    def loaded(self) -> LoadedConfig: ...
-
-
-class HolderView(Protocol):
-    """What metrics need from ``app.StateHolder`` (structural: no import of the root)."""
-
-    @property
-    def state(self) -> StateView: ...
-    @property
-    def reloads_ok(self) -> int: ...
-    @property
-    def reloads_failed(self) -> int: ...
-
-
-class AuditCountersView(Protocol):
-    """``audit.service.AuditCounters``: only ever increased."""
-
-    @property
-    def written(self) -> int: ...
-    @property
-    def lost(self) -> int: ...
-    @property
-    def refused(self) -> int: ...
+__all__ = ["StateCollector"]
 
 
 class _Carried:

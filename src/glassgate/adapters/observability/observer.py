@@ -13,13 +13,10 @@ import time
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.observability.access_log import CURRENT
 from glassgate.adapters.observability.asgi import ObservedApp
-from glassgate.adapters.observability.collectors import (
-    AuditCountersView,
-    HolderView,
-    StateCollector,
-)
+from glassgate.adapters.observability.collectors import StateCollector
 from glassgate.adapters.observability.metrics import GatewayMetrics
 from glassgate.config.schema import ObservabilityConfig
+from glassgate.ports import AuditCountersView, HolderView
 from glassgate.types import ASGIApp
 
 __all__ = ["Observability"]
