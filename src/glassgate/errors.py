@@ -5,8 +5,16 @@ exceptions: an exception means the machinery could not decide or act.
 
     GlassgateError
     ├── ConfigError              .problems: every problem with file, line, field path, hint
-    ├── RequestRejectedError     malformed client input (HTTP 400 and friends)
-    │   └── PathRejectedError    a request path that could be read more than one way
+    │   └── ConfigTooLargeError      the YAML document is too large or too deeply nested
+    ├── RequestRejectedError     malformed client input (HTTP 400 and friends), ``.status``
+    │   ├── PathRejectedError        a request path that could be read more than one way
+    │   ├── HeaderTooLargeError      the header section exceeds ``limits`` (431)
+    │   ├── UnsupportedCodingError   a transfer coding other than chunked (501)
+    │   ├── ForwardedRequestError    a forward-auth caller's description of a request is unusable
+    │   └── UntrustedCallerError     a forward-auth caller that is not a trusted proxy (403)
+    ├── BodyTooLargeError        the request body exceeds ``limits`` mid-stream (413, close)
+    ├── ClientTimeoutError       the client stopped sending its body (408)
+    ├── ClientGoneError          the client disconnected before the answer: nobody to tell
     ├── TokenError               outward always ``invalid_token``; detail for audit and logs
     │   ├── TokenMalformedError      not a compact JWS, bad base64/JSON, oversized
     │   ├── DisallowedAlgorithmError none, HMAC, or an alg outside the issuer's list
@@ -34,7 +42,11 @@ exceptions: an exception means the machinery could not decide or act.
     └── BackendError
         ├── IdPUnavailableError      discovery, JWKS or introspection unreachable
         ├── StorageUnavailableError
-        └── AlertDeliveryError
+        ├── AlertDeliveryError
+        │   └── PermanentDeliveryError   the receiver refused for good: retrying cannot help
+        └── UpstreamError            the upstream failed before answering (502), ``.sent``
+            ├── UpstreamTimeoutError     connect / head / body too slow (504)
+            └── UpstreamClosedError      closed before any byte, ``.reused`` (replay is safe)
 
 Messages say what went wrong, with which value, and what to do; they never
 contain a secret or a token.
@@ -60,15 +72,22 @@ __all__ = [
     "AuditError",
     "AuditUnavailableError",
     "BackendError",
+    "BodyTooLargeError",
     "ChainBrokenError",
     "ClaimError",
+    "ClientGoneError",
+    "ClientTimeoutError",
     "ConfigError",
+    "ConfigTooLargeError",
     "DisallowedAlgorithmError",
+    "ForwardedRequestError",
     "GlassgateError",
+    "HeaderTooLargeError",
     "IdPUnavailableError",
     "KeyMismatchError",
     "KeysStaleError",
     "PathRejectedError",
+    "PermanentDeliveryError",
     "Problem",
     "RequestRejectedError",
     "SignatureInvalidError",
@@ -78,8 +97,13 @@ __all__ = [
     "TokenMalformedError",
     "TokenNotYetValidError",
     "UnknownKeyError",
+    "UnsupportedCodingError",
     "UnsupportedHeaderError",
+    "UntrustedCallerError",
     "UntrustedIssuerError",
+    "UpstreamClosedError",
+    "UpstreamError",
+    "UpstreamTimeoutError",
 ]
 
 
@@ -121,6 +145,12 @@ class ConfigError(GlassgateError):
         super().__init__(f"{count} configuration problem(s); first: {first}")
 
 
+class ConfigTooLargeError(ConfigError):
+    """Reading stopped: the document has too many nodes or is nested too deeply."""
+
+    code = "config_too_large"
+
+
 class RequestRejectedError(GlassgateError):
     """Client input that cannot be handled safely; answered with ``status``."""
 
@@ -132,6 +162,45 @@ class PathRejectedError(RequestRejectedError):
     """A request path that is ambiguous or malformed (encoded slash, bad UTF-8, ...)."""
 
     code = "path_rejected"
+
+
+class HeaderTooLargeError(RequestRejectedError):
+    code = "header_too_large"
+    status = 431
+
+
+class UnsupportedCodingError(RequestRejectedError):
+    code = "unsupported_transfer_coding"
+    status = 501
+
+
+class ForwardedRequestError(RequestRejectedError):
+    code = "forwarded_request_invalid"
+
+
+class UntrustedCallerError(RequestRejectedError):
+    """The caller is not a trusted proxy, so its description of a request is not believed."""
+
+    code = "forward_auth_caller_untrusted"
+    status = 403
+
+
+class BodyTooLargeError(GlassgateError):
+    """The client's body exceeds the configured limit while streaming (the proxy answers 413)."""
+
+    code = "payload_too_large"
+
+
+class ClientTimeoutError(GlassgateError):
+    """The client stopped sending its body for longer than the read timeout (answered 408)."""
+
+    code = "request_timeout"
+
+
+class ClientGoneError(GlassgateError):
+    """The client disconnected before the response started: nobody to answer."""
+
+    code = "client_gone"
 
 
 class TokenError(GlassgateError):
@@ -264,3 +333,42 @@ class StorageUnavailableError(BackendError):
 
 class AlertDeliveryError(BackendError):
     code = "alert_delivery_failed"
+
+
+class PermanentDeliveryError(AlertDeliveryError):
+    """The receiver refused the batch for good (e.g. HTTP 400): retrying cannot help."""
+
+    code = "alert_rejected"
+
+
+class UpstreamError(BackendError):
+    """The upstream could not be reached or answered with something unusable (502)."""
+
+    code = "upstream_failed"
+    status: ClassVar[int] = 502
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent  # whether any byte of the request may have reached the upstream
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """Connecting, or waiting for the response head or the next body bytes, took too long (504)."""
+
+    code = "upstream_timeout"
+    status: ClassVar[int] = 504
+
+
+class UpstreamClosedError(UpstreamError):
+    """The upstream closed the connection before sending a single response byte.
+
+    On a reused keep-alive connection this is the race with the upstream's idle
+    timeout, so ``reused`` tells the proxy that an idempotent request may be
+    replayed on a fresh connection.
+    """
+
+    code = "upstream_closed"
+
+    def __init__(self, message: str, *, reused: bool) -> None:
+        super().__init__(message, sent=True)
+        self.reused = reused

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from glassgate.errors import Problem
+from glassgate.errors import ConfigTooLargeError, Problem
 
 __all__ = ["Located", "Path", "format_path", "parse_yaml"]
 
@@ -75,7 +75,16 @@ class _Builder:
         line = node.start_mark.line + 1
         self.result.lines.setdefault(path, line)
         if self.nodes > _MAX_NODES or depth > _MAX_DEPTH:
-            raise _TooLargeError(line)
+            raise ConfigTooLargeError(
+                [
+                    Problem(
+                        "",
+                        "the document is too large or too deeply nested",
+                        file=self.filename,
+                        line=line,
+                    )
+                ]
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -131,11 +140,6 @@ class _Builder:
         return _VAR.sub(substitute, text)
 
 
-class _TooLargeError(Exception):
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
 def parse_yaml(text: str, filename: str, env: Mapping[str, str]) -> Located:
     """Parse one YAML document; problems are collected, never raised."""
     builder = _Builder(filename, env)
@@ -159,7 +163,7 @@ def parse_yaml(text: str, filename: str, env: Mapping[str, str]) -> Located:
         return builder.result
     try:
         builder.result.data = builder.build(node, (), 0)
-    except _TooLargeError as exc:
-        builder.problem((), exc.line, "the document is too large or too deeply nested")
+    except ConfigTooLargeError as exc:
+        builder.result.problems.extend(exc.problems)
         builder.result.data = None
     return builder.result

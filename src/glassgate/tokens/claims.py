@@ -54,10 +54,6 @@ _EMPTY_NAME: Final = frozenset({""})
 _MAX_NUMERIC_DATE: Final = 2**53
 
 
-class _DuplicateNameError(ValueError):
-    pass
-
-
 def _first_duplicate(pairs: list[tuple[str, Any]]) -> str:
     seen: set[str] = set()
     for name, _ in pairs:
@@ -76,7 +72,8 @@ def _freeze_array(values: list[Any]) -> tuple[Any, ...]:
 def _object(pairs: list[tuple[str, Any]]) -> Mapping[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        raise _DuplicateNameError(_first_duplicate(pairs))
+        # Raised through json.loads, which passes a hook's exceptions on unchanged.
+        raise TokenMalformedError(f"the claims repeat the name {show(_first_duplicate(pairs))}")
     if list in map(type, obj.values()):
         for name, value in obj.items():
             if type(value) is list:
@@ -122,8 +119,6 @@ def parse_payload(payload: bytes) -> Claims:
         claims = _DECODER.decode(text)
         if "\\u" in text and _SURROGATE_ESCAPE.search(text):
             _check_encodable(claims)
-    except _DuplicateNameError as exc:
-        raise TokenMalformedError(f"the claims repeat the name {show(str(exc))}") from exc
     except UnicodeError as exc:
         raise TokenMalformedError("the claims are not valid UTF-8") from exc
     except (ValueError, RecursionError) as exc:

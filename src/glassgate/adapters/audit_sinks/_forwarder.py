@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.records import AuditRecord
-from glassgate.errors import AlertDeliveryError
+from glassgate.errors import AlertDeliveryError, PermanentDeliveryError
 
-__all__ = ["Forwarder", "ForwardingSink", "PermanentDeliveryError", "wanted"]
+__all__ = ["Forwarder", "ForwardingSink", "wanted"]
 
 _log = logging.getLogger("glassgate.audit.sinks")
 
@@ -32,12 +32,6 @@ def wanted(event_type: str, prefixes: Sequence[str]) -> bool:
     return not prefixes or any(
         event_type == prefix or event_type.startswith(prefix + ".") for prefix in prefixes
     )
-
-
-class PermanentDeliveryError(AlertDeliveryError):
-    """The receiver refused the batch for good (e.g. HTTP 400): retrying cannot help."""
-
-    code = "alert_rejected"
 
 
 class Forwarder:

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 
 import httpx
 
-from glassgate.adapters.audit_sinks._forwarder import ForwardingSink, PermanentDeliveryError
+from glassgate.adapters.audit_sinks._forwarder import ForwardingSink
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.records import AuditRecord
-from glassgate.errors import AlertDeliveryError
+from glassgate.errors import AlertDeliveryError, PermanentDeliveryError
 from glassgate.types import Clock, Secret
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookAuditSink", "sign_body"]

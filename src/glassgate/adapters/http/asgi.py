@@ -26,18 +26,18 @@ from glassgate.adapters.http.outbound import (
     answer_for_decision,
     answer_for_rejection,
 )
-from glassgate.adapters.http.proxy import (
-    BodyTooLargeError,
-    ClientGoneError,
-    ClientTimeoutError,
-    Forward,
-    forward,
-)
-from glassgate.adapters.http.upstream_conn import UpstreamError
+from glassgate.adapters.http.proxy import Forward, forward
 from glassgate.adapters.http.upstreams import Upstream
 from glassgate.adapters.http.websocket import refuse, tunnel
 from glassgate.app import GatewayState, StateHolder
-from glassgate.errors import AuditUnavailableError, RequestRejectedError
+from glassgate.errors import (
+    AuditUnavailableError,
+    BodyTooLargeError,
+    ClientGoneError,
+    ClientTimeoutError,
+    RequestRejectedError,
+    UpstreamError,
+)
 from glassgate.types import Headers, Receive, Scope, Send
 
 __all__ = ["GatewayApp"]

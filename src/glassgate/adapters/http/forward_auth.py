@@ -29,20 +29,15 @@ from ipaddress import ip_address
 
 from glassgate.adapters.http.gate import Gate, GateResult
 from glassgate.adapters.http.identity_out import PREFIX, identity_headers
-from glassgate.adapters.http.inbound import (
-    Inbound,
-    RequestFacts,
-    read_ext_authz,
-    read_forwarded,
-)
+from glassgate.adapters.http.inbound import Inbound, RequestFacts, read_ext_authz, read_forwarded
 from glassgate.adapters.http.outbound import Answer, answer_for_decision, answer_for_rejection
 from glassgate.config.schema import ForwardAuthConfig
-from glassgate.errors import RequestRejectedError
+from glassgate.errors import RequestRejectedError, UntrustedCallerError
 from glassgate.ports import DoorState
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers, Scope
 
-__all__ = ["Door", "UntrustedCallerError", "door_for", "forward_auth"]
+__all__ = ["Door", "door_for", "forward_auth"]
 
 log = logging.getLogger("glassgate")
 
@@ -53,13 +48,6 @@ _NO_STORE = (b"cache-control", b"no-store")
 class Door(StrEnum):
     FORWARDED = "forwarded"  # nginx, Traefik, Caddy: the request is described in headers
     EXT_AUTHZ = "ext_authz"  # Envoy: the request path below the prefix
-
-
-class UntrustedCallerError(RequestRejectedError):
-    """The caller is not a trusted proxy, so its description of a request is not believed."""
-
-    code = "forward_auth_caller_untrusted"
-    status = 403
 
 
 def door_for(config: ForwardAuthConfig, raw_path: bytes) -> Door | None:

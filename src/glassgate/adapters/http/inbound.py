@@ -28,17 +28,15 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 from glassgate.adapters.http.trusted_proxies import client_address
 from glassgate.core.paths import canonical_path, split_target
 from glassgate.core.request import AccessRequest, IPAddress
-from glassgate.errors import RequestRejectedError
+from glassgate.errors import (
+    ForwardedRequestError,
+    HeaderTooLargeError,
+    RequestRejectedError,
+    UnsupportedCodingError,
+)
 from glassgate.types import Headers
 
-__all__ = [
-    "ForwardedRequestError",
-    "Inbound",
-    "RequestFacts",
-    "read_ext_authz",
-    "read_forwarded",
-    "read_request",
-]
+__all__ = ["Inbound", "RequestFacts", "read_ext_authz", "read_forwarded", "read_request"]
 
 Network = IPv4Network | IPv6Network
 
@@ -50,20 +48,6 @@ _PROXY = (b"x-forwarded-uri", b"x-forwarded-method")
 _UNNORMALISED = re.compile(rb"//|/(?:\.|%2[Ee]){1,2}(?:/|$)")
 _PEERS: dict[str | None, IPAddress] = {}  # client address per peer, without trusted proxies
 _MAX_PEERS = 1024
-
-
-class HeaderTooLargeError(RequestRejectedError):
-    code = "header_too_large"
-    status = 431
-
-
-class ForwardedRequestError(RequestRejectedError):
-    code = "forwarded_request_invalid"
-
-
-class UnsupportedCodingError(RequestRejectedError):
-    code = "unsupported_transfer_coding"
-    status = 501
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,17 +32,19 @@ from dataclasses import dataclass
 
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import forwardable
-from glassgate.adapters.http.upstream_conn import (
-    UpstreamClosedError,
-    UpstreamConnection,
-    UpstreamError,
-    UpstreamResponse,
-)
+from glassgate.adapters.http.upstream_conn import UpstreamConnection, UpstreamResponse
 from glassgate.adapters.http.upstreams import IDEMPOTENT, Target, Upstream
 from glassgate.core.paths import encode_path
+from glassgate.errors import (
+    BodyTooLargeError,
+    ClientGoneError,
+    ClientTimeoutError,
+    UpstreamClosedError,
+    UpstreamError,
+)
 from glassgate.types import Headers, Receive, Send
 
-__all__ = ["BodyTooLargeError", "ClientGoneError", "ClientTimeoutError", "Forward", "forward"]
+__all__ = ["Forward", "forward"]
 
 log = logging.getLogger("glassgate")
 
@@ -59,18 +61,6 @@ _RESPONSE_HOP = frozenset(
         b"proxy-authenticate",
     }
 )
-
-
-class BodyTooLargeError(Exception):
-    """The client's body exceeds the configured limit (answered 413)."""
-
-
-class ClientTimeoutError(Exception):
-    """The client stopped sending its body for longer than the read timeout (answered 408)."""
-
-
-class ClientGoneError(Exception):
-    """The client disconnected before the response started: nobody to answer."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,20 +29,18 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar, cast
+from typing import TypeVar, cast
 
 import httptools
 
+from glassgate.errors import UpstreamClosedError, UpstreamError, UpstreamTimeoutError
 from glassgate.types import Headers
 
 __all__ = [
     "MAX_RESPONSE_HEADERS",
     "MAX_RESPONSE_HEADER_BYTES",
-    "UpstreamClosedError",
     "UpstreamConnection",
-    "UpstreamError",
     "UpstreamResponse",
-    "UpstreamTimeoutError",
 ]
 
 MAX_RESPONSE_HEADER_BYTES = 64 * 1024
@@ -52,35 +50,6 @@ _CHUNK_FRAMING = 32  # bytes per chunk for "<hex size>\r\n" and "\r\n" beyond th
 _HIGH_WATER = 256 * 1024  # buffered body bytes before we stop reading from the upstream
 _NO_BODY = frozenset({204, 304})
 _T = TypeVar("_T")
-
-
-class UpstreamError(Exception):
-    """The upstream could not be reached or answered with something unusable (502)."""
-
-    status: ClassVar[int] = 502
-
-    def __init__(self, message: str, *, sent: bool) -> None:
-        super().__init__(message)
-        self.sent = sent  # whether any byte of the request may have reached the upstream
-
-
-class UpstreamTimeoutError(UpstreamError):
-    """Connecting, or waiting for the response head or the next body bytes, took too long (504)."""
-
-    status: ClassVar[int] = 504
-
-
-class UpstreamClosedError(UpstreamError):
-    """The upstream closed the connection before sending a single response byte.
-
-    On a reused keep-alive connection this is the race with the upstream's idle
-    timeout, so ``reused`` tells the proxy that an idempotent request may be
-    replayed on a fresh connection.
-    """
-
-    def __init__(self, message: str, *, reused: bool) -> None:
-        super().__init__(message, sent=True)
-        self.reused = reused
 
 
 @dataclass(slots=True)

@@ -24,12 +24,9 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from glassgate.adapters.http.upstream_conn import (
-    UpstreamConnection,
-    UpstreamError,
-    UpstreamTimeoutError,
-)
+from glassgate.adapters.http.upstream_conn import UpstreamConnection
 from glassgate.config.schema import UpstreamConfig
+from glassgate.errors import UpstreamError, UpstreamTimeoutError
 
 __all__ = ["IDEMPOTENT", "Target", "Upstream", "UpstreamError", "build_upstreams"]
 

@@ -35,8 +35,9 @@ from websockets.frames import EXTERNAL_CLOSE_CODES
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import forwardable
 from glassgate.adapters.http.outbound import Answer
-from glassgate.adapters.http.upstreams import Target, Upstream, UpstreamError
+from glassgate.adapters.http.upstreams import Target, Upstream
 from glassgate.core.paths import encode_path
+from glassgate.errors import UpstreamError
 from glassgate.types import Headers, Receive, Send
 
 __all__ = ["MAX_MESSAGE_BYTES", "refuse", "tunnel"]

@@ -17,13 +17,9 @@ from typing import Any, TypeVar
 import pytest
 import uvloop
 
-from glassgate.adapters.http.upstream_conn import (
-    MAX_RESPONSE_HEADER_BYTES,
-    UpstreamClosedError,
-    UpstreamError,
-    UpstreamTimeoutError,
-)
+from glassgate.adapters.http.upstream_conn import MAX_RESPONSE_HEADER_BYTES
 from glassgate.adapters.http.upstreams import Target
+from glassgate.errors import UpstreamClosedError, UpstreamError, UpstreamTimeoutError
 from tests.support.hostile_upstream import Peer, Script, ScriptedUpstream, ok, respond_ok
 
 T = TypeVar("T")

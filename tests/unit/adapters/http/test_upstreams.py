@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 import pytest
 import uvloop
 
-from glassgate.adapters.http.upstreams import Target, Upstream, UpstreamError, build_upstreams
+from glassgate.adapters.http.upstreams import Target, Upstream, build_upstreams
 from glassgate.config.schema import UpstreamConfig
+from glassgate.errors import UpstreamError
 from tests.support.hostile_upstream import Peer, ScriptedUpstream, ok
 
 T = TypeVar("T")
