@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.postgres import ThrowawayPostgres, find_postgres_bindir  # noqa: E402
 
-from glassgate.adapters.storage import StorageTarget, open_audit_store  # noqa: E402
+from glassgate.adapters.storage.audit import open_audit_store  # noqa: E402
+from glassgate.adapters.storage.target import StorageTarget  # noqa: E402
 from glassgate.audit.records import AuditEvent  # noqa: E402
 from glassgate.audit.service import AuditLog, AuditPolicy  # noqa: E402
 

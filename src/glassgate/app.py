@@ -15,18 +15,15 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from glassgate.adapters.api_keys import (
-    ApiKeyAuthenticator,
-    CredentialRouter,
-    build_api_key_authenticator,
-)
 from glassgate.adapters.audit_log import DecisionAuditor
 from glassgate.adapters.clock import now
 from glassgate.adapters.http.gate import Gate
 from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.upstreams import Upstream, build_upstreams
+from glassgate.adapters.idp.api_keys import ApiKeyAuthenticator, build_api_key_authenticator
 from glassgate.adapters.idp.authenticator import Authenticator, build_authenticator
-from glassgate.adapters.quota_memory import MemoryQuotaStore
+from glassgate.adapters.idp.credentials import CredentialRouter
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.audit.service import AuditLog
 from glassgate.config.load import LoadedConfig, load_config
 from glassgate.errors import ConfigError, GlassgateError

@@ -11,13 +11,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from glassgate.adapters.storage import StorageTarget
 from glassgate.adapters.storage.api_keys import (
-    MemoryApiKeyStore,
     PostgresApiKeyStore,
     SqliteApiKeyStore,
     open_api_key_store,
 )
+from glassgate.adapters.storage.api_keys.memory import MemoryApiKeyStore
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import ApiKeyStore
 from glassgate.tokens.api_keys import ApiKeyRecord, hash_secret

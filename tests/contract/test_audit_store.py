@@ -12,15 +12,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from psycopg import sql
 
-from glassgate.adapters.storage import (
-    PostgresAuditStore,
-    SqliteAuditStore,
-    StorageTarget,
-    open_audit_store,
-)
-from glassgate.adapters.storage.memory import MemoryAuditStore
+from glassgate.adapters.storage.audit import PostgresAuditStore, SqliteAuditStore, open_audit_store
+from glassgate.adapters.storage.audit.memory import MemoryAuditStore
 from glassgate.adapters.storage.migrate import alembic_head, upgrade
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.chain import GENESIS, ChainHead, verify
 from glassgate.audit.query import AuditQuery
 from glassgate.audit.verification import iter_stored, verify_log

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from glassgate.adapters.quota_memory import MemoryQuotaStore
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.core.quota import QuotaResult, QuotaTier, gcra
 from glassgate.ports import QuotaStore
 from tests.support.redis_server import RedisServer
@@ -42,7 +42,7 @@ def run(request: pytest.FixtureRequest) -> Run:
             if server is None:
                 await scenario(MemoryQuotaStore())
                 return
-            from glassgate.adapters.quota_redis import RedisQuotaStore
+            from glassgate.adapters.storage.quotas.redis import RedisQuotaStore
 
             store = RedisQuotaStore.from_url(server.url, prefix=f"test:{uuid.uuid4().hex}:")
             try:

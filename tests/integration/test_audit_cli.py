@@ -10,9 +10,13 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from glassgate.adapters.storage import StorageTarget, open_audit_store
-from glassgate.adapters.storage.checkpoint_file import CheckpointFile, load_or_create_signing_key
+from glassgate.adapters.storage.audit import open_audit_store
+from glassgate.adapters.storage.audit.checkpoint_file import (
+    CheckpointFile,
+    load_or_create_signing_key,
+)
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.cli import main
 from glassgate.cli.audit import parse_time
 from glassgate.errors import ConfigError

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from glassgate.adapters.storage import StorageTarget, open_audit_store
+from glassgate.adapters.storage.audit import open_audit_store
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.query import AuditQuery
 from glassgate.audit.verification import verify_log
 from tests.support.postgres import ThrowawayPostgres

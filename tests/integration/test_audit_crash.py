@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from glassgate.adapters.storage import StorageTarget, open_audit_store
+from glassgate.adapters.storage.audit import open_audit_store
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.records import parse_record
 from glassgate.audit.verification import iter_stored
 from tests.support.postgres import ThrowawayPostgres

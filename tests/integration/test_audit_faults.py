@@ -11,7 +11,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from glassgate.adapters.storage import SqliteAuditStore, StorageTarget, open_audit_store
+from glassgate.adapters.storage.audit import SqliteAuditStore, open_audit_store
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.policy import AuditPolicy
 from glassgate.audit.service import Admission, AuditLog
 from glassgate.audit.verification import verify_log

@@ -18,7 +18,7 @@ NOW = 1_700_000_000.0
 
 
 def test_the_lua_copy_uses_the_core_epsilon(redis_server: RedisServer) -> None:
-    from glassgate.adapters import quota_redis
+    from glassgate.adapters.storage.quotas import redis as quota_redis
 
     assert quota_redis._EPSILON == core_quota._EPSILON
 
@@ -26,7 +26,7 @@ def test_the_lua_copy_uses_the_core_epsilon(redis_server: RedisServer) -> None:
 def test_a_key_expires_when_its_tat_passes_and_names_no_subject(redis_server: RedisServer) -> None:
     import redis
 
-    from glassgate.adapters.quota_redis import RedisQuotaStore
+    from glassgate.adapters.storage.quotas.redis import RedisQuotaStore
 
     tier = QuotaTier("small", rate=1, per=30, burst=2)
 
@@ -50,7 +50,7 @@ def test_a_key_expires_when_its_tat_passes_and_names_no_subject(redis_server: Re
 
 
 def test_an_unreachable_redis_fails_closed(redis_server: RedisServer) -> None:  # needs redis-py
-    from glassgate.adapters.quota_redis import RedisQuotaStore
+    from glassgate.adapters.storage.quotas.redis import RedisQuotaStore
 
     url = f"redis://127.0.0.1:{free_port()}/0"  # bound and released: nothing listens there
 

@@ -17,8 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-from glassgate.adapters.storage import StorageTarget, open_audit_store
-from glassgate.adapters.storage.checkpoint_file import CheckpointFile, load_or_create_signing_key
+from glassgate.adapters.storage.audit import open_audit_store
+from glassgate.adapters.storage.audit.checkpoint_file import (
+    CheckpointFile,
+    load_or_create_signing_key,
+)
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.checkpoints import CheckpointSchedule
 from glassgate.audit.records import AuditEvent
 from glassgate.audit.service import AuditLog, AuditPolicy, CheckpointPlan

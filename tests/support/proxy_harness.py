@@ -21,7 +21,7 @@ from glassgate.adapters.http.asgi import GatewayApp
 from glassgate.adapters.http.gate import Gate
 from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.upstreams import Upstream, build_upstreams
-from glassgate.adapters.quota_memory import MemoryQuotaStore
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import load_config_text
 from glassgate.core.principal import Principal
 from glassgate.errors import TokenExpiredError

@@ -13,8 +13,12 @@ from pathlib import Path
 from glassgate.adapters.audit_sinks import build_sinks
 from glassgate.adapters.clock import now as system_now
 from glassgate.adapters.http.gate import GateResult
-from glassgate.adapters.storage import StorageTarget, open_audit_store
-from glassgate.adapters.storage.checkpoint_file import CheckpointFile, load_or_create_signing_key
+from glassgate.adapters.storage.audit import open_audit_store
+from glassgate.adapters.storage.audit.checkpoint_file import (
+    CheckpointFile,
+    load_or_create_signing_key,
+)
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.checkpoints import CheckpointSchedule
 from glassgate.audit.events import decision_event, is_privileged_principal
 from glassgate.audit.sampling import sampleable_decision

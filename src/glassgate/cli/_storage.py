@@ -6,7 +6,8 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from glassgate.adapters.storage import StorageTarget, open_audit_store
+from glassgate.adapters.storage.audit import open_audit_store
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.config.storage import AuditConfig
 from glassgate.errors import ConfigError, Problem, StorageUnavailableError
 from glassgate.ports import ApiKeyStore, AuditStore

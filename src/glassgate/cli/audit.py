@@ -112,7 +112,7 @@ def _now() -> float:
 
 
 def _trusted_keys(args: argparse.Namespace, source_audit: Any) -> dict[str, Any]:
-    from glassgate.adapters.storage.checkpoint_file import load_public_key
+    from glassgate.adapters.storage.audit.checkpoint_file import load_public_key
     from glassgate.audit.checkpoints import key_id
 
     paths: list[str] = list(args.public_key)
@@ -123,7 +123,7 @@ def _trusted_keys(args: argparse.Namespace, source_audit: Any) -> dict[str, Any]
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from glassgate.adapters.storage.checkpoint_file import CheckpointFile
+    from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile
     from glassgate.audit.chain import verify
     from glassgate.audit.verification import collect_checkpoints, iter_stored
 

@@ -11,7 +11,7 @@ from ipaddress import ip_address
 from glassgate.adapters.audit_log import DecisionAuditor
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.inbound import RequestFacts
-from glassgate.adapters.storage.memory import MemoryAuditStore
+from glassgate.adapters.storage.audit.memory import MemoryAuditStore
 from glassgate.audit.service import AuditLog, AuditPolicy
 from glassgate.core.decision import Decision, Outcome
 from glassgate.core.principal import CredentialKind, Principal

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from glassgate.adapters.storage.checkpoint_file import CheckpointFile
-from glassgate.adapters.storage.memory import MemoryAuditStore
+from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile
+from glassgate.adapters.storage.audit.memory import MemoryAuditStore
 from glassgate.audit.chain import verify
 from glassgate.audit.checkpoints import Checkpoint, CheckpointSchedule, key_id
 from glassgate.audit.query import AuditQuery

@@ -17,7 +17,7 @@ import pytest
 from glassgate.adapters.http.gate import Gate
 from glassgate.adapters.http.inbound import Inbound, read_request
 from glassgate.adapters.http.outbound import answer_for_decision
-from glassgate.adapters.quota_memory import MemoryQuotaStore
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import LoadedConfig, load_config_text
 from glassgate.core.principal import Principal
 from glassgate.demo.config import (

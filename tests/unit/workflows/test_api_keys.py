@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from glassgate.adapters.storage.api_keys import MemoryApiKeyStore
+from glassgate.adapters.storage.api_keys.memory import MemoryApiKeyStore
 from glassgate.audit.records import AuditEvent, AuditRecord, token_fingerprint
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
 from glassgate.tokens.api_keys import ApiKeyRecord

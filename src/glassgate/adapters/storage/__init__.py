@@ -1,28 +1,15 @@
-"""Storage adapters: SQLite (default, zero set-up) and PostgreSQL (shared by instances).
+"""Storage adapters, one package per port; the modules beside them are shared.
 
-``open_audit_store`` is the one way in: it migrates the schema first when
-asked (the embedded default does on first start) and returns an
-``AuditStore``. Driver errors never leave this package: they become
-``StorageUnavailableError``.
+- ``audit/``     ``AuditStore`` and ``CheckpointLog``: SQLite (default), PostgreSQL,
+                 memory, and the append-only checkpoint file with its signing key.
+- ``api_keys/``  ``ApiKeyStore``: SQLite and PostgreSQL (one SQL), memory.
+- ``quotas/``    ``QuotaStore``: memory (one process), Redis (shared counters).
+
+Shared: ``target`` (which database), ``_connection`` (one connection per store,
+behind a lock, reopened when lost), ``_errors`` (driver errors become
+``StorageUnavailableError``), ``revision``/``migrate``/``migrations`` (Alembic).
+A new port's stores (break-glass accounts, grants, the directory) get their own
+package here, open through an ``open_<port>_store(target, migrate=...)`` in its
+``__init__``, and a contract suite in ``tests/contract/``. Store calls are
+blocking; async callers run them on one worker thread.
 """
-
-from __future__ import annotations
-
-from glassgate.adapters.storage.postgres import PostgresAuditStore
-from glassgate.adapters.storage.revision import upgrade_if_due
-from glassgate.adapters.storage.sqlite import SqliteAuditStore
-from glassgate.adapters.storage.target import StorageTarget
-from glassgate.ports import AuditStore
-
-__all__ = ["PostgresAuditStore", "SqliteAuditStore", "StorageTarget", "open_audit_store"]
-
-
-def open_audit_store(target: StorageTarget, *, migrate: bool = True) -> AuditStore:
-    """Open the audit store at ``target``, migrating it first if ``migrate``."""
-    if migrate:
-        upgrade_if_due(target)
-    if target.backend == "postgres":
-        return PostgresAuditStore.open(
-            target.location, connect_timeout=target.timeout, name=target.describe()
-        )
-    return SqliteAuditStore.open(target.location, busy_timeout=target.timeout)

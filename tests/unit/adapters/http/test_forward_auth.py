@@ -16,7 +16,7 @@ from glassgate.adapters.http.forward_auth import Door, door_for, forward_auth
 from glassgate.adapters.http.gate import Gate, GateResult
 from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.outbound import Answer
-from glassgate.adapters.quota_memory import MemoryQuotaStore
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import LoadedConfig, load_config_text
 from glassgate.config.schema import ForwardAuthConfig
 from glassgate.core.principal import Principal

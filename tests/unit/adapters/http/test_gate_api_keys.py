@@ -16,12 +16,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from glassgate.adapters.api_keys import ApiKeyAuthenticator, CredentialRouter
 from glassgate.adapters.http.gate import Gate, GateResult
 from glassgate.adapters.http.identity_out import forwardable
 from glassgate.adapters.http.inbound import Inbound, read_request
-from glassgate.adapters.quota_memory import MemoryQuotaStore
-from glassgate.adapters.storage.api_keys import MemoryApiKeyStore
+from glassgate.adapters.idp.api_keys import ApiKeyAuthenticator
+from glassgate.adapters.idp.credentials import CredentialRouter
+from glassgate.adapters.storage.api_keys.memory import MemoryApiKeyStore
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import load_config_text
 from glassgate.core.decision import Outcome
 from glassgate.core.principal import Principal

@@ -1,4 +1,4 @@
-"""adapters.quota_memory: TAT storage, pruning, and the key cap that fails closed."""
+"""adapters.storage.quotas.memory: TAT storage, pruning, and the key cap that fails closed."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from glassgate.adapters import quota_memory
-from glassgate.adapters.quota_memory import MemoryQuotaStore
+from glassgate.adapters.storage.quotas import memory as quota_memory
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.core.quota import QuotaResult, QuotaTier
 
 NOW = 1_700_000_000.0

@@ -1,10 +1,6 @@
 """API keys on the request path: ``gg_`` credentials → ``Principal`` through a short cache.
 
-``CredentialRouter`` sends a credential that starts with ``gg_`` (any case) to
-the ``ApiKeyAuthenticator`` and everything else, untouched, to the IdP
-``Authenticator``. A key therefore never reaches JWS parsing or an IdP's
-introspection endpoint; with API keys disabled it is refused outright.
-
+``credentials.CredentialRouter`` sends ``gg_`` credentials here.
 ``ApiKeyAuthenticator`` looks records up by key id in ``ApiKeyCache``, and
 only on a miss in the store, on one dedicated worker thread (the store is
 blocking; a slow database never stalls the event loop). Concurrent misses for
@@ -32,23 +28,21 @@ from typing import TYPE_CHECKING
 from glassgate.adapters.storage.api_keys import open_api_key_store
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.errors import (
-    ApiKeysDisabledError,
     ApiKeyTierUnknownError,
     ApiKeyUnavailableError,
     StorageUnavailableError,
 )
-from glassgate.tokens.api_keys import ApiKeyRecord, is_api_key, parse_api_key, verify_api_key
+from glassgate.tokens.api_keys import ApiKeyRecord, parse_api_key, verify_api_key
 
 if TYPE_CHECKING:
     from glassgate.config.schema import ApiKeysConfig, Config
     from glassgate.core.principal import Principal
-    from glassgate.ports import ApiKeyStore, Authenticates
+    from glassgate.ports import ApiKeyStore
 
 __all__ = [
     "ApiKeyAuthenticator",
     "ApiKeyCache",
     "CachedLookup",
-    "CredentialRouter",
     "build_api_key_authenticator",
 ]
 
@@ -246,21 +240,6 @@ class ApiKeyAuthenticator:
         if last is None or now - last >= _REPORT_EVERY or now < last:
             self._reported_at = now
             _log.error("API keys are being refused: %s", why[:300])
-
-
-class CredentialRouter:
-    """``gg_`` credentials to the API-key authenticator, all others to the IdP one."""
-
-    def __init__(self, idp: Authenticates, api_keys: Authenticates | None) -> None:
-        self._idp = idp
-        self._api_keys = api_keys
-
-    async def authenticate(self, raw: str, now: float) -> Principal:
-        if is_api_key(raw):
-            if self._api_keys is None:
-                raise ApiKeysDisabledError("API keys are not enabled (api_keys.enabled)")
-            return await self._api_keys.authenticate(raw, now)
-        return await self._idp.authenticate(raw, now)
 
 
 def build_api_key_authenticator(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import psycopg
 
 from glassgate.adapters.storage._connection import PostgresConnection
-from glassgate.adapters.storage._sql import (
+from glassgate.adapters.storage.audit._sql import (
     CHAIN_LOCK_KEY,
     SELECT_CHECKPOINTS,
     SELECT_HEAD,

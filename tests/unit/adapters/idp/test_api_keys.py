@@ -13,13 +13,13 @@ from typing import TypeVar
 
 import pytest
 
-from glassgate.adapters.api_keys import (
+from glassgate.adapters.idp.api_keys import (
     ApiKeyAuthenticator,
     ApiKeyCache,
-    CredentialRouter,
     build_api_key_authenticator,
 )
-from glassgate.adapters.storage.api_keys import MemoryApiKeyStore
+from glassgate.adapters.idp.credentials import CredentialRouter
+from glassgate.adapters.storage.api_keys.memory import MemoryApiKeyStore
 from glassgate.config.load import load_config_text
 from glassgate.core.principal import CredentialKind, Principal
 from glassgate.errors import (

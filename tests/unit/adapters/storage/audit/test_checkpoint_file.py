@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from glassgate.adapters.storage.checkpoint_file import (
+from glassgate.adapters.storage.audit.checkpoint_file import (
     CheckpointFile,
     load_or_create_signing_key,
     load_public_key,

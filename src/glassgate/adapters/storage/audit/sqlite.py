@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from glassgate.adapters.storage._connection import SqliteConnection
-from glassgate.adapters.storage._sql import (
+from glassgate.adapters.storage.audit._sql import (
     SELECT_CHECKPOINTS,
     SELECT_HEAD,
     checkpoint_row,

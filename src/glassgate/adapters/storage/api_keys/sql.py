@@ -1,4 +1,4 @@
-"""ApiKeyStore on SQLite, PostgreSQL and in memory (SPEC C4).
+"""ApiKeyStore on SQLite and PostgreSQL (SPEC C4).
 
 Rows hold a key's digest, never its secret. The SQL is shared by both
 databases (only placeholders differ) and every value is a bound parameter.
@@ -7,30 +7,20 @@ A row that does not read back as a valid key (edited by hand, say) raises
 
 Each store holds one connection behind a lock, like the audit stores (both
 build on ``_connection``); the gateway calls it from one worker thread
-(``adapters.api_keys``), so lookups never block the event loop. Writes are
+(``adapters.idp.api_keys``), so lookups never block the event loop. Writes are
 rare (the CLI), reads are indexed by the primary key.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import threading
 from collections.abc import Sequence
 
 from glassgate.adapters.storage._connection import PostgresConnection, SqliteConnection
-from glassgate.adapters.storage.revision import upgrade_if_due
-from glassgate.adapters.storage.target import StorageTarget
 from glassgate.errors import StorageUnavailableError
-from glassgate.ports import ApiKeyStore
 from glassgate.tokens.api_keys import ApiKeyRecord
 
-__all__ = [
-    "MemoryApiKeyStore",
-    "PostgresApiKeyStore",
-    "SqliteApiKeyStore",
-    "open_api_key_store",
-]
+__all__ = ["PostgresApiKeyStore", "SqliteApiKeyStore"]
 
 _COLUMNS = (
     "key_id",
@@ -174,50 +164,3 @@ class PostgresApiKeyStore(PostgresConnection):
         with self._using("revoke an API key") as conn:
             conn.execute(_revoke_sql("%s"), (at, by, key_id))
         return self.get(key_id)
-
-
-class MemoryApiKeyStore:
-    """An in-process ``ApiKeyStore`` for tests and demos, held to the same contract."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._records: dict[str, ApiKeyRecord] = {}
-
-    def add(self, record: ApiKeyRecord) -> bool:
-        with self._lock:
-            if record.key_id in self._records:
-                return False
-            self._records[record.key_id] = record
-            return True
-
-    def get(self, key_id: str) -> ApiKeyRecord | None:
-        with self._lock:
-            return self._records.get(key_id)
-
-    def records(self) -> list[ApiKeyRecord]:
-        with self._lock:
-            found = list(self._records.values())
-        return sorted(found, key=lambda record: (record.created_at, record.key_id))
-
-    def revoke(self, key_id: str, at: float, by: str | None = None) -> ApiKeyRecord | None:
-        with self._lock:
-            record = self._records.get(key_id)
-            if record is None or record.revoked_at is not None:
-                return record
-            revoked = dataclasses.replace(record, revoked_at=at, revoked_by=by)
-            self._records[key_id] = revoked
-            return revoked
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-def open_api_key_store(target: StorageTarget, *, migrate: bool = True) -> ApiKeyStore:
-    """Open the key store at ``target``, migrating the schema first if ``migrate``."""
-    if migrate:
-        upgrade_if_due(target)
-    if target.backend == "postgres":
-        return PostgresApiKeyStore.open(
-            target.location, connect_timeout=target.timeout, name=target.describe()
-        )
-    return SqliteApiKeyStore.open(target.location, busy_timeout=target.timeout)
