@@ -15,9 +15,9 @@ Two paths, chosen by the event:
   ``counters.lost`` (and logs an alert once), ``"refuse"`` raises
   ``AuditUnavailableError`` so the gate can answer 503.
 
-``submit(event)`` picks the path. Every store call runs on one dedicated
-worker thread: a slow disk never stalls the event loop and a cancelled task
-never cuts a transaction in half. After writes, records go to the sinks and a
+``submit(event)`` picks the path. Every store call runs through the log's
+``StoreRunner`` (one worker thread): a slow disk never stalls the event loop
+and a cancelled task never cuts a transaction in half. After writes, records go to the sinks and a
 signed checkpoint is written when due (every N records or T seconds, and on
 ``close``).
 """
@@ -25,11 +25,9 @@ signed checkpoint is written when due (every N records or T seconds, and on
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import random
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TypeVar
@@ -41,6 +39,7 @@ from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.audit.sampling import sample
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
 from glassgate.ports import AuditSink, AuditStore
+from glassgate.store_runner import StoreRunner
 from glassgate.types import Clock
 
 __all__ = ["Admission", "AuditCounters", "AuditLog", "AuditPolicy", "CheckpointPlan"]
@@ -100,7 +99,7 @@ class AuditLog:
         self._on_degraded = on_degraded
         self.counters = AuditCounters()
         self._queue: asyncio.Queue[AuditEvent | None] = asyncio.Queue(self._policy.queue_size)
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="glassgate-audit")
+        self._runner = StoreRunner("audit")
         self._tasks: list[asyncio.Task[None]] = []
         self._probe: asyncio.Task[None] | None = None
         self._inflight = 0
@@ -232,8 +231,7 @@ class AuditLog:
             self._set_healthy(True)
 
     async def _call(self, function: Callable[..., _T], *args: object) -> _T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(function, *args))
+        return await self._runner.run(function, *args)
 
     async def _write_loop(self) -> None:
         stop = False
@@ -329,7 +327,7 @@ class AuditLog:
         for sink in self._sinks:
             await sink.close()
         await self._call(self._store.close)
-        self._executor.shutdown(wait=True)
+        self._runner.close()
 
 
 def _drain(queue: asyncio.Queue[AuditEvent | None]) -> list[AuditEvent | None]:

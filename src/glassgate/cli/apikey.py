@@ -163,6 +163,7 @@ def _run_admin(config: Config, action: Callable[[ApiKeyAdmin], Awaitable[_T]]) -
     from glassgate.adapters.audit_log import build_audit_log
     from glassgate.adapters.storage.api_keys import open_api_key_store
     from glassgate.adapters.storage.target import StorageTarget
+    from glassgate.store_runner import StoreRunner
     from glassgate.workflows.api_keys import ApiKeyAdmin
 
     async def run() -> _T:
@@ -172,7 +173,11 @@ def _run_admin(config: Config, action: Callable[[ApiKeyAdmin], Awaitable[_T]]) -
             audit = build_audit_log(config.storage, config.audit)
             await audit.start()
             try:
-                return await action(ApiKeyAdmin(store, audit, _now))
+                runner = StoreRunner("api-key-admin")
+                try:
+                    return await action(ApiKeyAdmin(store, audit, _now, runner))
+                finally:
+                    runner.close()
             finally:
                 await audit.close()
         finally:

@@ -14,12 +14,12 @@ made with it) and what the key grants; never the key or its secret.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from glassgate.audit.records import AuditEvent, format_ts, token_fingerprint
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import ApiKeyStore, AuditAppender
+from glassgate.store_runner import StoreRunner
 from glassgate.tokens.api_keys import ApiKeyRecord, IssuedKey, issue_api_key
 from glassgate.types import Clock, JSONValue
 
@@ -49,9 +49,15 @@ class Revocation:
 
 
 class ApiKeyAdmin:
-    """Create, list and revoke keys in ``store``, auditing each change in ``audit`` first."""
+    """Create, list and revoke keys in ``store``, auditing each change in ``audit`` first.
 
-    def __init__(self, store: ApiKeyStore, audit: AuditAppender, clock: Clock) -> None:
+    Store calls go through ``runner``; whoever builds the admin owns (and closes) it.
+    """
+
+    def __init__(
+        self, store: ApiKeyStore, audit: AuditAppender, clock: Clock, runner: StoreRunner
+    ) -> None:
+        self._runner = runner  # every store call: blocking, so off the event loop
         self._store = store
         self._audit = audit
         self._clock = clock
@@ -73,7 +79,7 @@ class ApiKeyAdmin:
                 details=_grants(record),
             )
         )
-        if not await asyncio.to_thread(self._store.add, record):
+        if not await self._runner.run(self._store.add, record):
             raise StorageUnavailableError(
                 f"API key id {record.key_id} was taken between the check and the write; "
                 "nothing was created, run the command again"
@@ -93,13 +99,13 @@ class ApiKeyAdmin:
                 expires_at=None if request.lifetime is None else now + request.lifetime,
                 created_by=actor,
             )
-            if await asyncio.to_thread(self._store.get, issued.record.key_id) is None:
+            if await self._runner.run(self._store.get, issued.record.key_id) is None:
                 return issued
         raise StorageUnavailableError("no free API key id after several attempts; retry")
 
     async def revoke(self, key_id: str, actor: str) -> Revocation | None:
         """Revoke ``key_id`` (None if there is no such key); revoking twice writes nothing."""
-        record = await asyncio.to_thread(self._store.get, key_id)
+        record = await self._runner.run(self._store.get, key_id)
         if record is None:
             return None
         if record.revoked_at is not None:
@@ -116,13 +122,13 @@ class ApiKeyAdmin:
                 details={"key_id": record.key_id, "name": record.name},
             )
         )
-        revoked = await asyncio.to_thread(self._store.revoke, key_id, now, actor)
+        revoked = await self._runner.run(self._store.revoke, key_id, now, actor)
         if revoked is None:  # deleted by hand in between: it is refused either way
             return Revocation(record, changed=False)
         return Revocation(revoked, changed=True)
 
     async def records(self) -> list[ApiKeyRecord]:
-        return await asyncio.to_thread(self._store.records)
+        return await self._runner.run(self._store.records)
 
 
 def _grants(record: ApiKeyRecord) -> dict[str, JSONValue]:

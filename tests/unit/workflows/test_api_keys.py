@@ -12,6 +12,7 @@ import pytest
 from glassgate.adapters.storage.api_keys.memory import MemoryApiKeyStore
 from glassgate.audit.records import AuditEvent, AuditRecord, token_fingerprint
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
+from glassgate.store_runner import StoreRunner
 from glassgate.tokens.api_keys import ApiKeyRecord
 from glassgate.workflows.api_keys import ApiKeyAdmin, NewApiKey
 
@@ -43,6 +44,7 @@ class Audit:
         return AuditRecord.build(len(self.events), "0" * 64, event)
 
 
+RUNNER = StoreRunner("test-api-key-admin")  # one worker thread for the whole module
 REQUEST = NewApiKey(
     name="ci-bot",
     subject="svc:ci",
@@ -54,7 +56,7 @@ REQUEST = NewApiKey(
 
 
 def admin(store: MemoryApiKeyStore, audit: Audit) -> ApiKeyAdmin:
-    return ApiKeyAdmin(store, audit, lambda: T0)
+    return ApiKeyAdmin(store, audit, lambda: T0, RUNNER)
 
 
 def test_create_audits_before_storing_and_never_records_the_key() -> None:

@@ -2,7 +2,7 @@
 
 ``credentials.CredentialRouter`` sends ``gg_`` credentials here.
 ``ApiKeyAuthenticator`` looks records up by key id in ``ApiKeyCache``, and
-only on a miss in the store, on one dedicated worker thread (the store is
+only on a miss in the store, through a ``StoreRunner`` (the store is
 blocking; a slow database never stalls the event loop). Concurrent misses for
 one id share a single lookup, and at most ``max_pending`` distinct ids are
 looked up at once: beyond that a key is refused (``api-key-store-unavailable``)
@@ -21,7 +21,6 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,7 @@ from glassgate.errors import (
     ApiKeyUnavailableError,
     StorageUnavailableError,
 )
+from glassgate.store_runner import StoreRunner
 from glassgate.tokens.api_keys import ApiKeyRecord, parse_api_key, verify_api_key
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ class ApiKeyAuthenticator:
         self.cache = cache if cache is not None else ApiKeyCache()  # an empty one is falsy
         self._max_pending = max_pending
         self._store: ApiKeyStore | None = None
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="glassgate-api-keys")
+        self._runner = StoreRunner("api-keys")
         self._inflight: dict[str, asyncio.Future[ApiKeyRecord | None]] = {}
         self._reported_at: float | None = None
         self.lookups = 0
@@ -179,14 +179,13 @@ class ApiKeyAuthenticator:
     async def start(self) -> None:
         """Open the store (``StorageUnavailableError`` if it cannot be opened)."""
         if self._store is None:
-            loop = asyncio.get_running_loop()
-            self._store = await loop.run_in_executor(self._executor, self._opener)
+            self._store = await self._runner.run(self._opener)
 
     async def aclose(self) -> None:
         store, self._store = self._store, None
         if store is not None:
-            await asyncio.get_running_loop().run_in_executor(self._executor, store.close)
-        self._executor.shutdown(wait=False)
+            await self._runner.run(store.close)
+        self._runner.close(wait=False)
 
     async def authenticate(self, raw: str, now: float) -> Principal:
         parsed = parse_api_key(raw)
@@ -224,9 +223,8 @@ class ApiKeyAuthenticator:
         if store is None:
             raise ApiKeyUnavailableError("the API key store is not open")
         self.lookups += 1
-        loop = asyncio.get_running_loop()
         try:
-            record = await loop.run_in_executor(self._executor, store.get, key_id)
+            record = await self._runner.run(store.get, key_id)
         except StorageUnavailableError as exc:
             self.failures += 1
             self._report(now, str(exc))
