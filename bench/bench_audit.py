@@ -35,7 +35,7 @@ from tests.support.postgres import ThrowawayPostgres, find_postgres_bindir  # no
 from glassgate.adapters.storage.audit import open_audit_store  # noqa: E402
 from glassgate.adapters.storage.target import StorageTarget  # noqa: E402
 from glassgate.audit.records import AuditEvent  # noqa: E402
-from glassgate.audit.service import AuditLog, AuditPolicy  # noqa: E402
+from glassgate.audit.service import AuditLog, AuditSettings  # noqa: E402
 
 
 def _event(index: int, *, privileged: bool) -> AuditEvent:
@@ -65,8 +65,8 @@ async def _privileged(target: StorageTarget, count: int) -> float:
 
 
 async def _ordinary(target: StorageTarget, count: int) -> tuple[float, float, float]:
-    policy = AuditPolicy(queue_size=count + 1, batch_size=500)
-    audit = AuditLog(open_audit_store(target), clock=time.time, policy=policy)
+    policy = AuditSettings(queue_size=count + 1, batch_size=500)
+    audit = AuditLog(open_audit_store(target), clock=time.time, settings=policy)
     await audit.start()
     built = time.perf_counter()
     events = [_event(index, privileged=False) for index in range(count)]

@@ -13,15 +13,15 @@ from psycopg import sql
 
 from glassgate.adapters.storage.audit import SqliteAuditStore, open_audit_store
 from glassgate.adapters.storage.target import StorageTarget
-from glassgate.audit.policy import AuditPolicy
 from glassgate.audit.service import Admission, AuditLog
+from glassgate.audit.settings import AuditSettings
 from glassgate.audit.verification import verify_log
 from glassgate.errors import AuditUnavailableError
 from tests.support.audit import event
 from tests.support.postgres import ThrowawayPostgres
 
 PRIVILEGED = event(0, type="breakglass.activate", outcome="ok", actor="custodian-1")
-POLICY = AuditPolicy(write_timeout=2.0, retry_initial=0.01, retry_max=0.05)
+POLICY = AuditSettings(write_timeout=2.0, retry_initial=0.01, retry_max=0.05)
 
 
 async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -43,7 +43,7 @@ def test_sqlite_disk_full_refuses_privileged_actions_and_recovers(tmp_path: Path
             store._conn.execute(f"PRAGMA max_page_count = {limit or pages}")
 
     async def main() -> None:
-        audit = AuditLog(store, clock=time.time, policy=POLICY)
+        audit = AuditLog(store, clock=time.time, settings=POLICY)
         await audit.start()
         cap_pages(None)
         big = {"padding": "x" * 8000}
@@ -84,7 +84,7 @@ def test_postgres_down_refuses_privileged_actions_and_recovers(
     store = open_audit_store(StorageTarget("postgres", glassgate_postgres_dsn))
 
     async def main() -> None:
-        audit = AuditLog(store, clock=time.time, policy=POLICY)
+        audit = AuditLog(store, clock=time.time, settings=POLICY)
         await audit.start()
         await audit.append(event(0, type="admin.test", outcome="ok"))
         _allow_connections(postgres_server, glassgate_postgres_dsn, allow=False)

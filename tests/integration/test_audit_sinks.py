@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from glassgate.adapters.audit_log import build_audit_log
 from glassgate.adapters.audit_sinks import SyslogAuditSink, WebhookAuditSink
 from glassgate.audit.chain import GENESIS, link
-from glassgate.config.storage import AuditConfig, StorageConfig
+from glassgate.config.audit import AuditConfig
+from glassgate.config.storage import StorageConfig
 from glassgate.types import Secret
 from tests.support.audit import checkpoint_at, event, make_chain
 

@@ -25,7 +25,7 @@ from glassgate.adapters.storage.audit.checkpoint_file import (
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.checkpoints import CheckpointSchedule
 from glassgate.audit.records import AuditEvent
-from glassgate.audit.service import AuditLog, AuditPolicy, CheckpointPlan
+from glassgate.audit.service import AuditLog, AuditSettings, CheckpointPlan
 
 
 def _event(tag: str, index: int, **overrides: object) -> AuditEvent:
@@ -84,7 +84,7 @@ async def write_log(db: str, tag: str, count: int, checkpoints: str, key: str) -
         CheckpointSchedule(every_records=50, every_seconds=0.2),
         (CheckpointFile(checkpoints), store),
     )
-    audit = AuditLog(store, clock=time.time, policy=AuditPolicy(batch_size=64), checkpoints=plan)
+    audit = AuditLog(store, clock=time.time, settings=AuditSettings(batch_size=64), checkpoints=plan)
     await audit.start()
     index = 0
     while count == 0 or index < count:

@@ -22,8 +22,9 @@ from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.checkpoints import CheckpointSchedule
 from glassgate.audit.events import decision_event, is_privileged_principal
 from glassgate.audit.sampling import sampleable_decision
-from glassgate.audit.service import AuditLog, AuditPolicy, CheckpointPlan
-from glassgate.config.storage import AuditConfig, StorageConfig
+from glassgate.audit.service import AuditLog, AuditSettings, CheckpointPlan
+from glassgate.config.audit import AuditConfig
+from glassgate.config.storage import StorageConfig
 from glassgate.types import Clock
 
 __all__ = ["DecisionAuditor", "build_audit_log"]
@@ -59,7 +60,7 @@ def build_audit_log(
     return AuditLog(
         store,
         clock=clock,
-        policy=AuditPolicy.from_config(audit),
+        settings=AuditSettings.from_config(audit),
         checkpoints=plan,
         sinks=sinks,
     )

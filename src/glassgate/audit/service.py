@@ -33,16 +33,16 @@ from enum import StrEnum
 from typing import TypeVar
 
 from glassgate.audit.chain import ChainHead
-from glassgate.audit.checkpointer import Checkpointer
-from glassgate.audit.policy import AuditPolicy, CheckpointPlan
+from glassgate.audit.checkpoint_writer import CheckpointWriter
 from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.audit.sampling import sample
+from glassgate.audit.settings import AuditSettings, CheckpointPlan
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
 from glassgate.ports import AuditSink, AuditStore
 from glassgate.store_runner import StoreRunner
 from glassgate.types import Clock
 
-__all__ = ["Admission", "AuditCounters", "AuditLog", "AuditPolicy", "CheckpointPlan"]
+__all__ = ["Admission", "AuditCounters", "AuditLog", "AuditSettings", "CheckpointPlan"]
 
 _LINGER = 0.02  # seconds an ordinary record may wait to share a transaction
 
@@ -85,7 +85,7 @@ class AuditLog:
         store: AuditStore,
         *,
         clock: Clock,
-        policy: AuditPolicy | None = None,
+        settings: AuditSettings | None = None,
         checkpoints: CheckpointPlan | None = None,
         sinks: Sequence[AuditSink] = (),
         draw: Callable[[], float] = random.random,
@@ -93,12 +93,12 @@ class AuditLog:
     ) -> None:
         self._store = store
         self._clock = clock
-        self._policy = policy or AuditPolicy()
+        self._settings = settings or AuditSettings()
         self._sinks = tuple(sinks)
         self._draw = draw
         self._on_degraded = on_degraded
         self.counters = AuditCounters()
-        self._queue: asyncio.Queue[AuditEvent | None] = asyncio.Queue(self._policy.queue_size)
+        self._queue: asyncio.Queue[AuditEvent | None] = asyncio.Queue(self._settings.queue_size)
         self._runner = StoreRunner("audit")
         self._tasks: list[asyncio.Task[None]] = []
         self._probe: asyncio.Task[None] | None = None
@@ -106,10 +106,10 @@ class AuditLog:
         self._healthy = True
         self._loss_reported = False
         self._closing = False
-        self._checkpointer = (
+        self._checkpoint_writer = (
             None
             if checkpoints is None
-            else Checkpointer(checkpoints, clock=clock, run=self._call, sinks=self._sinks)
+            else CheckpointWriter(checkpoints, clock=clock, run=self._call, sinks=self._sinks)
         )
 
     @property
@@ -124,8 +124,8 @@ class AuditLog:
         for sink in self._sinks:
             await sink.start()
         self._tasks.append(asyncio.create_task(self._write_loop(), name="glassgate-audit-writer"))
-        if self._checkpointer is not None:
-            ticker = self._checkpointer.tick(self._count_checkpoint)
+        if self._checkpoint_writer is not None:
+            ticker = self._checkpoint_writer.tick(self._count_checkpoint)
             self._tasks.append(asyncio.create_task(ticker, name="glassgate-audit-ticker"))
 
     async def submit(self, event: AuditEvent) -> AuditRecord | None:
@@ -139,7 +139,7 @@ class AuditLog:
         """Write ``event`` durably before returning; ``AuditUnavailableError`` if impossible."""
         try:
             records = await asyncio.wait_for(
-                self._call(self._store.append, [event]), self._policy.write_timeout
+                self._call(self._store.append, [event]), self._settings.write_timeout
             )
         except (StorageUnavailableError, TimeoutError) as exc:
             why = "timed out" if isinstance(exc, TimeoutError) else "storage unavailable"
@@ -160,7 +160,7 @@ class AuditLog:
         screening one is the expensive part); pass ``drawn=True`` to ``record``
         for the ones kept, so they are not drawn twice.
         """
-        rate = self._policy.sample_rate
+        rate = self._settings.sample_rate
         if rate >= 1.0 or self._draw() < rate:
             return True
         self.counters.sampled_out += 1
@@ -172,7 +172,7 @@ class AuditLog:
             raise ValueError(
                 f"'{event.type}' is privileged: write it with `await audit.append(event)`"
             )
-        rate = self._policy.sample_rate
+        rate = self._settings.sample_rate
         if drawn:
             kept: AuditEvent | None = event if rate >= 1.0 else replace(event, sample_rate=rate)
         else:
@@ -180,14 +180,14 @@ class AuditLog:
         if kept is None:
             self.counters.sampled_out += 1
             return Admission.SAMPLED_OUT
-        if self._policy.on_failure == "refuse" and not self._healthy:
+        if self._settings.on_failure == "refuse" and not self._healthy:
             return self._refuse("the audit store is unavailable")
         if self._closing:
             return self._lose("the audit log is shutting down")
         try:
             self._queue.put_nowait(kept)
         except asyncio.QueueFull:
-            if self._policy.on_failure == "refuse":
+            if self._settings.on_failure == "refuse":
                 return self._refuse("the audit queue is full")
             return self._lose("the audit queue is full")
         return Admission.QUEUED
@@ -220,10 +220,10 @@ class AuditLog:
 
     async def _probe_store(self) -> None:
         """Find out when the store is back even if nothing is waiting to be written."""
-        delay = self._policy.retry_initial
+        delay = self._settings.retry_initial
         while not self._healthy and not self._closing:
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self._policy.retry_max)
+            delay = min(delay * 2, self._settings.retry_max)
             try:
                 await self._call(self._store.head)
             except StorageUnavailableError:
@@ -238,13 +238,13 @@ class AuditLog:
         while not stop:
             batch: list[AuditEvent] = []
             item: AuditEvent | None = await self._queue.get()
-            if item is not None and self._queue.qsize() + 1 < self._policy.batch_size:
+            if item is not None and self._queue.qsize() + 1 < self._settings.batch_size:
                 # Linger briefly so a busy gateway writes (and fsyncs) hundreds of ordinary
                 # records per transaction, not a handful; privileged appends never wait here.
                 await asyncio.sleep(_LINGER)
             while item is not None:
                 batch.append(item)
-                if len(batch) >= self._policy.batch_size:
+                if len(batch) >= self._settings.batch_size:
                     break
                 try:
                     item = self._queue.get_nowait()
@@ -262,7 +262,7 @@ class AuditLog:
             self._inflight = 0
 
     async def _write_with_retry(self, batch: list[AuditEvent]) -> None:
-        delay = self._policy.retry_initial
+        delay = self._settings.retry_initial
         while True:
             try:
                 records = await self._call(self._store.append, batch)
@@ -272,7 +272,7 @@ class AuditLog:
                     self.counters.lost += len(batch)
                     return
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self._policy.retry_max)
+                delay = min(delay * 2, self._settings.retry_max)
                 continue
             except Exception:  # noqa: BLE001 - a bug must not stop the writer; count the batch lost
                 _log.exception("audit batch writer failed; %d records lost", len(batch))
@@ -288,8 +288,8 @@ class AuditLog:
         for sink in self._sinks:
             for record in records:
                 sink.offer(record)
-        if self._checkpointer is not None:
-            self._checkpointer.advance(ChainHead(records[-1].seq, records[-1].hash))
+        if self._checkpoint_writer is not None:
+            self._checkpoint_writer.advance(ChainHead(records[-1].seq, records[-1].hash))
         await self._checkpoint()
 
     def _count_checkpoint(self, result: bool | None) -> None:
@@ -299,15 +299,15 @@ class AuditLog:
             self.counters.checkpoint_failures += 1
 
     async def _checkpoint(self, *, force: bool = False) -> None:
-        if self._checkpointer is not None:
-            self._count_checkpoint(await self._checkpointer.maybe(force=force))
+        if self._checkpoint_writer is not None:
+            self._count_checkpoint(await self._checkpoint_writer.maybe(force=force))
 
     async def close(self) -> None:
         """Drain the queue, write a final checkpoint, close the sinks and the store."""
         if self._closing:
             return
         self._closing = True
-        timeout = self._policy.write_timeout
+        timeout = self._settings.write_timeout
         if self._tasks:
             writer, *others = self._tasks
             try:

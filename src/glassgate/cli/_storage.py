@@ -8,7 +8,7 @@ from pathlib import Path
 
 from glassgate.adapters.storage.audit import open_audit_store
 from glassgate.adapters.storage.target import StorageTarget
-from glassgate.config.storage import AuditConfig
+from glassgate.config.audit import AuditConfig
 from glassgate.errors import ConfigError, Problem, StorageUnavailableError
 from glassgate.ports import ApiKeyStore, AuditStore
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
+from glassgate.config._model import Model
 from glassgate.config._units import CIDR, Duration
-from glassgate.config.storage import AuditConfig, StorageConfig
+from glassgate.config.audit import AuditConfig
+from glassgate.config.storage import StorageConfig
 
 __all__ = [
     "SAFE_ALGORITHMS",
@@ -41,11 +43,7 @@ _INTERNAL_PATH = r"^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+$"
 Identifier = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
-class JwksConfig(_Model):
+class JwksConfig(Model):
     """How an issuer's signing keys are fetched and how long the last good set is trusted."""
 
     refresh_interval: Duration = 300.0
@@ -55,7 +53,7 @@ class JwksConfig(_Model):
     max_document_bytes: int = Field(default=256 * 1024, ge=1024, le=4 * 1024 * 1024)
 
 
-class ClaimsConfig(_Model):
+class ClaimsConfig(Model):
     """Where groups and scopes are found in the token (dotted paths)."""
 
     groups: str = "groups"
@@ -63,7 +61,7 @@ class ClaimsConfig(_Model):
     scope_string: str = "scope"
 
 
-class IntrospectionConfig(_Model):
+class IntrospectionConfig(Model):
     """RFC 7662 introspection for opaque tokens."""
 
     endpoint: str | None = None
@@ -74,7 +72,7 @@ class IntrospectionConfig(_Model):
     timeout: Duration = 5.0
 
 
-class IssuerConfig(_Model):
+class IssuerConfig(Model):
     """One trusted token issuer; ``issuer`` is compared to ``iss`` exactly."""
 
     id: str = Identifier
@@ -90,7 +88,7 @@ class IssuerConfig(_Model):
     introspection: IntrospectionConfig | None = None
 
 
-class UpstreamConfig(_Model):
+class UpstreamConfig(Model):
     id: str = Identifier
     targets: tuple[str, ...] = Field(min_length=1)
     balance: Literal["round_robin", "least_connections"] = "round_robin"
@@ -101,7 +99,7 @@ class UpstreamConfig(_Model):
     health_check_interval: Duration = 10.0
 
 
-class MatchConfig(_Model):
+class MatchConfig(Model):
     """Which requests a route covers; ``path`` is a whole-segment pattern."""
 
     path: str = Field(min_length=1)
@@ -109,12 +107,12 @@ class MatchConfig(_Model):
     hosts: tuple[str, ...] = ()
 
 
-class GroupsNetworks(_Model):
+class GroupsNetworks(Model):
     groups: tuple[str, ...] = ()
     networks: tuple[str, ...] = ()
 
 
-class TimeWindowConfig(_Model):
+class TimeWindowConfig(Model):
     days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
         "mon",
         "tue",
@@ -129,7 +127,7 @@ class TimeWindowConfig(_Model):
     timezone: str = "UTC"
 
 
-class RequireConfig(_Model):
+class RequireConfig(Model):
     scopes: tuple[str, ...] = ()
     auth_strength: str | None = None
     max_auth_age: Duration | None = None
@@ -137,7 +135,7 @@ class RequireConfig(_Model):
     condition: str | None = None
 
 
-class RouteConfig(_Model):
+class RouteConfig(Model):
     id: str = Identifier
     match: MatchConfig
     upstream: str | None = None
@@ -151,7 +149,7 @@ class RouteConfig(_Model):
     pilot_groups: tuple[str, ...] = ()
 
 
-class StrengthLevelConfig(_Model):
+class StrengthLevelConfig(Model):
     """A level is met when ``acr`` is listed, or ``amr`` holds any of ``amr``,
     or ``amr`` holds all of ``amr_all`` (when given)."""
 
@@ -160,7 +158,7 @@ class StrengthLevelConfig(_Model):
     amr_all: tuple[str, ...] = ()
 
 
-class QuotaTierConfig(_Model):
+class QuotaTierConfig(Model):
     """A sustained rate with a burst allowance (GCRA)."""
 
     rate: float = Field(gt=0)
@@ -169,13 +167,13 @@ class QuotaTierConfig(_Model):
     key: Literal["principal", "api_key", "client_ip"] = "principal"
 
 
-class LimitsConfig(_Model):
+class LimitsConfig(Model):
     max_token_bytes: int = Field(default=16 * 1024, ge=1024, le=64 * 1024)
     max_header_bytes: int = Field(default=32 * 1024, ge=4096, le=256 * 1024)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
 
 
-class ForwardAuthConfig(_Model):
+class ForwardAuthConfig(Model):
     """The forward-auth door (nginx auth_request, Caddy, Traefik, Envoy ext_authz).
 
     Off by default: it answers "is this request allowed?" for any method and
@@ -187,7 +185,7 @@ class ForwardAuthConfig(_Model):
     ext_authz_prefix: str = Field(default="/_glassgate/ext_authz", pattern=_INTERNAL_PATH)
 
 
-class ObservabilityConfig(_Model):
+class ObservabilityConfig(Model):
     """Metrics and the access/decision log (``adapters.observability``).
 
     ``GET <metrics_path>`` is answered only to a client connecting directly
@@ -206,7 +204,7 @@ class ObservabilityConfig(_Model):
     decision_log_sample: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
-class ApiKeysConfig(_Model):
+class ApiKeysConfig(Model):
     """Machine API keys (``glassgate apikey``), looked up in ``storage``.
 
     Off by default: the gateway then opens no database for them and refuses
@@ -224,7 +222,7 @@ class ApiKeysConfig(_Model):
     negative_cache_size: int = Field(default=1_000, ge=1, le=100_000)
 
 
-class Config(_Model):
+class Config(Model):
     """The root of the configuration file."""
 
     version: Literal[1] = 1

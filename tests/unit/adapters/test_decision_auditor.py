@@ -12,7 +12,7 @@ from glassgate.adapters.audit_log import DecisionAuditor
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.inbound import RequestFacts
 from glassgate.adapters.storage.audit.memory import MemoryAuditStore
-from glassgate.audit.service import AuditLog, AuditPolicy
+from glassgate.audit.service import AuditLog, AuditSettings
 from glassgate.core.decision import Decision, Outcome
 from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.reasons import Reason
@@ -36,7 +36,7 @@ def _audit(
         log = AuditLog(
             store,
             clock=lambda: T0,
-            policy=AuditPolicy(sample_rate=rate),
+            settings=AuditSettings(sample_rate=rate),
             draw=lambda: next(pending),
         )
         await log.start()

@@ -18,7 +18,7 @@ from glassgate.audit.chain import verify
 from glassgate.audit.checkpoints import Checkpoint, CheckpointSchedule, key_id
 from glassgate.audit.query import AuditQuery
 from glassgate.audit.records import AuditEvent, AuditRecord
-from glassgate.audit.service import Admission, AuditLog, AuditPolicy, CheckpointPlan
+from glassgate.audit.service import Admission, AuditLog, AuditSettings, CheckpointPlan
 from glassgate.audit.verification import collect_checkpoints, iter_stored
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
 from tests.support.audit import T0, event
@@ -127,7 +127,7 @@ def test_privileged_append_fails_closed_on_timeout() -> None:
         with pytest.raises(AuditUnavailableError, match="timed out"):
             await audit.append(PRIVILEGED)
 
-    _run(store, body, policy=AuditPolicy(write_timeout=0.05))
+    _run(store, body, settings=AuditSettings(write_timeout=0.05))
 
 
 def test_ordinary_events_are_queued_and_written_in_batches() -> None:
@@ -139,7 +139,7 @@ def test_ordinary_events_are_queued_and_written_in_batches() -> None:
         assert time.perf_counter() - started < 0.5  # never waits for the store
         assert set(admissions) == {Admission.QUEUED}
 
-    audit = _run(store, body, policy=AuditPolicy(batch_size=100))
+    audit = _run(store, body, settings=AuditSettings(batch_size=100))
     assert audit.counters.written == 250
     assert store.calls <= 10  # batched, not one transaction per request
     assert verify(iter_stored(store)).records == 250
@@ -175,7 +175,7 @@ def test_sampling_drops_only_allowed_traffic() -> None:
         assert audit.record(event(0)) is Admission.SAMPLED_OUT  # allow
         assert audit.record(event(1)) is Admission.QUEUED  # deny: never sampled
 
-    audit = _run(store, body, policy=AuditPolicy(sample_rate=0.5), draw=lambda: 0.9)
+    audit = _run(store, body, settings=AuditSettings(sample_rate=0.5), draw=lambda: 0.9)
     assert audit.counters.sampled_out == 1
     assert [r.outcome for r in store.search_all()] == ["deny"]
 
@@ -190,7 +190,7 @@ def test_full_queue_counts_the_loss_and_keeps_serving(caplog: pytest.LogCaptureF
         assert audit.counters.lost == admissions.count(Admission.LOST)
 
     with caplog.at_level(logging.ERROR, logger="glassgate.audit"):
-        _run(store, body, policy=AuditPolicy(queue_size=3, batch_size=1))
+        _run(store, body, settings=AuditSettings(queue_size=3, batch_size=1))
     assert "being lost" in caplog.text
 
 
@@ -205,7 +205,7 @@ def test_full_queue_refuses_in_refuse_mode() -> None:
             audit.record(event(3))
         assert audit.counters.refused == 1
 
-    _run(store, body, policy=AuditPolicy(queue_size=3, batch_size=1, on_failure="refuse"))
+    _run(store, body, settings=AuditSettings(queue_size=3, batch_size=1, on_failure="refuse"))
 
 
 def test_store_outage_refuses_ordinary_traffic_in_refuse_mode() -> None:
@@ -218,7 +218,7 @@ def test_store_outage_refuses_ordinary_traffic_in_refuse_mode() -> None:
         with pytest.raises(AuditUnavailableError, match="store is unavailable"):
             audit.record(event(1))
 
-    _run(store, body, policy=AuditPolicy(on_failure="refuse"))
+    _run(store, body, settings=AuditSettings(on_failure="refuse"))
 
 
 def test_refuse_mode_serves_again_once_the_store_is_back() -> None:
@@ -237,8 +237,8 @@ def test_refuse_mode_serves_again_once_the_store_is_back() -> None:
             await asyncio.sleep(0.01)
         assert audit.record(event(1)) is Admission.QUEUED
 
-    policy = AuditPolicy(on_failure="refuse", retry_initial=0.01, retry_max=0.02)
-    _run(store, body, policy=policy)
+    policy = AuditSettings(on_failure="refuse", retry_initial=0.01, retry_max=0.02)
+    _run(store, body, settings=policy)
     assert store.head().seq == 1
 
 
@@ -259,9 +259,9 @@ def test_outage_then_recovery_writes_the_held_batch(caplog: pytest.LogCaptureFix
             await asyncio.sleep(0.01)
         assert audit.healthy
 
-    policy = AuditPolicy(retry_initial=0.01, retry_max=0.02)
+    policy = AuditSettings(retry_initial=0.01, retry_max=0.02)
     with caplog.at_level(logging.WARNING, logger="glassgate.audit"):
-        audit = _run(store, body, policy=policy, on_degraded=degraded.append)
+        audit = _run(store, body, settings=policy, on_degraded=degraded.append)
     assert audit.counters.written == 5
     assert audit.counters.lost == 0
     assert degraded
@@ -276,7 +276,7 @@ def test_close_with_the_store_down_counts_what_could_not_be_written() -> None:
         for index in range(3):
             audit.record(event(index))
 
-    audit = _run(store, body, policy=AuditPolicy(retry_initial=0.01, write_timeout=0.5))
+    audit = _run(store, body, settings=AuditSettings(retry_initial=0.01, write_timeout=0.5))
     assert audit.counters.lost == 3
     assert audit.record(event(9)) is Admission.LOST  # after close
 
@@ -357,7 +357,7 @@ def test_a_bug_in_the_store_does_not_stop_the_writer(caplog: pytest.LogCaptureFi
         audit.record(event(1))
 
     with caplog.at_level(logging.ERROR, logger="glassgate.audit"):
-        audit = _run(store, body, policy=AuditPolicy(batch_size=1))
+        audit = _run(store, body, settings=AuditSettings(batch_size=1))
     assert audit.counters.lost == 1
     assert audit.counters.written == 1
     assert "batch writer failed" in caplog.text

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from glassgate.adapters.audit_sinks.syslog import SyslogAuditSink
 from glassgate.adapters.audit_sinks.webhook import WebhookAuditSink
-from glassgate.config.storage import SinkConfig, SyslogSinkConfig
+from glassgate.config.audit import SinkConfig, SyslogSinkConfig
 from glassgate.ports import AuditSink
 from glassgate.types import Clock, Secret
 

@@ -1,4 +1,4 @@
-"""Checkpointer: sign this process's newest chain head when due, and keep it everywhere.
+"""CheckpointWriter: sign this process's newest chain head when due, and keep it everywhere.
 
 Due means every N records or T seconds (``CheckpointSchedule``), and always on
 shutdown. A checkpoint is kept in every ``CheckpointLog`` of the plan (the
@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from glassgate.audit.chain import ChainHead
 from glassgate.audit.checkpoints import Checkpoint, sign_checkpoint
-from glassgate.audit.policy import CheckpointPlan
+from glassgate.audit.settings import CheckpointPlan
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import AuditSink, CheckpointLog
 from glassgate.types import Clock
 
-__all__ = ["Checkpointer"]
+__all__ = ["CheckpointWriter"]
 
 _log = logging.getLogger("glassgate.audit")
 
@@ -29,7 +29,7 @@ _log = logging.getLogger("glassgate.audit")
 Runner = Callable[..., Awaitable[None]]
 
 
-class Checkpointer:
+class CheckpointWriter:
     """One per AuditLog; ``run`` executes the blocking writes off the event loop."""
 
     def __init__(

@@ -1,6 +1,6 @@
-"""AuditPolicy and CheckpointPlan: how the AuditLog behaves, as plain values.
+"""AuditSettings and CheckpointPlan: how the AuditLog behaves, as plain values.
 
-Built from the ``audit`` config section (``AuditPolicy.from_config``) or
+Built from the ``audit`` config section (``AuditSettings.from_config``) or
 directly in tests. ``CheckpointPlan`` carries the signing key, so it is never
 logged or printed (its ``repr`` hides the key).
 """
@@ -13,14 +13,14 @@ from typing import Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from glassgate.audit.checkpoints import CheckpointSchedule
-from glassgate.config.storage import AuditConfig
+from glassgate.config.audit import AuditConfig
 from glassgate.ports import CheckpointLog
 
-__all__ = ["AuditPolicy", "CheckpointPlan"]
+__all__ = ["AuditSettings", "CheckpointPlan"]
 
 
 @dataclass(frozen=True, slots=True)
-class AuditPolicy:
+class AuditSettings:
     """Sampling of allowed traffic, the queue, and how long a durable write may take."""
 
     sample_rate: float = 1.0
@@ -40,7 +40,7 @@ class AuditPolicy:
             raise ValueError("audit timeouts and retry delays must be positive")
 
     @classmethod
-    def from_config(cls, config: AuditConfig) -> AuditPolicy:
+    def from_config(cls, config: AuditConfig) -> AuditSettings:
         return cls(
             sample_rate=config.sample_rate,
             on_failure=config.on_failure,
