@@ -84,7 +84,9 @@ async def write_log(db: str, tag: str, count: int, checkpoints: str, key: str) -
         CheckpointSchedule(every_records=50, every_seconds=0.2),
         (CheckpointFile(checkpoints), store),
     )
-    audit = AuditLog(store, clock=time.time, settings=AuditSettings(batch_size=64), checkpoints=plan)
+    audit = AuditLog(
+        store, clock=time.time, settings=AuditSettings(batch_size=64), checkpoints=plan
+    )
     await audit.start()
     index = 0
     while count == 0 or index < count:

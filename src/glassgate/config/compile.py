@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from glassgate.config.schema import Config, IssuerConfig, RouteConfig
 from glassgate.config.strength import strength_levels
+from glassgate.core.criteria import CRITERIA_ORDER
 from glassgate.core.criteria.auth_age import AuthAgeConfig, compile_auth_age
 from glassgate.core.criteria.auth_strength import StrengthLevel, compile_auth_strength
 from glassgate.core.criteria.base import Check, CompiledCriterion
@@ -83,46 +84,38 @@ def _criteria(
     skew: float,
 ) -> tuple[CompiledCriterion, ...]:
     require = route.require
-    checks: list[tuple[str, Check | None]] = [
-        (
-            "network",
-            compile_network(
-                NetworkConfig.from_cidrs(
-                    _cidrs(route.allow.networks, config), _cidrs(route.deny.networks, config)
-                )
-            ),
+    checks: dict[str, Check | None] = {
+        "network": compile_network(
+            NetworkConfig.from_cidrs(
+                _cidrs(route.allow.networks, config), _cidrs(route.deny.networks, config)
+            )
         ),
-        (
-            "groups",
-            compile_groups(
-                GroupsConfig(frozenset(route.allow.groups), frozenset(route.deny.groups))
-            ),
+        "groups": compile_groups(
+            GroupsConfig(frozenset(route.allow.groups), frozenset(route.deny.groups))
         ),
-        ("scopes", compile_scopes(ScopesConfig(frozenset(require.scopes)))),
-        ("time_window", compile_time_window(_time_window(route))),
-        (
-            "condition",
-            compile_condition(
-                compile_expression(require.condition) if require.condition is not None else None
-            ),
+        "scopes": compile_scopes(ScopesConfig(frozenset(require.scopes))),
+        "time_window": compile_time_window(_time_window(route)),
+        "condition": compile_condition(
+            compile_expression(require.condition) if require.condition is not None else None
         ),
-        (
-            "auth_strength",
-            compile_auth_strength(
-                levels[require.auth_strength] if require.auth_strength is not None else None,
-                int(require.max_auth_age) if require.max_auth_age is not None else None,
-            ),
+        "auth_strength": compile_auth_strength(
+            levels[require.auth_strength] if require.auth_strength is not None else None,
+            int(require.max_auth_age) if require.max_auth_age is not None else None,
         ),
-        (
-            "auth_age",
-            compile_auth_age(
-                AuthAgeConfig(int(require.max_auth_age), skew)
-                if require.max_auth_age is not None
-                else None
-            ),
+        "auth_age": compile_auth_age(
+            AuthAgeConfig(int(require.max_auth_age), skew)
+            if require.max_auth_age is not None
+            else None
         ),
-    ]
-    return tuple(CompiledCriterion(name, check) for name, check in checks if check is not None)
+    }
+    if checks.keys() != set(CRITERIA_ORDER):  # a criterion added here but not ordered, or back
+        raise ValueError(f"criteria {sorted(checks)} do not match CRITERIA_ORDER")
+    # Evaluation order is CRITERIA_ORDER's, whatever order they were compiled in.
+    return tuple(
+        CompiledCriterion(name, check)
+        for name in CRITERIA_ORDER
+        if (check := checks[name]) is not None
+    )
 
 
 def _cidrs(entries: tuple[str, ...], config: Config) -> tuple[str, ...]:

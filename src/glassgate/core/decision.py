@@ -1,14 +1,20 @@
 """Outcome and Decision, and the precedence ladder that orders them.
 
-The ladder, applied once per request (``core.engine``):
+The ladder, applied once per request (``core.engine._decide``, in this order):
 
-1. no route matches the request           -> DENY (route-not-found; default deny)
-2. the route needs a credential, none or an invalid one was given
-                                          -> UNAUTHENTICATED (401)
-3. any deny-type criterion fails           -> DENY (403); deny always wins over step-up
-4. only strength / age criteria fall short -> STEP_UP (401 with an RFC 9470 challenge)
-5. the quota is exhausted                  -> RATE_LIMITED (429 with retry_after)
-6. otherwise                               -> ALLOW
+1. the route that matches is anonymous     -> ALLOW (anonymous-ok)
+2. no valid credential (none, or invalid)  -> UNAUTHENTICATED (401), whether or not a
+                                              route matches: an anonymous caller learns
+                                              nothing about which routes exist
+3. no route matches the request            -> DENY (route-not-found, or method-denied
+                                              when only the method differs; default deny)
+4. the route's issuers, or the credential's own route scope (API keys), exclude it
+                                          -> DENY (issuer-denied, route-scope-denied)
+5. any deny-type criterion fails           -> DENY (403); deny always wins over step-up
+6. only strength / age criteria fall short -> STEP_UP (401 with an RFC 9470 challenge)
+7. otherwise                               -> ALLOW, and then the gate counts the quota:
+   the quota is exhausted                  -> RATE_LIMITED (429 with retry_after;
+                                              ``core.quota.limit``)
 
 A report-only route (or a principal outside the route's pilot groups) gets
 ALLOW with ``would_be`` holding the decision that enforcement would have made.

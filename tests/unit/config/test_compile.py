@@ -7,7 +7,9 @@ from textwrap import dedent
 
 import pytest
 
+from glassgate.config import compile as compile_module
 from glassgate.config.load import load_config_text
+from glassgate.core.criteria import CRITERIA_ORDER
 from glassgate.core.decision import Challenge, Decision, Outcome
 from glassgate.core.engine import decide
 from glassgate.core.policy import CompiledRoute, Policy
@@ -77,6 +79,15 @@ def test_criteria_are_compiled_in_the_documented_order() -> None:
         "auth_strength",
         "auth_age",
     ]
+    assert tuple(c.name for c in route.criteria) == CRITERIA_ORDER
+
+
+def test_a_criterion_missing_from_criteria_order_fails_the_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(compile_module, "CRITERIA_ORDER", ("network", "groups"))
+    with pytest.raises(ValueError, match="CRITERIA_ORDER"):
+        _load()
 
 
 def test_route_attributes() -> None:

@@ -22,12 +22,11 @@ from glassgate.adapters.storage.revision import (
     DRIVER_ERRORS,
     connect_postgres,
     connect_sqlite,
-    current_revision,
 )
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.errors import StorageUnavailableError
 
-__all__ = ["alembic_head", "upgrade", "upgrade_if_needed"]
+__all__ = ["alembic_head", "upgrade"]
 
 
 def _engine(target: StorageTarget) -> Engine:
@@ -78,11 +77,3 @@ def upgrade(target: StorageTarget) -> str:
     finally:
         engine.dispose()
     return SCHEMA_HEAD
-
-
-def upgrade_if_needed(target: StorageTarget) -> bool:
-    """Migrate when the database is behind; return whether anything ran."""
-    if current_revision(target) == SCHEMA_HEAD:
-        return False
-    upgrade(target)
-    return True
