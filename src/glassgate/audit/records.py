@@ -10,7 +10,7 @@ bytes, never a re-serialisation, so the bytes are the record.
 No token, password or secret may ever enter a record: keys of ``details`` are
 checked against a deny-list and every string is screened for bearer tokens and
 JWTs at construction (``ValueError``: it is a programming error). Record the
-token's fingerprint (``token_fingerprint``) and its ``jti`` instead.
+token's fingerprint (``core.principal.token_fingerprint``) and its ``jti`` instead.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ __all__ = [
     "format_ts",
     "parse_record",
     "parse_ts",
-    "token_fingerprint",
 ]
 
 RECORD_VERSION: Final = 1
@@ -72,11 +71,6 @@ def canonical_json(value: Mapping[str, Any]) -> bytes:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
-
-
-def token_fingerprint(raw_token: str) -> str:
-    """What a record keeps of a credential: its SHA-256, hex. Never the token."""
-    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
 
 
 def format_ts(epoch: float) -> str:

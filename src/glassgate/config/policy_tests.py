@@ -18,7 +18,6 @@ canonicalised exactly as the gateway does (``outcome: path-rejected`` for a 400)
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ import yaml
 from glassgate.config.load import LoadedConfig
 from glassgate.core.engine import Evaluation, evaluate
 from glassgate.core.paths import canonical_path
-from glassgate.core.principal import Principal
+from glassgate.core.principal import Principal, token_fingerprint
 from glassgate.core.reasons import Reason
 from glassgate.core.request import AccessRequest
 from glassgate.errors import ConfigError, PathRejectedError, Problem, TokenError
@@ -70,8 +69,8 @@ def principal_from_claims(loaded: LoadedConfig, claims: Mapping[str, Any], now: 
     )
     frozen = parse_payload(json.dumps(full).encode())
     check_claims(frozen, policy, now)
-    digest = hashlib.sha256(json.dumps(full, sort_keys=True).encode()).hexdigest()
-    return to_principal(frozen, policy, digest)
+    # No real token: the fingerprint of the claims stands in for one.
+    return to_principal(frozen, policy, token_fingerprint(json.dumps(full, sort_keys=True)))
 
 
 def load_cases(text: str, filename: str) -> tuple[float | None, list[dict[str, Any]]]:

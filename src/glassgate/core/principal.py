@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["CredentialKind", "Principal"]
+__all__ = ["CredentialKind", "Principal", "token_fingerprint"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def token_fingerprint(raw: str | bytes) -> str:
+    """What glassgate keeps of a credential: its SHA-256, hex. Never the credential.
+
+    The one fingerprint: ``Principal.token_hash``, audit records, and the keys of
+    the verified-token and introspection caches all use it, so a request's
+    decision record and an ``admin.apikey.*`` record name the same key alike.
+    """
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    return hashlib.sha256(data).hexdigest()
 
 
 class CredentialKind(StrEnum):
@@ -24,7 +36,7 @@ class CredentialKind(StrEnum):
 class Principal:
     """A verified caller. Built only by ``glassgate.tokens`` (or API keys / break-glass).
 
-    ``token_hash`` (SHA-256 hex of the raw credential) and ``token_id`` (``jti``)
+    ``token_hash`` (``token_fingerprint`` of the raw credential) and ``token_id`` (``jti``)
     are what audit records keep; the raw token is never stored.
     """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from glassgate.tokens.cache import CachedToken, VerifiedTokenCache
 from glassgate.tokens.issuers import SAFE_ALGORITHMS, ClaimPath, IssuerPolicy
 from glassgate.tokens.keyring import KeyRing, SigningKey, parse_jwks
-from glassgate.tokens.mapping import to_principal, token_hash
+from glassgate.tokens.mapping import to_principal
 from glassgate.tokens.verifier import DEFAULT_MAX_TOKEN_BYTES, TokenVerifier
 
 __all__ = [
@@ -27,5 +27,4 @@ __all__ = [
     "VerifiedTokenCache",
     "parse_jwks",
     "to_principal",
-    "token_hash",
 ]

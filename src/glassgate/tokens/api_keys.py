@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal
 
-from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.principal import CredentialKind, Principal, token_fingerprint
 from glassgate.errors import (
     ApiKeyExpiredError,
     ApiKeyMalformedError,
@@ -257,7 +257,7 @@ def verify_api_key(
         groups=record.groups,
         expires_at=record.expires_at,
         token_id=record.key_id,
-        token_hash=hashlib.sha256(raw.encode("ascii")).hexdigest(),
+        token_hash=token_fingerprint(raw),
         kind=CredentialKind.API_KEY,
         claims=MappingProxyType(
             {

@@ -1,6 +1,6 @@
 """VerifiedTokenCache: skip re-verifying a token we have already accepted.
 
-Keyed by the SHA-256 digest of the raw token (never the token itself), bounded
+Keyed by the token's fingerprint (``core.principal.token_fingerprint``, never the token), bounded
 (least recently used entries go first), O(1) per operation. An entry is never
 returned at or after its ``expires_at`` (the token's ``exp``, or earlier), so the
 cache can shorten a token's life but never extend it. The verifier also
@@ -36,7 +36,7 @@ class CachedToken(NamedTuple):
 
 
 class VerifiedTokenCache:
-    """A bounded LRU of ``CachedToken`` by token digest."""
+    """A bounded LRU of ``CachedToken`` by token fingerprint."""
 
     __slots__ = ("_entries", "hits", "max_entries", "misses")
 
@@ -44,37 +44,37 @@ class VerifiedTokenCache:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
-        self._entries: OrderedDict[bytes, CachedToken] = OrderedDict()
+        self._entries: OrderedDict[str, CachedToken] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, digest: bytes, now: float) -> CachedToken | None:
-        """The entry for ``digest`` if present and ``now`` is before its expiry."""
-        entry = self._entries.get(digest)
+    def get(self, fingerprint: str, now: float) -> CachedToken | None:
+        """The entry for ``fingerprint`` if present and ``now`` is before its expiry."""
+        entry = self._entries.get(fingerprint)
         if entry is None:
             self.misses += 1
             return None
         if now >= entry.expires_at:
-            del self._entries[digest]
+            del self._entries[fingerprint]
             self.misses += 1
             return None
-        self._entries.move_to_end(digest)
+        self._entries.move_to_end(fingerprint)
         self.hits += 1
         return entry
 
-    def put(self, digest: bytes, entry: CachedToken) -> None:
+    def put(self, fingerprint: str, entry: CachedToken) -> None:
         """Remember ``entry``; the least recently used entry goes when full."""
         entries = self._entries
-        entries[digest] = entry
-        entries.move_to_end(digest)
+        entries[fingerprint] = entry
+        entries.move_to_end(fingerprint)
         if len(entries) > self.max_entries:
             entries.popitem(last=False)
 
-    def discard(self, digest: bytes) -> None:
-        self._entries.pop(digest, None)
+    def discard(self, fingerprint: str) -> None:
+        self._entries.pop(fingerprint, None)
 
     def clear(self) -> None:
         self._entries.clear()

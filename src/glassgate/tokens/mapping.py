@@ -8,8 +8,6 @@ passes for the real group.
 
 from __future__ import annotations
 
-import hashlib
-
 from glassgate.core.principal import CredentialKind, Principal
 from glassgate.tokens.claims import (
     Claims,
@@ -23,18 +21,13 @@ from glassgate.tokens.claims import (
 )
 from glassgate.tokens.issuers import IssuerPolicy
 
-__all__ = ["to_principal", "token_hash"]
-
-
-def token_hash(raw: bytes) -> str:
-    """SHA-256 hex of the raw credential: what audit keeps instead of the token."""
-    return hashlib.sha256(raw).hexdigest()
+__all__ = ["to_principal"]
 
 
 def to_principal(
     claims: Claims,
     policy: IssuerPolicy,
-    digest_hex: str,
+    fingerprint: str,
     kind: CredentialKind = CredentialKind.JWT,
 ) -> Principal:
     """Build the ``Principal`` from claims that ``check_claims`` already accepted.
@@ -56,7 +49,7 @@ def to_principal(
         expires_at=float(claims["exp"]),
         client_id=client_id,
         token_id=read_optional_string(claims, "jti"),
-        token_hash=digest_hex,
+        token_hash=fingerprint,
         kind=kind,
         claims=claims,
     )

@@ -21,10 +21,9 @@ caller, which also decides whether an ``UnknownKeyError`` is worth a refresh.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 
-from glassgate.core.principal import Principal
+from glassgate.core.principal import Principal, token_fingerprint
 from glassgate.errors import (
     KeysStaleError,
     TokenError,
@@ -78,10 +77,10 @@ class TokenVerifier:
     def verify(self, raw: str | bytes, keyrings: Mapping[str, KeyRing], now: float) -> Principal:
         """Return the verified ``Principal`` for ``raw``, or raise a ``TokenError``."""
         data = self._as_bytes(raw)
-        digest = hashlib.sha256(data).digest()
+        fingerprint = token_fingerprint(data)
         cache = self._cache
         if cache is not None:
-            principal = self._from_cache(cache, digest, keyrings, now)
+            principal = self._from_cache(cache, fingerprint, keyrings, now)
             if principal is not None:
                 return principal
         header_members, payload, signed = _jose.extract(data)
@@ -95,14 +94,14 @@ class TokenVerifier:
         key = ring.lookup(header.kid, header.alg, now)
         _jose.verify_signature(signed, key.handle, header.alg)
         check_claims(claims, policy, now)
-        principal = to_principal(claims, policy, digest.hex())
+        principal = to_principal(claims, policy, fingerprint)
         if cache is not None:
             expires_at = float(claims["exp"])
-            fingerprint = key.facts.thumbprint
+            thumbprint = key.facts.thumbprint
             entry = CachedToken(
-                principal, expires_at, policy.id, header.kid, header.alg, fingerprint
+                principal, expires_at, policy.id, header.kid, header.alg, thumbprint
             )
-            cache.put(digest, entry)
+            cache.put(fingerprint, entry)
         return principal
 
     def issuer_id_of(self, raw: str | bytes) -> str | None:
@@ -141,9 +140,9 @@ class TokenVerifier:
 
     @staticmethod
     def _from_cache(
-        cache: VerifiedTokenCache, digest: bytes, keyrings: Mapping[str, KeyRing], now: float
+        cache: VerifiedTokenCache, fingerprint: str, keyrings: Mapping[str, KeyRing], now: float
     ) -> Principal | None:
-        entry = cache.get(digest, now)
+        entry = cache.get(fingerprint, now)
         if entry is None:
             return None
         ring = keyrings.get(entry.issuer_id)
@@ -154,5 +153,5 @@ class TokenVerifier:
                     return entry.principal
         except TokenError:
             pass
-        cache.discard(digest)
+        cache.discard(fingerprint)
         return None

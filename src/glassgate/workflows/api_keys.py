@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from glassgate.audit.records import AuditEvent, format_ts, token_fingerprint
+from glassgate.audit.records import AuditEvent, format_ts
+from glassgate.core.principal import token_fingerprint
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import ApiKeyStore, AuditAppender
 from glassgate.store_runner import StoreRunner

@@ -4,9 +4,8 @@ from ipaddress import ip_address
 
 from glassgate.audit.chain import GENESIS, link
 from glassgate.audit.events import decision_event
-from glassgate.audit.records import token_fingerprint
 from glassgate.core.decision import Challenge, Decision, Outcome
-from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.principal import CredentialKind, Principal, token_fingerprint
 from glassgate.core.reasons import Reason
 from glassgate.core.request import AccessRequest
 from tests.support.audit import T0

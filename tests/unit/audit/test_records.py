@@ -14,8 +14,8 @@ from glassgate.audit.records import (
     format_ts,
     parse_record,
     parse_ts,
-    token_fingerprint,
 )
+from glassgate.core.principal import token_fingerprint
 from tests.support.audit import T0, event
 
 VECTOR = Path(__file__).parents[2] / "vectors" / "audit" / "chain_v1.jsonl"

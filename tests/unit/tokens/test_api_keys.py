@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glassgate.core.principal import CredentialKind
+from glassgate.core.principal import CredentialKind, token_fingerprint
 from glassgate.errors import (
     ApiKeyError,
     ApiKeyExpiredError,
@@ -156,7 +156,7 @@ def test_a_valid_key_becomes_a_machine_principal() -> None:
     assert principal.quota_tier == "small"
     assert principal.token_id == record.key_id
     assert principal.expires_at == T0 + 3600
-    assert principal.token_hash == hashlib.sha256(key.encode()).hexdigest()
+    assert principal.token_hash == token_fingerprint(key)
     assert principal.claims["key_name"] == "ci-bot"
     assert key[16:] not in repr(principal)
 

@@ -14,36 +14,36 @@ def entry(expires_at: float = 100.0, subject: str = "s") -> CachedToken:
 
 def test_hit_before_expiry_and_miss_at_expiry() -> None:
     cache = VerifiedTokenCache(10)
-    cache.put(b"k", entry(100.0))
-    assert cache.get(b"k", 99.999) is not None
-    assert cache.get(b"k", 100.0) is None
+    cache.put("k", entry(100.0))
+    assert cache.get("k", 99.999) is not None
+    assert cache.get("k", 100.0) is None
     assert len(cache) == 0  # the expired entry is gone
     assert (cache.hits, cache.misses) == (1, 1)
 
 
 def test_least_recently_used_goes_first() -> None:
     cache = VerifiedTokenCache(2)
-    cache.put(b"a", entry(subject="a"))
-    cache.put(b"b", entry(subject="b"))
-    assert cache.get(b"a", 0) is not None  # a is now the most recent
-    cache.put(b"c", entry(subject="c"))
-    assert cache.get(b"b", 0) is None
-    assert cache.get(b"a", 0) is not None
-    assert cache.get(b"c", 0) is not None
+    cache.put("a", entry(subject="a"))
+    cache.put("b", entry(subject="b"))
+    assert cache.get("a", 0) is not None  # a is now the most recent
+    cache.put("c", entry(subject="c"))
+    assert cache.get("b", 0) is None
+    assert cache.get("a", 0) is not None
+    assert cache.get("c", 0) is not None
     assert len(cache) == 2
 
 
 def test_put_replaces_and_discard_clear() -> None:
     cache = VerifiedTokenCache(2)
-    cache.put(b"a", entry(subject="old"))
-    cache.put(b"a", entry(subject="new"))
-    found = cache.get(b"a", 0)
+    cache.put("a", entry(subject="old"))
+    cache.put("a", entry(subject="new"))
+    found = cache.get("a", 0)
     assert found is not None
     assert found.principal.subject == "new"
-    cache.discard(b"a")
+    cache.discard("a")
     cache.discard(b"missing")
-    assert cache.get(b"a", 0) is None
-    cache.put(b"b", entry())
+    assert cache.get("a", 0) is None
+    cache.put("b", entry())
     cache.clear()
     assert len(cache) == 0
 

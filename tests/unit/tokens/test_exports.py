@@ -19,7 +19,6 @@ def test_tokens_exports() -> None:
         "VerifiedTokenCache",
         "parse_jwks",
         "to_principal",
-        "token_hash",
     }
     for name in tokens.__all__:
         assert getattr(tokens, name) is not None

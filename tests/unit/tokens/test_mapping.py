@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from types import MappingProxyType
 
 from glassgate.core.principal import CredentialKind
 from glassgate.tokens.claims import parse_payload
-from glassgate.tokens.mapping import to_principal, token_hash
+from glassgate.tokens.mapping import to_principal
 from tests.support import tokens as t
 
 
@@ -48,7 +47,3 @@ def test_look_alike_groups_stay_different() -> None:
 def test_opaque_kind_is_passed_through() -> None:
     claims = parse_payload(json.dumps(t.base_claims()).encode())
     assert to_principal(claims, t.policy(), "", CredentialKind.OPAQUE).kind is CredentialKind.OPAQUE
-
-
-def test_token_hash_is_sha256_hex() -> None:
-    assert token_hash(b"abc") == hashlib.sha256(b"abc").hexdigest()

@@ -10,7 +10,8 @@ from typing import TypeVar
 import pytest
 
 from glassgate.adapters.storage.api_keys.memory import MemoryApiKeyStore
-from glassgate.audit.records import AuditEvent, AuditRecord, token_fingerprint
+from glassgate.audit.records import AuditEvent, AuditRecord
+from glassgate.core.principal import token_fingerprint
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
 from glassgate.store_runner import StoreRunner
 from glassgate.tokens.api_keys import ApiKeyRecord

@@ -14,7 +14,6 @@ is never logged, and no message here holds it or the token.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from typing import Final
 from urllib.parse import quote_plus
@@ -24,7 +23,7 @@ from pydantic import SecretStr
 
 from glassgate.adapters.idp._http import fetch
 from glassgate.adapters.idp.discovery import discover
-from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.principal import CredentialKind, Principal, token_fingerprint
 from glassgate.errors import IdPUnavailableError, TokenError, TokenMalformedError
 from glassgate.tokens import CachedToken, IssuerPolicy, VerifiedTokenCache, to_principal
 from glassgate.tokens.claims import Claims, check_claims, parse_payload
@@ -77,17 +76,17 @@ class IntrospectionClient:
         """
         if len(raw) > self._max_bytes or not _B64TOKEN.fullmatch(raw):
             raise TokenMalformedError("the token is not a well-formed bearer token")
-        digest = hashlib.sha256(raw.encode("ascii")).digest()
-        cached = self._cache.get(digest, now)
+        fingerprint = token_fingerprint(raw)
+        cached = self._cache.get(fingerprint, now)
         if cached is not None:
             return cached.principal
         claims = await self._ask(raw)
         if claims.get("active") is not True:
             raise TokenError("the authorization server says the token is not active")
         check_claims(claims, self.policy, now)
-        principal = to_principal(claims, self.policy, digest.hex(), CredentialKind.OPAQUE)
+        principal = to_principal(claims, self.policy, fingerprint, CredentialKind.OPAQUE)
         expires_at = min(now + self._ttl, float(claims["exp"]))
-        self._cache.put(digest, CachedToken(principal, expires_at, self.policy.id))
+        self._cache.put(fingerprint, CachedToken(principal, expires_at, self.policy.id))
         return principal
 
     async def _ask(self, raw: str) -> Claims:

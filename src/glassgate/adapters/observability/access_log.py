@@ -24,7 +24,7 @@ from typing import Any
 from glassgate.adapters.clock import now
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.observability.log_format import iso_time
-from glassgate.tokens import token_hash
+from glassgate.core.principal import token_fingerprint
 
 __all__ = ["CURRENT", "Exchange", "access_line"]
 
@@ -60,7 +60,7 @@ def _hash_prefix(result: GateResult) -> str | None:
         return result.principal.token_hash[:16]
     token = result.facts.token
     if token is not None:  # a refused credential: its hash still correlates attempts
-        return token_hash(token.encode("ascii", "replace"))[:16]
+        return token_fingerprint(token)[:16]
     return None
 
 
