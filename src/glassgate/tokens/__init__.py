@@ -13,10 +13,9 @@ from glassgate.tokens.cache import CachedToken, VerifiedTokenCache
 from glassgate.tokens.issuers import SAFE_ALGORITHMS, ClaimPath, IssuerPolicy
 from glassgate.tokens.keyring import KeyRing, SigningKey, parse_jwks
 from glassgate.tokens.mapping import to_principal
-from glassgate.tokens.verifier import DEFAULT_MAX_TOKEN_BYTES, TokenVerifier
+from glassgate.tokens.verifier import TokenVerifier
 
 __all__ = [
-    "DEFAULT_MAX_TOKEN_BYTES",
     "SAFE_ALGORITHMS",
     "CachedToken",
     "ClaimPath",

@@ -38,28 +38,24 @@ from glassgate.tokens.issuers import IssuerPolicy
 from glassgate.tokens.keyring import KeyRing
 from glassgate.tokens.mapping import to_principal
 
-__all__ = ["DEFAULT_MAX_TOKEN_BYTES", "TokenVerifier"]
-
-DEFAULT_MAX_TOKEN_BYTES = 16 * 1024
+__all__ = ["TokenVerifier"]
 
 
 class TokenVerifier:
-    """Verifies JWS access tokens for a fixed set of issuers (built once per config)."""
+    """Verifies JWS access tokens for a fixed set of issuers (built once per config).
 
-    __slots__ = ("_by_issuer", "_cache", "_max_bytes", "issuers")
+    The token's size is bounded before it gets here, once, where the credential
+    enters (``adapters.http.inbound``, ``limits.max_token_bytes``): every kind of
+    credential (JWS, opaque, API key) is capped by the same check.
+    """
 
-    @property
-    def max_token_bytes(self) -> int:
-        return self._max_bytes
+    __slots__ = ("_by_issuer", "_cache", "issuers")
 
     def __init__(
         self,
         issuers: Sequence[IssuerPolicy],
-        max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
         cache: VerifiedTokenCache | None = None,
     ) -> None:
-        if max_token_bytes < 1:
-            raise ValueError("max_token_bytes must be positive")
         by_issuer: dict[str, IssuerPolicy] = {}
         ids: set[str] = set()
         for policy in issuers:
@@ -71,7 +67,6 @@ class TokenVerifier:
             ids.add(policy.id)
         self.issuers: tuple[IssuerPolicy, ...] = tuple(issuers)
         self._by_issuer = by_issuer
-        self._max_bytes = max_token_bytes
         self._cache = cache
 
     def verify(self, raw: str | bytes, keyrings: Mapping[str, KeyRing], now: float) -> Principal:
@@ -117,10 +112,7 @@ class TokenVerifier:
             return None
 
     def _as_bytes(self, raw: str | bytes) -> bytes:
-        """Size cap first (RFC 8725 §3.11 spirit: bound work before parsing);
-        a compact JWS is ASCII (RFC 7515 §7.1), so anything else is malformed."""
-        if len(raw) > self._max_bytes:
-            raise TokenMalformedError(f"the token is longer than {self._max_bytes} bytes")
+        """A compact JWS is ASCII (RFC 7515 §7.1), so anything else is malformed."""
         if isinstance(raw, str):
             if not raw.isascii():
                 raise TokenMalformedError("the token holds non-ASCII characters")

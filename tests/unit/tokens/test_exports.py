@@ -8,7 +8,6 @@ import glassgate.tokens as tokens
 
 def test_tokens_exports() -> None:
     assert set(tokens.__all__) == {
-        "DEFAULT_MAX_TOKEN_BYTES",
         "SAFE_ALGORITHMS",
         "CachedToken",
         "ClaimPath",

@@ -125,7 +125,7 @@ def _verifier() -> TokenVerifier:
         leeway=float(spec["leeway"]),
         require_at_jwt=spec["require_at_jwt"],
     )
-    return TokenVerifier([policy], max_token_bytes=16 * 1024)
+    return TokenVerifier([policy])
 
 
 CASES = _DATA["cases"]

@@ -27,7 +27,7 @@ ALL_ALGS = frozenset({"RS256", "PS256", "ES256", "EdDSA"})
 
 
 def verifier(cache: VerifiedTokenCache | None = None, **policy: object) -> TokenVerifier:
-    return TokenVerifier([t.policy(**policy)], 16 * 1024, cache)
+    return TokenVerifier([t.policy(**policy)], cache)
 
 
 @pytest.mark.parametrize(
@@ -42,14 +42,6 @@ def test_every_safe_algorithm_verifies(kid: str, alg: str) -> None:
 
 def test_bytes_are_accepted_too() -> None:
     assert verifier().verify(t.token().encode(), t.rings(), NOW).subject == "alice"
-
-
-def test_size_cap_comes_first() -> None:
-    small = TokenVerifier([t.policy()], max_token_bytes=100)
-    with pytest.raises(TokenMalformedError, match="longer than 100"):
-        small.verify(t.token(), t.rings(), NOW)
-    with pytest.raises(ValueError, match="positive"):
-        TokenVerifier([t.policy()], max_token_bytes=0)
 
 
 @pytest.mark.parametrize("raw", ["é.b.c", b"\xff.b.c", bytearray(b"a.b.c")])
@@ -141,8 +133,3 @@ def test_cache_never_outlives_exp() -> None:
     assert cache.hits == 1
     with pytest.raises(TokenExpiredError):
         v.verify(raw, t.rings(), NOW + 40)
-
-
-def test_max_token_bytes_is_visible() -> None:
-    assert verifier().max_token_bytes == 16 * 1024
-    assert verifier().issuers == (t.policy(),)

@@ -2,8 +2,9 @@
 
 Everything a client controls is checked here, once: the path (``core.paths``),
 header section size, framing headers (RFC 9112 6.1: an unknown transfer coding
-is 501), ambiguous credentials (two Authorization headers is 400), and the
-client address (``trusted_proxies``).
+is 501), ambiguous credentials (two Authorization headers is 400), the
+credential's size (``limits.max_token_bytes``: the one cap, for JWS, opaque
+tokens and API keys alike), and the client address (``trusted_proxies``).
 
 The forward-auth door asks about a request a proxy describes rather than the
 request it received: ``read_forwarded`` takes the method and target from the
@@ -22,7 +23,7 @@ is in ``X-Forwarded-For``: without it every network rule would see the proxy.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from glassgate.adapters.http.trusted_proxies import client_address
@@ -46,17 +47,23 @@ _METHOD = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$")  # RFC 9110 5.6.2 
 _NGINX = (b"x-original-uri", b"x-original-method")
 _PROXY = (b"x-forwarded-uri", b"x-forwarded-method")
 _UNNORMALISED = re.compile(rb"//|/(?:\.|%2[Ee]){1,2}(?:/|$)")
-_PEERS: dict[str | None, IPAddress] = {}  # client address per peer, without trusted proxies
 _MAX_PEERS = 1024
 
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
-    """Limits and trust settings for reading requests; built once per config."""
+    """Limits and trust settings for reading requests; built once per config.
+
+    ``peers`` caches the client address per TCP peer string when no proxy is
+    trusted (parsing an address costs more than the lookup). It belongs to the
+    state built from one config, so a reload that adds ``trusted_proxies``
+    starts from an empty cache.
+    """
 
     trusted_proxies: tuple[Network, ...]
     max_header_bytes: int
     max_token_bytes: int
+    peers: dict[str | None, IPAddress] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +98,13 @@ def _credential(values: list[bytes], limit: int) -> tuple[str | None, bool]:
     if len(values) > 1:
         raise RequestRejectedError("more than one Authorization header")
     value = values[0]
-    if len(value) > limit + 16:
-        return None, True
-    match = _BEARER.match(value)
+    match = _BEARER.match(value)  # bounded work: the header section is capped first
     if match is None:
         return None, not _SCHEME_ONLY.match(value) and value[:7].lower() == b"bearer "
-    return match.group(1).decode("ascii"), False
+    token = match.group(1)
+    if len(token) > limit:  # the one token size cap, for every kind of credential
+        return None, True
+    return token.decode("ascii"), False
 
 
 def _framing(headers: Headers) -> tuple[bool, int | None]:
@@ -150,12 +158,13 @@ def read_request(
             settings.trusted_proxies,
         )
     else:  # X-Forwarded-For is ignored: the client is the peer, parsed once per peer string
-        cached = _PEERS.get(peer)
+        peers = settings.peers
+        cached = peers.get(peer)
         if cached is None:
             cached = client_address(_peer_address(peer), [], ())
-            if len(_PEERS) >= _MAX_PEERS:
-                _PEERS.clear()
-            _PEERS[peer] = cached
+            if len(peers) >= _MAX_PEERS:
+                peers.clear()
+            peers[peer] = cached
         client = cached
     name = _host(headers) if host is None else _host_name(host)
     request = AccessRequest(method=method.upper(), path=path, client_ip=client, host=name)

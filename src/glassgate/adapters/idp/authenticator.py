@@ -61,10 +61,6 @@ class Authenticator:
         ``IdPUnavailableError`` only comes from introspection: a JWT never waits
         on the IdP beyond the one bounded refresh described above.
         """
-        if len(raw) > self.verifier.max_token_bytes:
-            raise TokenMalformedError(
-                f"the token is longer than {self.verifier.max_token_bytes} bytes"
-            )
         if raw.count(".") == 2:
             return await self._verify_jws(raw, now)
         if self.introspection is None:
@@ -93,8 +89,7 @@ def build_authenticator(
 ) -> Authenticator:
     """Wire verifier, key source and introspection from the configuration."""
     policies = {issuer.id: IssuerPolicy.from_config(issuer) for issuer in config.issuers}
-    max_bytes = config.limits.max_token_bytes
-    verifier = TokenVerifier(list(policies.values()), max_bytes, VerifiedTokenCache(cache_size))
+    verifier = TokenVerifier(list(policies.values()), VerifiedTokenCache(cache_size))
     settings = [JwksSettings.from_config(issuer) for issuer in config.issuers]
     keys = JwksKeySource(settings, http, clock or system_now)
     introspection = None
@@ -111,7 +106,6 @@ def build_authenticator(
                 timeout=options.timeout,
                 cache_ttl=options.cache_ttl,
                 cache_size=options.cache_size,
-                max_token_bytes=max_bytes,
             )
             break
     return Authenticator(verifier, keys, introspection)

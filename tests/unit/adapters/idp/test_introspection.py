@@ -141,7 +141,8 @@ def test_server_trouble_is_idp_unavailable(answer: httpx.Response) -> None:
     run_with(idp, body)
 
 
-@pytest.mark.parametrize("raw", ["", "a b", "tok\n", "é", "x" * 20000, "a=b"])
+# The size cap is checked once, where the credential comes in (tests/vectors/http/inbound.yaml).
+@pytest.mark.parametrize("raw", ["", "a b", "tok\n", "é", "a=b"])
 def test_malformed_tokens_are_never_sent(raw: str) -> None:
     idp = FakeIdP()
 
