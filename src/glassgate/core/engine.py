@@ -19,7 +19,7 @@ from glassgate.core.reasons import Reason
 from glassgate.core.request import AccessRequest
 from glassgate.core.routes import Match
 
-__all__ = ["Evaluation", "TraceStep", "decide", "evaluate"]
+__all__ = ["Evaluation", "TraceStep", "decide", "decide_route", "evaluate"]
 
 _NO_RISK: Mapping[str, Any] = MappingProxyType({})
 
@@ -54,6 +54,19 @@ def decide(
     """Decide one request. ``principal`` is None when no valid credential came with it;
     ``credential_reason`` then says why (token-missing or token-invalid)."""
     return _decide(policy, request, principal, now, risk, credential_reason, None)[2]
+
+
+def decide_route(
+    policy: Policy,
+    request: AccessRequest,
+    principal: Principal | None,
+    now: float,
+    risk: Mapping[str, Any] = _NO_RISK,
+    credential_reason: Reason = Reason.TOKEN_MISSING,
+) -> tuple[CompiledRoute | None, Decision]:
+    """``decide``, with the route it resolved (None: none matched), so nobody looks it up again."""
+    _, route, decision = _decide(policy, request, principal, now, risk, credential_reason, None)
+    return route, decision
 
 
 def evaluate(

@@ -1,18 +1,24 @@
-"""Quota arithmetic: the generic cell rate algorithm (GCRA), pure.
+"""Quotas, pure: which bucket a request counts against, and the GCRA arithmetic.
 
-The limiter state per key is one number, the theoretical arrival time (TAT).
-Adapters keep TATs (in memory, or in Redis with an atomic script that runs this
-same arithmetic); this module decides and computes the next state.
+``tier_for`` and ``bucket_key`` are the rules (SPEC C4): which tier a request
+counts against and whose bucket it fills. The limiter state per bucket is one
+number, the theoretical arrival time (TAT); adapters keep TATs (in memory, or
+in Redis with an atomic script that runs this same arithmetic) and ``gcra``
+decides and computes the next state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from glassgate.core.decision import Decision, Outcome
+from glassgate.core.policy import CompiledRoute
+from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.reasons import Reason
+from glassgate.core.request import IPAddress
 
-__all__ = ["QuotaResult", "QuotaTier", "gcra", "limit"]
+__all__ = ["QuotaResult", "QuotaTier", "bucket_key", "gcra", "limit", "tier_for"]
 
 # Float time: (per / rate) is rarely exact, so a whole burst could lose its last
 # request to rounding. A microsecond (above float resolution at Unix time) is far
@@ -74,3 +80,40 @@ def limit(decision: Decision, result: QuotaResult) -> Decision:
         retry_after=result.retry_after,
         quota_tier=decision.quota_tier,
     )
+
+
+def tier_for(
+    decision: Decision,
+    route: CompiledRoute | None,
+    principal: Principal | None,
+    tiers: Mapping[str, QuotaTier],
+) -> str | None:
+    """The tier a request counts against (SPEC C4), or None: not metered.
+
+    The route's tier (``decision.quota_tier``), except for an API key that
+    carries its own tier: the key's tier replaces the route's, on routes with
+    or without one, so a machine client's plan follows it wherever its scope
+    lets it go. Anonymous routes are never metered, whatever the caller
+    presented, and a key whose tier is not configured keeps the route's.
+    """
+    if principal is None or principal.kind is not CredentialKind.API_KEY:
+        return decision.quota_tier
+    own = principal.quota_tier
+    if own is None or route is None or route.anonymous or own not in tiers:
+        return decision.quota_tier
+    return own
+
+
+def bucket_key(tier: QuotaTier, principal: Principal, client_ip: IPAddress) -> str:
+    """The bucket: per client address, per API key (its public key id), or per principal.
+
+    An ``api_key`` tier meets a caller without a key (a JWT) on a route: that
+    caller is counted per principal, as on a ``principal`` tier. Issuer and
+    subject are joined with NUL, which neither can hold, so no two principals
+    share a bucket.
+    """
+    if tier.key == "client_ip":
+        return str(client_ip)
+    if tier.key == "api_key" and principal.kind is CredentialKind.API_KEY and principal.token_id:
+        return f"api-key\x00{principal.token_id}"
+    return f"{principal.issuer}\x00{principal.subject}"

@@ -58,25 +58,25 @@ def _outcomes(store: MemoryAuditStore) -> list[str]:
 
 
 def test_sampled_out_allows_leave_no_record_and_are_counted() -> None:
-    store, log = _audit([GateResult(ALLOW, FACTS, ALICE)] * 4, 0.5, [0.9, 0.1, 0.7, 0.2])
+    store, log = _audit([GateResult(ALLOW, FACTS, ALICE, None, T0)] * 4, 0.5, [0.9, 0.1, 0.7, 0.2])
     assert _outcomes(store) == ["allow", "allow"]
     assert log.counters.sampled_out == 2
     assert all(record["sample_rate"] == 0.5 for record in _records(store))
 
 
 def test_denials_are_never_sampled() -> None:
-    store, log = _audit([GateResult(DENY, FACTS, ALICE)] * 3, 0.0, [])
+    store, log = _audit([GateResult(DENY, FACTS, ALICE, None, T0)] * 3, 0.0, [])
     assert _outcomes(store) == ["deny", "deny", "deny"]
     assert log.counters.sampled_out == 0
 
 
 def test_report_only_passes_that_would_deny_are_never_sampled() -> None:
     report_only = replace(ALLOW, would_be=DENY)
-    store, _ = _audit([GateResult(report_only, FACTS, ALICE)], 0.0, [])
+    store, _ = _audit([GateResult(report_only, FACTS, ALICE, None, T0)], 0.0, [])
     assert _outcomes(store) == ["allow"]
 
 
 def test_break_glass_decisions_are_durable_and_never_sampled() -> None:
     breakglass = replace(ALICE, kind=CredentialKind.BREAKGLASS)
-    store, _ = _audit([GateResult(ALLOW, FACTS, breakglass)], 0.0, [])
+    store, _ = _audit([GateResult(ALLOW, FACTS, breakglass, None, T0)], 0.0, [])
     assert _outcomes(store) == ["allow"]

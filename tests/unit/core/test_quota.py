@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from ipaddress import ip_address
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glassgate.core.decision import Decision, Outcome
-from glassgate.core.quota import QuotaResult, QuotaTier, gcra, limit
+from glassgate.core.policy import CompiledRoute
+from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.quota import QuotaResult, QuotaTier, bucket_key, gcra, limit, tier_for
 from glassgate.core.reasons import Reason
+from glassgate.tokens.api_keys import API_KEY_ISSUER
 
 NOW = 1_700_000_000.0
 
@@ -158,3 +164,76 @@ def test_limit_keeps_an_allow_within_quota() -> None:
 def test_limit_never_changes_a_non_allow(outcome: Outcome) -> None:
     decision = Decision(outcome, "app", (Reason.ROUTE_OK,))
     assert limit(decision, _REFUSED) is decision
+
+
+# --- which tier, whose bucket (SPEC C4) -----------------------------------------------
+
+TIERS = {
+    "route-tier": QuotaTier("route-tier", rate=10, per=1, burst=10),
+    "machine": QuotaTier("machine", rate=1, per=1, burst=1, key="api_key"),
+}
+ALLOWED = Decision(Outcome.ALLOW, "r", (Reason.ROUTE_OK,), quota_tier="route-tier")
+UNMETERED = Decision(Outcome.ALLOW, "r", (Reason.ROUTE_OK,))
+ROUTE = CompiledRoute("r", ())
+ANONYMOUS = CompiledRoute("r", (), anonymous=True)
+PERSON = Principal("alice", "https://idp", quota_tier="machine")  # a JWT: its tier is ignored
+KEY = Principal(
+    "svc:ci", API_KEY_ISSUER, kind=CredentialKind.API_KEY, token_id="k1", quota_tier="machine"
+)
+
+
+@pytest.mark.parametrize(
+    ("decision", "route", "principal", "expected"),
+    [
+        pytest.param(ALLOWED, ROUTE, None, "route-tier", id="case=no-principal-route-tier"),
+        pytest.param(ALLOWED, ROUTE, PERSON, "route-tier", id="case=jwt-keeps-route-tier"),
+        pytest.param(ALLOWED, ROUTE, KEY, "machine", id="case=key-tier-replaces-route-tier"),
+        pytest.param(UNMETERED, ROUTE, KEY, "machine", id="case=key-tier-on-unmetered-route"),
+        pytest.param(UNMETERED, ANONYMOUS, KEY, None, id="case=anonymous-never-metered"),
+        pytest.param(ALLOWED, None, KEY, "route-tier", id="case=no-route-keeps-decision"),
+        pytest.param(
+            ALLOWED,
+            ROUTE,
+            replace(KEY, quota_tier="gone"),
+            "route-tier",
+            id="case=unconfigured-key-tier-keeps-route-tier",
+        ),
+        pytest.param(
+            UNMETERED, ROUTE, replace(KEY, quota_tier=None), None, id="case=key-without-tier"
+        ),
+    ],
+)
+def test_tier_for(
+    decision: Decision, route: CompiledRoute | None, principal: Principal | None, expected: str
+) -> None:
+    assert tier_for(decision, route, principal, TIERS) == expected
+
+
+CLIENT = ip_address("198.51.100.7")
+
+
+@pytest.mark.parametrize(
+    ("key", "principal", "expected"),
+    [
+        pytest.param("client_ip", KEY, "198.51.100.7", id="case=client-ip"),
+        pytest.param("api_key", KEY, "api-key\x00k1", id="case=per-key"),
+        pytest.param("api_key", PERSON, "https://idp\x00alice", id="case=api-key-tier-meets-a-jwt"),
+        pytest.param(
+            "api_key",
+            replace(KEY, token_id=None),
+            f"{API_KEY_ISSUER}\x00svc:ci",
+            id="case=key-without-id-counts-per-principal",
+        ),
+        pytest.param("principal", KEY, f"{API_KEY_ISSUER}\x00svc:ci", id="case=principal"),
+    ],
+)
+def test_bucket_key(key: str, principal: Principal, expected: str) -> None:
+    tier = QuotaTier("t", rate=1, per=1, burst=1, key=key)
+    assert bucket_key(tier, principal, CLIENT) == expected
+
+
+def test_one_subject_at_two_issuers_fills_two_buckets() -> None:
+    tier = QuotaTier("t", rate=1, per=1, burst=1)
+    first, second = Principal("x", "https://idp-1"), Principal("x", "https://idp-2")
+    assert bucket_key(tier, first, CLIENT) != bucket_key(tier, second, CLIENT)
+    assert bucket_key(tier, first, CLIENT) == bucket_key(tier, replace(first), CLIENT)

@@ -18,7 +18,7 @@ import signal
 
 from glassgate.adapters.http.forward_auth import door_for, forward_auth
 from glassgate.adapters.http.gate import GateResult
-from glassgate.adapters.http.identity_out import identity_headers
+from glassgate.adapters.http.identity_out import upstream_identity
 from glassgate.adapters.http.inbound import read_request
 from glassgate.adapters.http.outbound import (
     Answer,
@@ -168,18 +168,13 @@ class GatewayApp:
         result = await state.gate.check(facts)
         if not result.decision.allowed:
             return answer_for_decision(result.decision, result.quota)
-        route = state.gate.policy_route(result.decision.route_id)
+        route = result.route
         upstream = state.upstreams.get(route.upstream or "") if route is not None else None
         if upstream is None or route is None:
             return _plain(502, b'{"error":"no_upstream"}')
-        jwt = None
-        if result.principal is not None:
-            jwt = self.holder.runtime.signer.token_for(
-                result.principal, upstream.config.id, route.forward_groups, state.gate.now()
-            )
         scheme: str = scope["scheme"]
         scheme = _HTTP_SCHEME.get(scheme, scheme)
-        extra = identity_headers(result.principal, facts.request, route.forward_groups, jwt, scheme)
+        extra = upstream_identity(result, route, self.holder.runtime.signer, scheme)
         return result, upstream, extra
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -27,8 +27,8 @@ import logging
 from enum import StrEnum
 from ipaddress import ip_address
 
-from glassgate.adapters.http.gate import Gate, GateResult
-from glassgate.adapters.http.identity_out import PREFIX, identity_headers
+from glassgate.adapters.http.gate import GateResult
+from glassgate.adapters.http.identity_out import PREFIX, upstream_identity
 from glassgate.adapters.http.inbound import Inbound, RequestFacts, read_ext_authz, read_forwarded
 from glassgate.adapters.http.outbound import Answer, answer_for_decision, answer_for_rejection
 from glassgate.config.schema import ForwardAuthConfig
@@ -91,15 +91,12 @@ def _facts(
     )
 
 
-def _allowed(result: GateResult, gate: Gate, signer: IdentitySigner) -> Answer:
+def _allowed(result: GateResult, signer: IdentitySigner) -> Answer:
     """200 and the identity headers the proxy copies upstream (none when anonymous)."""
     headers = [_NO_STORE]
-    route = gate.policy_route(result.decision.route_id)
-    principal = result.principal
-    if principal is not None and route is not None:
-        audience = route.upstream or route.id
-        jwt = signer.token_for(principal, audience, route.forward_groups, gate.now())
-        extra = identity_headers(principal, result.facts.request, route.forward_groups, jwt, "")
+    route = result.route
+    if result.principal is not None and route is not None:
+        extra = upstream_identity(result, route, signer, "")
         # The proxy sets X-Forwarded-* itself; only glassgate's own headers are ours to give.
         headers.extend(h for h in extra if h[0].startswith(PREFIX))
     return Answer(200, headers, b"")
@@ -127,4 +124,4 @@ async def forward_auth(
     result = await gate.check(facts)
     if not result.decision.allowed:
         return answer_for_decision(result.decision, result.quota)
-    return _allowed(result, gate, signer)
+    return _allowed(result, signer)

@@ -11,17 +11,23 @@ Added: ``X-Glassgate-Subject``, ``-Issuer``, ``-Groups`` (only the groups the
 route names, so the list stays bounded), ``-Identity`` (a short-lived JWT signed
 by the gateway), and ``X-Forwarded-For/-Proto/-Host``. Values from claims are
 percent-encoded outside printable ASCII, so no claim can inject a header.
+
+``upstream_identity`` is the one builder of an allowed request's identity, for
+both doors; its docstring holds the one audience rule.
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
+from glassgate.adapters.http.gate import GateResult
+from glassgate.core.policy import CompiledRoute
 from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.request import AccessRequest
+from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers
 
-__all__ = ["PREFIX", "forwardable", "identity_headers", "is_stripped"]
+__all__ = ["PREFIX", "forwardable", "identity_headers", "is_stripped", "upstream_identity"]
 
 
 PREFIX = b"x-glassgate-"
@@ -140,3 +146,23 @@ def identity_headers(
     if identity_jwt is not None:
         headers.append((PREFIX + b"identity", identity_jwt.encode("ascii")))
     return headers
+
+
+def upstream_identity(
+    result: GateResult, route: CompiledRoute, signer: IdentitySigner, scheme: str
+) -> Headers:
+    """The identity headers of an allowed request on ``route``; both doors call this.
+
+    The audience rule, the one for both doors: the identity JWT's ``aud`` is
+    the route's upstream id, or the route's own id when the route names no
+    upstream (behind forward-auth the proxy, not glassgate, knows the upstream).
+    A token minted for one upstream is therefore refused by every other one.
+    It is issued at the decision time (``GateResult.decided_at``); an anonymous
+    request gets the forwarding headers only.
+    """
+    principal = result.principal
+    jwt = None
+    if principal is not None:
+        audience = route.upstream or route.id
+        jwt = signer.token_for(principal, audience, route.forward_groups, result.decided_at)
+    return identity_headers(principal, result.facts.request, route.forward_groups, jwt, scheme)

@@ -61,22 +61,29 @@ def _challenge(decision: Decision) -> bytes:
 def answer_for_decision(
     decision: Decision, quota: tuple[QuotaTier, QuotaResult] | None = None
 ) -> Answer:
-    """The answer for a decision that is not ALLOW (the proxy forwards those)."""
+    """The answer for a decision that is not ALLOW (the proxy forwards those).
+
+    The status is the outcome's own (``Outcome.status``, the one table); this
+    function adds only the headers and body each status needs.
+    """
     outcome = decision.outcome
+    if outcome is Outcome.ALLOW:  # never answer an allow as a refusal, nor a refusal as 200
+        raise ValueError("an allowed decision is forwarded, not answered")
+    status = outcome.status
     reason = str(decision.reason)
     headers: Headers = [_JSON, _NO_STORE]
     if outcome in (Outcome.UNAUTHENTICATED, Outcome.STEP_UP):
         headers.append((b"www-authenticate", _challenge(decision)))
         error = "insufficient_user_authentication" if outcome is Outcome.STEP_UP else "unauthorized"
-        return Answer(401, headers, _body(error, reason))
+        return Answer(status, headers, _body(error, reason))
     if outcome is Outcome.RATE_LIMITED:
         retry = max(1, math.ceil(decision.retry_after or 1))
         headers.append((b"retry-after", str(retry).encode()))
         headers.extend(rate_limit_headers(quota))
-        return Answer(429, headers, _body("rate_limited", reason))
+        return Answer(status, headers, _body("rate_limited", reason))
     if reason == Reason.SCOPES_INSUFFICIENT:
         headers.append((b"www-authenticate", b'Bearer error="insufficient_scope"'))
-    return Answer(403, headers, _body("forbidden", reason))
+    return Answer(status, headers, _body("forbidden", reason))
 
 
 def rate_limit_headers(quota: tuple[QuotaTier, QuotaResult] | None) -> Headers:

@@ -68,4 +68,4 @@ def result(
         else None
     )
     decision = Decision(outcome, route, reasons, would_be=would_be)
-    return GateResult(decision, facts, who, detail, quota)
+    return GateResult(decision, facts, who, None, 1_700_000_000.0, detail, quota)
