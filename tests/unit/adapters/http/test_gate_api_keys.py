@@ -1,6 +1,6 @@
 """API keys through the gate: route scope, issuer limits, and which quota tier and bucket apply.
 
-The rules under test (``Gate._quota_tier`` and ``_quota_key``):
+The rules under test (``core.quota.tier_for`` and ``bucket_key``, as the gate applies them):
 
 - a key's own tier replaces the route's tier, also on routes without one;
 - anonymous routes are never metered;

@@ -1,0 +1,107 @@
+"""adapters.http.gate from vectors (tests/vectors/http/gate.yaml), and what every result carries.
+
+Each vector is one request through a fresh ``Gate`` (fake authenticator, memory
+quotas, a ``FrozenClock``): the result must hold the decision, the route it was
+made on and the one clock reading, and every sink and the audit see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from glassgate.adapters.http.gate import Gate, GateResult
+from glassgate.adapters.http.inbound import RequestFacts
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
+from glassgate.config.load import load_config_text
+from glassgate.core.decision import Outcome
+from glassgate.core.request import AccessRequest
+from glassgate.errors import AuditUnavailableError
+from tests.support.clock import FrozenClock
+from tests.support.proxy_harness import FakeAuthenticator
+
+VECTORS = Path(__file__).resolve().parents[3] / "vectors" / "http" / "gate.yaml"
+_DATA: dict[str, Any] = yaml.safe_load(VECTORS.read_text(encoding="utf-8"))
+_COMPILED = load_config_text(_DATA["config"], "gate.yaml", {}).compiled
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.results: list[GateResult] = []
+
+    def record(self, result: GateResult) -> None:
+        self.results.append(result)
+
+
+class Audit:
+    def __init__(self, refuse: bool = False) -> None:
+        self.refuse = refuse
+        self.seen: list[tuple[GateResult, float]] = []
+
+    async def audit(self, result: GateResult, now: float) -> None:
+        self.seen.append((result, now))
+        if self.refuse:
+            raise AuditUnavailableError("down")
+
+
+def _gate(clock: FrozenClock, sink: Recorder, audit: Audit) -> Gate:
+    return Gate(
+        _COMPILED.policy,
+        FakeAuthenticator(),
+        MemoryQuotaStore(),
+        dict(_COMPILED.quota_tiers),
+        clock,
+        (sink,),
+        audit,
+    )
+
+
+def _facts(case: dict[str, Any]) -> RequestFacts:
+    path = case["path"]
+    request = AccessRequest(case.get("method", "GET"), path, ip_address("192.0.2.7"), "api")
+    malformed = bool(case.get("malformed"))
+    return RequestFacts(request, path, b"", case.get("token"), malformed, False, None)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=f"case={c['id']}") for c in _DATA["cases"]])
+def test_vector(case: dict[str, Any]) -> None:
+    clock, sink, audit = FrozenClock(), Recorder(), Audit()
+    result = asyncio.run(_gate(clock, sink, audit).check(_facts(case)))
+    observed = {
+        "outcome": str(result.decision.outcome),
+        "reason": str(result.decision.reason),
+        "route": None if result.route is None else result.route.id,
+        "detail": result.token_detail,
+        "tier": None if result.quota is None else result.quota[0].name,
+    }
+    assert {name: observed[name] for name in case["expect"]} == case["expect"]
+    # The result is whole: the route object itself, and the one clock reading.
+    assert result.route is _COMPILED.policy.by_id.get(result.decision.route_id or "")
+    assert result.decided_at == clock.value
+    assert sink.results == [result]
+    assert audit.seen == [(result, clock.value)]
+
+
+def test_the_quota_turns_the_second_request_into_429() -> None:
+    clock, sink, audit = FrozenClock(), Recorder(), Audit()
+    gate = _gate(clock, sink, audit)
+    case = {"path": "/metered/x", "token": "tok-staff"}
+    first = asyncio.run(gate.check(_facts(case)))
+    second = asyncio.run(gate.check(_facts(case)))
+    assert first.decision.outcome is Outcome.ALLOW
+    assert second.decision.outcome is Outcome.RATE_LIMITED
+    assert second.quota is not None
+    assert second.quota[1].retry_after > 0
+
+
+def test_a_refusing_audit_stops_the_request_after_the_sinks_saw_it() -> None:
+    sink, audit = Recorder(), Audit(refuse=True)
+    gate = _gate(FrozenClock(), sink, audit)
+    with pytest.raises(AuditUnavailableError):
+        asyncio.run(gate.check(_facts({"path": "/staff/x", "token": "tok-staff"})))
+    assert len(sink.results) == 1
