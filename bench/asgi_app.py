@@ -3,8 +3,8 @@
 ``bench.asgi_app:app`` reads ``GLASSGATE_BENCH_CONFIG`` (the config file),
 ``GLASSGATE_BENCH_TOKEN_CACHE`` (``0`` turns the verified-token cache off) and
 ``GLASSGATE_BENCH_LOG_LEVEL`` and ``GLASSGATE_BENCH_GC_TUNED``, and builds the
-app as ``glassgate serve`` does (audit log, logging, GC threshold, the gateway
-inside the observability wrapper); keep it in step with ``cli/serve.py``.
+app through the composition root, as ``glassgate serve`` does (audit log,
+logging, GC threshold, the gateway inside the observability wrapper).
 """
 
 from __future__ import annotations
@@ -19,13 +19,10 @@ from typing import Any
 
 import uvloop
 
-import glassgate.adapters.idp.authenticator as authenticator_module
-import glassgate.app as composition
-from glassgate.adapters.audit_log import build_audit_log
-from glassgate.adapters.http.asgi import GatewayApp
+import glassgate.app.runtime as runtime_module
 from glassgate.adapters.http.upstream_conn import UpstreamConnection
-from glassgate.adapters.observability import Observability, configure_logging
-from glassgate.app import Runtime, StateHolder
+from glassgate.adapters.observability import configure_logging
+from glassgate.app.compose import build_gateway
 from glassgate.config.load import load_config
 
 __all__ = [
@@ -101,9 +98,9 @@ def prepare(*, token_cache: bool, gc_tuned: bool) -> bool:
     patched = patch_uvloop_transport()
     if gc_tuned:
         tune_gc()
-    if not token_cache:
-        build = authenticator_module.build_authenticator
-        composition.build_authenticator = functools.partial(build, cache_size=1)  # type: ignore[attr-defined]
+    if not token_cache:  # the runtime's default IdP authenticator, with a one-entry cache
+        build = runtime_module.build_authenticator
+        runtime_module.build_authenticator = functools.partial(build, cache_size=1)  # type: ignore[assignment]
     return patched
 
 
@@ -113,13 +110,7 @@ def __getattr__(name: str) -> Any:
     config = os.environ[CONFIG_ENV]
     prepare(token_cache=os.environ.get(CACHE_ENV) != "0", gc_tuned=os.environ.get(GC_ENV) == "1")
     configure_logging(os.environ.get(LOG_ENV, "info"))
-    runtime = Runtime()
-    loaded = load_config(config)
-    runtime.use_audit_log(build_audit_log(loaded.config.storage, loaded.config.audit))
-    gc.set_threshold(50_000, 20, 20)  # as serve's run_server does
-    holder = StateHolder(config, runtime)
-    observability = Observability(holder)
-    holder.runtime.sinks = (*holder.runtime.sinks, observability)
-    app = observability.wrap(GatewayApp(holder, watch=False))
+    app = build_gateway(config, load_config(config), watch=False).app
+    gc.set_threshold(50_000, 20, 20)  # as `glassgate serve` does
     globals()["app"] = app
     return app

@@ -173,7 +173,7 @@ def start_gateway(
     """Start glassgate on a free port with its own config (and audit database).
 
     Always through ``bench/launch.py``: with uvicorn it is ``glassgate serve``'s
-    own ``run_server``; it can also serve the same app with granian, turn the
+    own server set-up (``app.server``); it can also serve the same app with granian, turn the
     verified-token cache off, and works around a known upstream-pool bug under
     uvloop while it exists (see ``bench.asgi_app.patch_uvloop_transport``).
     """

@@ -52,8 +52,11 @@ __all__ = [
     "DecisionSink",
     "DoorState",
     "HolderView",
+    "IdpAuthenticator",
     "KeySourceView",
     "QuotaStore",
+    "ServingState",
+    "StateSource",
     "StateView",
 ]
 
@@ -222,6 +225,22 @@ class AuthenticatorView(Protocol):
     def keys(self) -> KeySourceView: ...
 
 
+class IdpAuthenticator(Authenticates, AuthenticatorView, Protocol):
+    """The IdP side of the credential path, built per config (``adapters.idp.Authenticator``).
+
+    ``ready`` once every issuer's keys are loaded; ``start`` loads them and
+    starts their refresh, ``aclose`` stops it. Tests inject a fake through
+    ``app.runtime.Runtime.authenticator``.
+    """
+
+    @property
+    def ready(self) -> bool: ...
+
+    async def start(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
 class StateView(Protocol):
     """What metrics read from the current state at scrape time."""
 
@@ -244,6 +263,26 @@ class HolderView(Protocol):
     def reloads_ok(self) -> int: ...
     @property
     def reloads_failed(self) -> int: ...
+
+
+class ServingState(DoorState, StateView, Protocol):
+    """The current state as the gateway's ASGI app serves it (``app.GatewayState``)."""
+
+
+class StateSource(HolderView, Protocol):
+    """What the gateway's ASGI app needs from ``app.StateHolder``: the current state,
+    its lifecycle, and reload (SIGHUP, file watcher)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def state(self) -> ServingState: ...
+
+    async def start(self) -> None: ...
+
+    async def reload(self) -> bool: ...
+
+    async def aclose(self) -> None: ...
 
 
 class AuditCountersView(Protocol):

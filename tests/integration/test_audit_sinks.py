@@ -15,8 +15,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from glassgate.adapters.audit_log import build_audit_log
 from glassgate.adapters.audit_sinks import SyslogAuditSink, WebhookAuditSink
+from glassgate.app.compose import open_audit_log
 from glassgate.audit.chain import GENESIS, link
 from glassgate.config.audit import AuditConfig
 from glassgate.config.storage import StorageConfig
@@ -285,7 +285,7 @@ def test_audit_log_from_config_forwards_to_syslog(tmp_path: Path) -> None:
                 ],
             }
         )
-        audit = build_audit_log(storage, audit_config)
+        audit = open_audit_log(storage, audit_config)
         await audit.start()
         await audit.append(event(0, type="breakglass.activate", outcome="ok"))
         audit.record(event(1))

@@ -1,39 +1,48 @@
-"""The real ``GatewayApp`` on a real uvicorn server (httptools), in the test's own event loop.
+"""The real gateway on a real uvicorn listener, in the test's own event loop.
 
-``serve_gateway(config_text)`` builds the gateway state from a config text the
-way ``app.py`` does, but with a fake authenticator (token ``tok-<group>``
-means a principal in that group), so proxy tests need no IdP and run in
-milliseconds; every socket, server and upstream pool is closed on exit.
+``serve_gateway(config_text)`` builds the gateway through the composition root
+(``app.compose.build_gateway``, ``app.server.server_config``), as ``glassgate
+serve`` does, with two test seams the root offers: a fake IdP authenticator
+(token ``tok-<group>`` means a principal in that group), so proxy tests need
+no IdP and run in milliseconds, and no audit log. Every socket, server and
+upstream pool is closed on exit.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
-import time
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from types import SimpleNamespace
+from pathlib import Path
 
-import uvicorn
-
-from glassgate.adapters.http.asgi import GatewayApp
-from glassgate.adapters.http.gate import Gate
-from glassgate.adapters.http.inbound import Inbound
-from glassgate.adapters.http.upstreams import Upstream, build_upstreams
-from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
-from glassgate.config.load import load_config_text
+from glassgate.app.compose import Gateway, build_gateway
+from glassgate.app.runtime import Runtime
+from glassgate.app.server import Listener, bind_socket, server_config
+from glassgate.config.load import load_config
+from glassgate.config.schema import Config
 from glassgate.core.principal import Principal
 from glassgate.errors import TokenExpiredError
-from glassgate.tokens.downstream import IdentitySigner
+from glassgate.tokens.keyring import KeyRing
 
-__all__ = ["ISSUER", "FakeAuthenticator", "RunningGateway", "serve_gateway"]
+__all__ = ["ISSUER", "FakeAuthenticator", "RunningGateway", "fake_authenticator", "serve_gateway"]
 
 ISSUER = "http://127.0.0.1:9400"
 
 
+class _NoKeys:
+    """A key source with nothing in it (metrics read it at scrape time)."""
+
+    keyrings: Mapping[str, KeyRing] = {}
+    fetches_by_issuer: Mapping[str, int] = {}
+    failures_by_issuer: Mapping[str, int] = {}
+
+
 class FakeAuthenticator:
     """``tok-<group>`` is a principal ``user-<group>`` in ``<group>``; anything else expired."""
+
+    ready = True
+    keys = _NoKeys()
 
     async def authenticate(self, raw: str, now: float) -> Principal:
         if not raw.startswith("tok-"):
@@ -41,54 +50,45 @@ class FakeAuthenticator:
         group = raw[4:]
         return Principal(f"user-{group}", ISSUER, groups=frozenset({group}), token_hash=raw)
 
+    async def start(self) -> None:
+        """Nothing to load."""
+
+    async def aclose(self) -> None:
+        """Nothing to stop."""
+
+
+def fake_authenticator(config: Config, runtime: Runtime) -> FakeAuthenticator:
+    """The root's ``authenticator`` seam: the fake, whatever issuers the config names."""
+    return FakeAuthenticator()
+
 
 @dataclass
 class RunningGateway:
     port: int
-    upstreams: dict[str, Upstream]
+    gateway: Gateway
 
 
 @contextlib.asynccontextmanager
 async def serve_gateway(config_text: str) -> AsyncIterator[RunningGateway]:
-    loaded = load_config_text(config_text, "test.yaml", {})
-    compiled = loaded.compiled
-    gate = Gate(
-        compiled.policy,
-        FakeAuthenticator(),
-        MemoryQuotaStore(),
-        dict(compiled.quota_tiers),
-        time.time,
-        (),
-    )
-    limits = loaded.config.limits
-    inbound = Inbound(compiled.trusted_proxies, limits.max_header_bytes, limits.max_token_bytes)
-    upstreams = build_upstreams(loaded.config.upstreams)
-    state = SimpleNamespace(
-        loaded=loaded, gate=gate, inbound=inbound, upstreams=upstreams, ready=True
-    )
-    holder = SimpleNamespace(state=state, runtime=SimpleNamespace(signer=IdentitySigner("gg")))
-    app = GatewayApp(holder, watch=False)  # type: ignore[arg-type]
-    config = uvicorn.Config(
-        app,
-        http="httptools",
-        ws="wsproto",
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=2,
-    )
-    config.load()
-    server = uvicorn.Server(config)
-    server.lifespan = config.lifespan_class(config)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    try:
-        await server.startup(sockets=[sock])
+    with tempfile.TemporaryDirectory(prefix="glassgate-proxy-test-") as directory:
+        path = Path(directory) / "gateway.yaml"
+        path.write_text(config_text, encoding="utf-8")
+        gateway = build_gateway(
+            str(path), load_config(str(path)), authenticator=fake_authenticator, audit=False
+        )
+        listener = Listener(
+            server_config(gateway.app, lifespan="off", graceful_shutdown=2),
+            bind_socket("127.0.0.1", 0),
+        )
+        await gateway.holder.start()  # the lifespan's job in serve; off here: no reload watcher
         try:
-            yield RunningGateway(sock.getsockname()[1], upstreams)
+            with listener.sock:
+                listener.config.load()
+                listener.lifespan = listener.config.lifespan_class(listener.config)
+                await listener.startup(sockets=[listener.sock])
+                try:
+                    yield RunningGateway(listener.sock.getsockname()[1], gateway)
+                finally:
+                    await listener.shutdown(sockets=[listener.sock])
         finally:
-            await server.shutdown(sockets=[sock])
-    finally:
-        for upstream in upstreams.values():
-            await upstream.aclose()
-        sock.close()
+            await gateway.holder.aclose()

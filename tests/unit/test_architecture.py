@@ -62,3 +62,50 @@ def test_domain_packages_do_not_reach_into_adapters() -> None:
         if any(name.startswith("glassgate.adapters") for name in _imports(path))
     ]
     assert offenders == []
+
+
+def test_no_adapter_imports_the_composition_root() -> None:
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in _modules("adapters")
+        if any(
+            name == "glassgate.app" or name.startswith("glassgate.app.") for name in _imports(path)
+        )
+    ]
+    assert offenders == []
+
+
+def _defines_protocol(path: Path) -> list[str]:
+    """Classes that subclass ``typing.Protocol`` (``asyncio.Protocol`` is a transport base)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                if isinstance(base, ast.Name) and base.id == "Protocol":
+                    found.append(node.name)
+    return found
+
+
+def test_every_protocol_lives_in_ports() -> None:
+    offenders = {
+        str(path.relative_to(SRC)): names
+        for path in _modules("")
+        if path.name != "ports.py" and (names := _defines_protocol(path))
+    }
+    assert offenders == {}
+
+
+@pytest.mark.parametrize(
+    ("construction", "home"),
+    [
+        pytest.param("AuditLog(", "app/compose.py", id="case=audit-log"),
+        pytest.param("uvicorn.Config(", "app/server.py", id="case=server-config"),
+    ],
+)
+def test_one_place_constructs(construction: str, home: str) -> None:
+    places = [
+        str(path.relative_to(SRC))
+        for path in _modules("")
+        if construction in path.read_text(encoding="utf-8")
+    ]
+    assert places == [home]

@@ -126,73 +126,23 @@ def _now() -> float:
     return now()
 
 
-def _check_scope(config: Config, routes: list[str] | None, tier: str | None) -> None:
-    """Route ids and the tier must exist in the config; every problem is reported."""
-    known_routes = {route.id for route in config.routes}
-    problems = [
-        Problem(
-            f"--route {route}",
-            f"no route with id '{route}' in the config",
-            f"known routes: {', '.join(sorted(known_routes)) or 'none'}",
-        )
-        for route in routes or ()
-        if route not in known_routes
-    ]
-    if tier is not None and tier not in config.quotas:
-        known = ", ".join(sorted(config.quotas)) or "none"
-        problems.append(Problem("--tier", f"no quota tier '{tier}'", f"known tiers: {known}"))
-    if problems:
-        raise ConfigError(problems)
-
-
-def _warnings(config: Config, routes: list[str] | None) -> list[str]:
-    found = []
-    if not config.api_keys.enabled:
-        found.append("api_keys.enabled is false in this config: gateways refuse every key")
-    for route in config.routes:
-        if route.issuers and (routes is None or route.id in routes):
-            found.append(
-                f"route '{route.id}' accepts only issuers {', '.join(route.issuers)}: "
-                "API keys are refused there (issuer-denied)"
-            )
-    return found
-
-
 def _run_admin(config: Config, action: Callable[[ApiKeyAdmin], Awaitable[_T]]) -> _T:
-    """Open the key store and the audit log, run ``action``, close both."""
-    from glassgate.adapters.audit_log import build_audit_log
-    from glassgate.adapters.storage.api_keys import open_api_key_store
-    from glassgate.adapters.storage.target import StorageTarget
-    from glassgate.store_runner import StoreRunner
-    from glassgate.workflows.api_keys import ApiKeyAdmin
+    """Run ``action`` with the API-key workflow the composition root builds, then close it."""
+    from glassgate.app.compose import admin_services
 
     async def run() -> _T:
-        target = StorageTarget.from_config(config.storage)
-        store = open_api_key_store(target, migrate=config.storage.auto_migrate)
-        try:
-            audit = build_audit_log(config.storage, config.audit)
-            await audit.start()
-            try:
-                runner = StoreRunner("api-key-admin")
-                try:
-                    return await action(ApiKeyAdmin(store, audit, _now, runner))
-                finally:
-                    runner.close()
-            finally:
-                await audit.close()
-        finally:
-            store.close()
+        async with admin_services(config) as services:
+            return await action(services.api_keys)
 
     return asyncio.run(run())
 
 
 def run_create(args: argparse.Namespace) -> int:
     from glassgate.config.load import load_config
-    from glassgate.workflows.api_keys import NewApiKey
+    from glassgate.workflows.api_keys import NewApiKey, check_new_key, new_key_warnings
 
     config = load_config(args.config).config
     routes: list[str] | None = None if args.all_routes else list(args.route)
-    _check_scope(config, routes, args.tier)
     request = NewApiKey(
         name=args.name,
         subject=args.subject,
@@ -201,7 +151,8 @@ def run_create(args: argparse.Namespace) -> int:
         quota_tier=args.tier,
         lifetime=parse_expires(args.expires),
     )
-    for warning in _warnings(config, routes):
+    check_new_key(config, request)
+    for warning in new_key_warnings(config, request):
         print(f"warning: {warning}", file=sys.stderr)
     try:
         issued = _run_admin(config, lambda admin: admin.create(request, _actor()))

@@ -1,24 +1,21 @@
 """``glassgate serve``: run the gateway (reverse proxy and forward-auth) on uvicorn.
 
-uvicorn with httptools (llhttp) and uvloop was chosen over granian because
-llhttp rejects a request carrying both Content-Length and Transfer-Encoding
-with 400 (RFC 9112 6.1) and hands the raw, undecoded path to the app, while
-granian's hyper core silently drops Content-Length and only exposes a decoded
-path over RSGI; the throughput of the two is compared in ``bench/``.
+Thin: load the config (located problems, exit 2), set up logging, build the
+gateway through the composition root (``app.compose``) and serve it
+(``app.server``). A port that is taken is exit 2; a failed start is uvicorn's
+exit 3.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from glassgate.config.load import load_config
+from glassgate.errors import ConfigError, Problem
 
-if TYPE_CHECKING:
-    from glassgate.app import StateHolder
-
-__all__ = ["register", "run_server", "split_listen"]
+__all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
@@ -36,59 +33,31 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def split_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
 def run(args: argparse.Namespace) -> int:
     loaded = load_config(args.config)  # fail fast with located problems, exit 2
-    host, port = split_listen(args.listen or loaded.config.listen)
+    import asyncio
+
+    import uvloop
+
     from glassgate.adapters.observability import configure_logging
-    from glassgate.app import Runtime, StateHolder
+    from glassgate.app.compose import build_gateway
+    from glassgate.app.server import Listener, bind_socket, serve, server_config, split_listen
 
     configure_logging(args.log_level)  # JSON lines on stderr, uvicorn's own included
-
-    from glassgate.adapters.audit_log import build_audit_log
-
-    runtime = Runtime()
-    # Blocking by design: opens (and on first start migrates) the database before serving.
-    runtime.use_audit_log(build_audit_log(loaded.config.storage, loaded.config.audit))
-    run_server(StateHolder(args.config, runtime), host, port, args.log_level, not args.no_watch)
-    return 0
-
-
-def run_server(holder: StateHolder, host: str, port: int, log_level: str, watch: bool) -> None:
-    """Serve ``holder`` (not started yet) with metrics and the access log attached."""
-    import uvicorn
-
-    from glassgate.adapters.http.asgi import GatewayApp
-    from glassgate.adapters.http.websocket import MAX_MESSAGE_BYTES
-    from glassgate.adapters.observability import Observability
-
+    listen = args.listen or loaded.config.listen
+    try:
+        sock = bind_socket(*split_listen(listen))
+    except OSError as exc:
+        raise ConfigError(
+            [Problem("listen", f"cannot listen on {listen}: {exc.strerror}")]
+        ) from None
+    # Blocking by design: opens (and on first start migrates) the audit database before serving.
+    gateway = build_gateway(args.config, loaded, watch=not args.no_watch)
     # Fewer, larger young-generation collections: a request allocates a few hundred
     # short-lived objects, and the default threshold (700) collects every few
     # requests. Measured in bench/: about 25 µs of CPU per proxied request saved.
     gc.set_threshold(50_000, 20, 20)
-    observability = Observability(holder)
-    holder.runtime.sinks = (*holder.runtime.sinks, observability)  # before start builds the gate
-    if holder.runtime.audit_log is not None:
-        observability.watch_audit(holder.runtime.audit_log.counters)
-    config = uvicorn.Config(
-        observability.wrap(GatewayApp(holder, watch=watch)),
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,  # glassgate writes its own, with the decision (observability)
-        log_config=None,  # uvicorn's loggers propagate to the root handler set up by run()
-        log_level=log_level,
-        proxy_headers=False,  # the gateway decides whom to believe (trusted_proxies)
-        server_header=False,
-        # WebSocket pass-through (adapters/http/websocket.py). wsproto, not websockets-sansio:
-        # that one logs an error for every refused upgrade (a 401 is routine here).
-        ws="wsproto",
-        ws_max_size=MAX_MESSAGE_BYTES,
-    )
-    uvicorn.Server(config).run()
+    listeners = [Listener(server_config(gateway.app, log_level=args.log_level), sock)]
+    with sock, asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(serve(listeners))
+    return 0

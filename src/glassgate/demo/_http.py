@@ -23,7 +23,7 @@ from typing import Any, cast
 
 import httptools
 
-__all__ = ["Handler", "LocalHttpServer", "Request", "Response", "bind_socket"]
+__all__ = ["Handler", "LocalHttpServer", "Request", "Response"]
 
 log = logging.getLogger("glassgate.demo")
 
@@ -66,23 +66,6 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A bound (not yet listening) TCP socket; port 0 picks a free one.
-
-    Binding before serving lets the caller learn the URL first, which the
-    issuer needs: its address is part of every token it signs.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def _encode(response: Response, keep_alive: bool, head_only: bool) -> bytes:

@@ -3,10 +3,10 @@
 Why one process and one loop: a fresh machine needs nothing but ``pip install``
 and one command, Ctrl-C stops everything, and nothing is left behind (the
 config and any state live in a temporary directory removed on exit). The
-gateway is what ``glassgate serve`` runs (``StateHolder`` plus ``GatewayApp``
-on uvicorn with httptools and uvloop). Only the socket is bound here, so the
-demo can fall back to a free port when 8080 is taken and knows the address
-before anything refers to it.
+gateway is what ``glassgate serve`` runs, built and served by the same
+composition root (``app.compose``, ``app.server``), without an audit log. Only
+the socket is bound here, so the demo can fall back to a free port when 8080
+is taken and knows the address before anything refers to it.
 
 Order: issuer and upstream start first (the gateway fetches the issuer's JWKS
 during its own startup), then the gateway; the sample tokens are minted and
@@ -19,23 +19,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import socket
 import tempfile
-import threading
 import time
-from collections.abc import Generator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import uvicorn
 import uvloop
 
-from glassgate.adapters.http.asgi import GatewayApp
-from glassgate.app import Runtime, StateHolder
-from glassgate.demo._http import Handler, LocalHttpServer, bind_socket
+from glassgate.app.compose import build_gateway
+from glassgate.app.server import Listener, bind_socket, serve, server_config
+from glassgate.app.state import StateHolder
+from glassgate.config.load import load_config
+from glassgate.demo._http import Handler, LocalHttpServer
 from glassgate.demo.announce import DemoInfo, render_json, render_text
 from glassgate.demo.config import AUDIENCE, DemoAddresses, render_config
 from glassgate.demo.issuer import DevIssuer
@@ -151,54 +149,18 @@ class _Announcer:
         self.out.flush()
 
 
-class _DemoServer(uvicorn.Server):
-    """uvicorn's server without re-raising the caught signal after shutdown.
-
-    uvicorn re-raises SIGINT/SIGTERM once it has stopped, so that a plain
-    ``uvicorn.run`` exits the way the signal asked. Here the demo still has to
-    close its issuer and upstream and remove its temporary directory after the
-    gateway stops, and a re-raised SIGTERM would kill the process first.
-    """
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        handled = (signal.SIGINT, signal.SIGTERM)
-        originals = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
-        try:
-            yield
-        finally:
-            for sig, handler in originals.items():
-                signal.signal(sig, handler)
-
-
-def _uvicorn_config(app: GatewayApp, sock: socket.socket, log_level: str) -> uvicorn.Config:
-    """The settings of ``cli.serve.run_server``; see its module for why each one."""
-    return uvicorn.Config(
-        app,
-        host=HOST,
-        port=sock.getsockname()[1],
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level="debug" if log_level == "debug" else "warning",
-        proxy_headers=False,
-        server_header=False,
-        ws="none",
-        timeout_graceful_shutdown=5,
-    )
-
-
 async def _serve_gateway(
     sock: socket.socket, config_path: str, options: DemoOptions, announce: _Announcer
 ) -> int:
-    holder = StateHolder(config_path, Runtime())
-    server = _DemoServer(_uvicorn_config(GatewayApp(holder), sock, options.log_level))
-    ready = asyncio.create_task(_announce_when_ready(server, holder, announce))
+    # No audit log: the demo keeps nothing (its state directory is removed on exit).
+    gateway = build_gateway(config_path, load_config(config_path), audit=False)
+    level = "debug" if options.log_level == "debug" else "warning"
+    server = Listener(server_config(gateway.app, log_level=level, graceful_shutdown=5), sock)
+    ready = asyncio.create_task(_announce_when_ready(server, gateway.holder, announce))
     try:
-        await server.serve(sockets=[sock])
+        # Signals are not raised again after shutdown: the demo still has to stop its
+        # issuer and upstream and remove its temporary directory.
+        await serve([server], reraise_signals=False)
     except SystemExit:  # uvicorn's answer to a failed app startup; it logged why
         log.error("glassgate demo: the gateway did not start (see above)")
         return EXIT_FAILED
@@ -212,9 +174,7 @@ async def _serve_gateway(
     return EXIT_OK
 
 
-async def _announce_when_ready(
-    server: uvicorn.Server, holder: StateHolder, announce: _Announcer
-) -> bool:
+async def _announce_when_ready(server: Listener, holder: StateHolder, announce: _Announcer) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT
     while not (server.started and holder.state.ready):
         if time.monotonic() > deadline:

@@ -17,14 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from glassgate.audit.records import AuditEvent, format_ts
+from glassgate.config.schema import Config
 from glassgate.core.principal import token_fingerprint
-from glassgate.errors import StorageUnavailableError
+from glassgate.errors import ConfigError, Problem, StorageUnavailableError
 from glassgate.ports import ApiKeyStore, AuditAppender
 from glassgate.store_runner import StoreRunner
 from glassgate.tokens.api_keys import ApiKeyRecord, IssuedKey, issue_api_key
 from glassgate.types import Clock, JSONValue
 
-__all__ = ["ApiKeyAdmin", "NewApiKey", "Revocation"]
+__all__ = ["ApiKeyAdmin", "NewApiKey", "Revocation", "check_new_key", "new_key_warnings"]
 
 CREATE_EVENT = "admin.apikey.create"
 REVOKE_EVENT = "admin.apikey.revoke"
@@ -41,6 +42,44 @@ class NewApiKey:
     routes: tuple[str, ...] | None = None
     quota_tier: str | None = None
     lifetime: float | None = None  # seconds; None: never expires
+
+
+def check_new_key(config: Config, request: NewApiKey) -> None:
+    """The request's route ids and tier must exist in ``config``; every problem is reported.
+
+    ``ConfigError`` (locations ``routes`` and ``quota_tier``, the request's own
+    fields) lists them all; the CLI and the console both call this before ``create``.
+    """
+    known_routes = {route.id for route in config.routes}
+    problems = [
+        Problem(
+            "routes",
+            f"no route with id '{route}' in the config",
+            f"known routes: {', '.join(sorted(known_routes)) or 'none'}",
+        )
+        for route in request.routes or ()
+        if route not in known_routes
+    ]
+    tier = request.quota_tier
+    if tier is not None and tier not in config.quotas:
+        known = ", ".join(sorted(config.quotas)) or "none"
+        problems.append(Problem("quota_tier", f"no quota tier '{tier}'", f"known tiers: {known}"))
+    if problems:
+        raise ConfigError(problems)
+
+
+def new_key_warnings(config: Config, request: NewApiKey) -> list[str]:
+    """What makes the key less useful than asked, in ``config``: worth saying, not refusing."""
+    found = []
+    if not config.api_keys.enabled:
+        found.append("api_keys.enabled is false in this config: gateways refuse every key")
+    for route in config.routes:
+        if route.issuers and (request.routes is None or route.id in request.routes):
+            found.append(
+                f"route '{route.id}' accepts only issuers {', '.join(route.issuers)}: "
+                "API keys are refused there (issuer-denied)"
+            )
+    return found
 
 
 @dataclass(frozen=True, slots=True)

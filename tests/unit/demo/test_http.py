@@ -10,13 +10,8 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from glassgate.demo._http import (
-    MAX_BODY_BYTES,
-    LocalHttpServer,
-    Request,
-    Response,
-    bind_socket,
-)
+from glassgate.app.server import bind_socket
+from glassgate.demo._http import MAX_BODY_BYTES, LocalHttpServer, Request, Response
 
 
 def _echo(request: Request) -> Response:

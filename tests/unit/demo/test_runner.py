@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import signal
 import socket
 
 import pytest
-import uvicorn
 
 from glassgate.demo import runner
 
@@ -44,25 +42,3 @@ def test_an_explicit_port_that_is_taken_is_an_error() -> None:
 def test_port_zero_means_any_free_port() -> None:
     with runner._gateway_socket(0) as sock:
         assert sock.getsockname()[1] != 0
-
-
-def test_signals_are_captured_and_restored_without_being_raised_again() -> None:
-    app = uvicorn.Config(app=lambda: None)
-    server = runner._DemoServer(app)
-    before = signal.getsignal(signal.SIGTERM)
-    with server.capture_signals():
-        assert signal.getsignal(signal.SIGTERM) == server.handle_exit
-        signal.raise_signal(signal.SIGTERM)
-    assert server.should_exit
-    assert signal.getsignal(signal.SIGTERM) == before  # and the process is still here
-
-
-def test_the_gateway_settings_match_serve() -> None:
-    with runner._gateway_socket(0) as sock:
-        config = runner._uvicorn_config(object(), sock, "info")  # type: ignore[arg-type]
-    assert config.http == "httptools"
-    assert config.lifespan == "on"
-    assert config.proxy_headers is False
-    assert config.server_header is False
-    assert config.ws == "none"
-    assert config.access_log is False

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import TypeVar
 
 import pytest
 
 from glassgate.adapters.storage.api_keys.memory import MemoryApiKeyStore
 from glassgate.audit.records import AuditEvent, AuditRecord
+from glassgate.config.load import load_config_text
+from glassgate.config.schema import Config
 from glassgate.core.principal import token_fingerprint
-from glassgate.errors import AuditUnavailableError, StorageUnavailableError
+from glassgate.errors import AuditUnavailableError, ConfigError, StorageUnavailableError
 from glassgate.store_runner import StoreRunner
 from glassgate.tokens.api_keys import ApiKeyRecord
-from glassgate.workflows.api_keys import ApiKeyAdmin, NewApiKey
+from glassgate.workflows.api_keys import ApiKeyAdmin, NewApiKey, check_new_key, new_key_warnings
 
 T0 = 1_790_000_000.0
 _T = TypeVar("_T")
@@ -136,3 +139,46 @@ def test_a_taken_key_id_is_never_overwritten() -> None:
     with pytest.raises(StorageUnavailableError, match="no free API key id"):
         run(admin(store, audit).create(REQUEST, "cli:ops"))
     assert audit.events == []
+
+
+# --- the request checked against the config (the CLI and the console share these) --------
+
+RULES_CONFIG = """
+issuers:
+  - {id: idp, issuer: https://idp.example, audiences: [api], jwks_uri: https://idp.example/jwks}
+upstreams: [{id: app, targets: ["http://127.0.0.1:9"]}]
+quotas: {small: {rate: 1, per: 1s, burst: 1}}
+api_keys: {enabled: true}
+routes:
+  - {id: machine, match: {path: /m/*}, upstream: app, allow: {groups: [robots]}}
+  - {id: people, match: {path: /p/*}, upstream: app, issuers: [idp], allow: {groups: [x]}}
+"""
+
+
+def _config(text: str = RULES_CONFIG) -> Config:
+    return load_config_text(text, "gw.yaml", {}).config
+
+
+def test_a_request_naming_known_routes_and_tier_passes() -> None:
+    check_new_key(_config(), REQUEST)
+
+
+def test_every_unknown_route_and_tier_is_reported_at_once() -> None:
+    request = replace(REQUEST, routes=("nope", "machine", "gone"), quota_tier="gold")
+    with pytest.raises(ConfigError) as caught:
+        check_new_key(_config(), request)
+    problems = caught.value.problems
+    assert [p.location for p in problems] == ["routes", "routes", "quota_tier"]
+    assert "no route with id 'nope'" in problems[0].message
+    assert "known routes: machine, people" in problems[0].hint
+    assert "no quota tier 'gold'" in problems[2].message
+
+
+def test_warnings_name_disabled_keys_and_issuer_limited_routes() -> None:
+    assert new_key_warnings(_config(), REQUEST) == []
+    everywhere = replace(REQUEST, routes=None)
+    assert new_key_warnings(_config(), everywhere) == [
+        "route 'people' accepts only issuers idp: API keys are refused there (issuer-denied)"
+    ]
+    disabled = _config(RULES_CONFIG.replace("api_keys: {enabled: true}\n", ""))
+    assert new_key_warnings(disabled, REQUEST)[0].startswith("api_keys.enabled is false")

@@ -29,7 +29,6 @@ from glassgate.adapters.http.outbound import (
 from glassgate.adapters.http.proxy import Forward, forward
 from glassgate.adapters.http.upstreams import Upstream
 from glassgate.adapters.http.websocket import refuse, tunnel
-from glassgate.app import GatewayState, StateHolder
 from glassgate.errors import (
     AuditUnavailableError,
     BodyTooLargeError,
@@ -38,6 +37,8 @@ from glassgate.errors import (
     RequestRejectedError,
     UpstreamError,
 )
+from glassgate.ports import ServingState, StateSource
+from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers, Receive, Scope, Send
 
 __all__ = ["GatewayApp"]
@@ -66,10 +67,15 @@ def _too_large() -> Answer:
 
 
 class GatewayApp:
-    """ASGI entry point; ``holder`` owns the current state and reloads it."""
+    """ASGI entry point; ``holder`` owns the current state and reloads it.
 
-    def __init__(self, holder: StateHolder, watch: bool = True) -> None:
+    ``holder`` is any ``ports.StateSource`` (``app.StateHolder`` in the product):
+    this module never imports the composition root.
+    """
+
+    def __init__(self, holder: StateSource, signer: IdentitySigner, watch: bool = True) -> None:
         self.holder = holder
+        self._signer = signer
         self._watch = watch
         self._watcher: asyncio.Task[None] | None = None
         self._reloads: set[asyncio.Future[bool]] = set()
@@ -92,13 +98,13 @@ class GatewayApp:
             await _answer(send, _plain(200 if ok else 503, body))
             return
         if raw_path == b"/.well-known/jwks.json":
-            await _answer(send, _plain(200, self.holder.runtime.signer.jwks()))
+            await _answer(send, _plain(200, self._signer.jwks()))
             return
         config = state.loaded.config.forward_auth
         door = door_for(config, raw_path)
         try:
             if door is not None:
-                signer = self.holder.runtime.signer
+                signer = self._signer
                 await _answer(send, await forward_auth(door, config, state, signer, scope))
             else:
                 await self._proxy(state, scope, raw_path, receive, send)
@@ -109,7 +115,7 @@ class GatewayApp:
             await _answer(send, answer_for_audit_failure())
 
     async def _proxy(
-        self, state: GatewayState, scope: Scope, raw_path: bytes, receive: Receive, send: Send
+        self, state: ServingState, scope: Scope, raw_path: bytes, receive: Receive, send: Send
     ) -> None:
         admitted = await self._admit(state, scope, raw_path, scope["method"])
         if isinstance(admitted, Answer):
@@ -152,7 +158,7 @@ class GatewayApp:
         await tunnel(upstream, result, scope["headers"], extra, scope, receive, send)
 
     async def _admit(
-        self, state: GatewayState, scope: Scope, raw_path: bytes, method: str
+        self, state: ServingState, scope: Scope, raw_path: bytes, method: str
     ) -> tuple[GateResult, Upstream, Headers] | Answer:
         """Gate one request; an allowed one comes back with its upstream and identity headers."""
         headers: Headers = scope["headers"]
@@ -174,7 +180,7 @@ class GatewayApp:
             return _plain(502, b'{"error":"no_upstream"}')
         scheme: str = scope["scheme"]
         scheme = _HTTP_SCHEME.get(scheme, scheme)
-        extra = upstream_identity(result, route, self.holder.runtime.signer, scheme)
+        extra = upstream_identity(result, route, self._signer, scheme)
         return result, upstream, extra
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from glassgate.adapters.http.forward_auth import Door, door_for, forward_auth
 from glassgate.adapters.http.gate import Gate, GateResult
 from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.outbound import Answer
+from glassgate.adapters.http.upstreams import Upstream
 from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import LoadedConfig, load_config_text
 from glassgate.config.schema import ForwardAuthConfig
@@ -121,6 +121,8 @@ class FakeState:
     authenticator: FakeAuthenticator
     recorder: Recorder
     signer: IdentitySigner
+    upstreams: dict[str, Upstream] = field(default_factory=dict)
+    ready: bool = True
 
     @property
     def config(self) -> ForwardAuthConfig:
@@ -532,12 +534,27 @@ def test_envoy_no_token_is_401(door: FakeState) -> None:
 # -- the ASGI app routes to the door before the proxy ----------------------------------------
 
 
+@dataclass
+class FakeHolder:
+    """The ``ports.StateSource`` the ASGI app reads: one fixed state, never reloaded."""
+
+    state: FakeState
+    path: str = "test.yaml"
+    reloads_ok: int = 0
+    reloads_failed: int = 0
+
+    async def start(self) -> None:
+        """Already built."""
+
+    async def reload(self) -> bool:
+        return False
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
 def _app(door: FakeState) -> GatewayApp:
-    state = SimpleNamespace(
-        loaded=door.loaded, gate=door.gate, inbound=door.inbound, upstreams={}, ready=True
-    )
-    holder = SimpleNamespace(state=state, runtime=SimpleNamespace(signer=door.signer))
-    return GatewayApp(holder, watch=False)  # type: ignore[arg-type]
+    return GatewayApp(FakeHolder(door), door.signer, watch=False)
 
 
 def _call(app: GatewayApp, scope: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]]]:

@@ -1,72 +1,35 @@
-"""Composition root: config -> adapters -> a running gateway state; reload by swap.
+"""GatewayState (everything built from one config) and StateHolder (reload by swap).
 
-``Runtime`` holds what lives as long as the process (the identity signing key,
-quota counters, the IdP HTTP client). ``GatewayState`` is everything built
-from one config; a reload builds a complete new state, starts it, and swaps it
-in only when that all succeeded, so a bad config never replaces a good one and
-in-flight requests finish on the state they started with.
+A reload builds a complete new state, starts it, and swaps it in only when
+that all succeeded, so a bad config never replaces a good one and in-flight
+requests finish on the state they started with. Per-config parts that the
+coming features add (their compiled rules, their per-config caches) are fields
+of ``GatewayState``, built in ``build``, started in ``start``, closed in
+``aclose``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import httpx
-
-from glassgate.adapters.audit_log import DecisionAuditor
-from glassgate.adapters.clock import now
 from glassgate.adapters.http.gate import Gate
 from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.upstreams import Upstream, build_upstreams
 from glassgate.adapters.idp.api_keys import ApiKeyAuthenticator, build_api_key_authenticator
-from glassgate.adapters.idp.authenticator import Authenticator, build_authenticator
 from glassgate.adapters.idp.credentials import CredentialRouter
-from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
-from glassgate.audit.service import AuditLog
+from glassgate.app.runtime import Runtime
 from glassgate.config.load import LoadedConfig, load_config
 from glassgate.errors import ConfigError, GlassgateError
-from glassgate.ports import DecisionAudit, DecisionSink, QuotaStore
-from glassgate.tokens.downstream import IdentitySigner
+from glassgate.ports import IdpAuthenticator
 
-__all__ = ["GatewayState", "Runtime", "StateHolder"]
+__all__ = ["GatewayState", "StateHolder"]
 
 log = logging.getLogger("glassgate")
 
 _READY_TIMEOUT = 15.0
-
-
-@dataclass
-class Runtime:
-    """Process-wide parts that survive reloads."""
-
-    signer: IdentitySigner = field(default_factory=lambda: IdentitySigner("glassgate"))
-    quotas: QuotaStore = field(default_factory=MemoryQuotaStore)
-    sinks: tuple[DecisionSink, ...] = ()
-    http: httpx.AsyncClient | None = None
-    audit: DecisionAudit | None = None
-    audit_log: AuditLog | None = None
-
-    def idp_client(self) -> httpx.AsyncClient:
-        if self.http is None:
-            self.http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
-        return self.http
-
-    def use_audit_log(self, log: AuditLog) -> None:
-        """Record every decision in ``log`` (started and closed with the gateway)."""
-        self.audit_log = log
-        self.audit = DecisionAuditor(log)
-
-    async def start(self) -> None:
-        if self.audit_log is not None:
-            await self.audit_log.start()
-
-    async def aclose(self) -> None:
-        if self.http is not None:
-            await self.http.aclose()
-        if self.audit_log is not None:
-            await self.audit_log.close()
+_CLOSE_OLD_AFTER = 30.0  # seconds: in-flight requests on the old state finish first
 
 
 @dataclass
@@ -77,20 +40,20 @@ class GatewayState:
     gate: Gate
     inbound: Inbound
     upstreams: dict[str, Upstream]
-    authenticator: Authenticator
+    authenticator: IdpAuthenticator
     api_keys: ApiKeyAuthenticator | None = None  # None: api_keys.enabled is false
 
     @classmethod
     def build(cls, loaded: LoadedConfig, runtime: Runtime) -> GatewayState:
         config, compiled = loaded.config, loaded.compiled
-        authenticator = build_authenticator(config, runtime.idp_client())
+        authenticator = runtime.authenticator(config, runtime)
         api_keys = build_api_key_authenticator(config, frozenset(compiled.quota_tiers))
         gate = Gate(
             compiled.policy,
             CredentialRouter(authenticator, api_keys),  # gg_ keys never reach the IdP path
             runtime.quotas,
             dict(compiled.quota_tiers),
-            now,
+            runtime.clock,
             runtime.sinks,
             runtime.audit,
         )
@@ -160,10 +123,10 @@ class StateHolder:
             old, self._state = self._state, state
             self.reloads_ok += 1
             log.info("configuration reloaded from %s", self.path)
-            if old is not None and old.loaded.config.listen != state.loaded.config.listen:
-                log.warning("listen changed in %s: it takes effect on restart only", self.path)
+            if old is not None:
+                _warn_restart_only(old.loaded, state.loaded, self.path)
         if old is not None:
-            asyncio.get_running_loop().call_later(30.0, _close_later, old)
+            asyncio.get_running_loop().call_later(_CLOSE_OLD_AFTER, _close_later, old)
         return True
 
     async def _build_new(self) -> GatewayState | None:
@@ -197,6 +160,12 @@ class StateHolder:
         if self._state is not None:
             await self._state.aclose()
         await self.runtime.aclose()
+
+
+def _warn_restart_only(old: LoadedConfig, new: LoadedConfig, path: str) -> None:
+    """Listeners are bound once, at start: a changed address waits for a restart."""
+    if old.config.listen != new.config.listen:
+        log.warning("listen changed in %s: it takes effect on restart only", path)
 
 
 async def _wait_ready(state: GatewayState) -> None:

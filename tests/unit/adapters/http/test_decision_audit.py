@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 from ipaddress import ip_address
 
-from glassgate.adapters.audit_log import DecisionAuditor
+from glassgate.adapters.http.decision_audit import DecisionAuditor
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.inbound import RequestFacts
 from glassgate.adapters.storage.audit.memory import MemoryAuditStore

@@ -1,0 +1,154 @@
+"""The composition root: config -> adapters -> services, built in exactly one place.
+
+This module is the only one that constructs the audit log (``open_audit_log``),
+wires the decision sinks and observability, builds the gateway's ASGI app
+(``build_gateway``) and the administrative services (``admin_services``); the
+server configuration is built beside it, in ``app.server``. The CLI, the demo,
+the benchmark harness and the tests call these functions; nothing else wires
+services.
+
+Where the next services plug in:
+
+- stores (break-glass accounts, grants, the directory): opened in
+  ``admin_services`` and ``build_gateway`` next to the API-key store, each
+  with its own ``StoreRunner``, and kept on ``Runtime`` when the data plane
+  needs them;
+- the alert dispatcher: built here from config, kept on ``Runtime``, started
+  and closed with it, handed to the workflows that raise alerts;
+- listeners (the console, later others): an app built here from the services
+  it needs, served by ``app.server`` on its own socket in the same event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from glassgate.adapters.audit_sinks import build_sinks
+from glassgate.adapters.clock import now
+from glassgate.adapters.http.asgi import GatewayApp
+from glassgate.adapters.observability import Observability
+from glassgate.adapters.storage.api_keys import open_api_key_store
+from glassgate.adapters.storage.audit import open_audit_store
+from glassgate.adapters.storage.audit.checkpoint_file import (
+    CheckpointFile,
+    load_or_create_signing_key,
+)
+from glassgate.adapters.storage.target import StorageTarget
+from glassgate.app.runtime import AuthenticatorFactory, Runtime
+from glassgate.app.state import StateHolder
+from glassgate.audit.checkpoints import CheckpointSchedule
+from glassgate.audit.service import AuditLog
+from glassgate.audit.settings import AuditSettings, CheckpointPlan
+from glassgate.config.audit import AuditConfig
+from glassgate.config.load import LoadedConfig
+from glassgate.config.schema import Config
+from glassgate.config.storage import StorageConfig
+from glassgate.store_runner import StoreRunner
+from glassgate.types import ASGIApp, Clock
+from glassgate.workflows.api_keys import ApiKeyAdmin
+
+__all__ = ["AdminServices", "Gateway", "admin_services", "build_gateway", "open_audit_log"]
+
+_log = logging.getLogger("glassgate.audit")
+
+
+def open_audit_log(storage: StorageConfig, audit: AuditConfig, *, clock: Clock = now) -> AuditLog:
+    """The one ``AuditLog`` construction: store, checkpoint key and file, sinks.
+
+    Blocking by design (call it before serving): opens the store, migrating it
+    on first start when ``storage.auto_migrate``, and loads or creates the
+    checkpoint signing key. ``StorageUnavailableError`` if the store is unusable.
+    """
+    store = open_audit_store(StorageTarget.from_config(storage), migrate=storage.auto_migrate)
+    try:
+        settings = audit.checkpoint
+        if not Path(settings.key_file).exists():
+            _log.warning(
+                "creating a new audit checkpoint key at %s; keep it apart from the database",
+                settings.key_file,
+            )
+        plan = CheckpointPlan(
+            key=load_or_create_signing_key(settings.key_file),
+            schedule=CheckpointSchedule(settings.every_records, settings.every),
+            logs=(CheckpointFile(settings.file), store),
+            to_sinks=settings.to_sinks,
+        )
+        sinks = build_sinks(audit.sinks, clock=clock)
+    except BaseException:
+        store.close()
+        raise
+    return AuditLog(
+        store,
+        clock=clock,
+        settings=AuditSettings.from_config(audit),
+        checkpoints=plan,
+        sinks=sinks,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """Everything ``glassgate serve`` runs, not started yet (the app's lifespan starts it)."""
+
+    holder: StateHolder
+    observability: Observability
+    app: ASGIApp  # the data plane: the gateway inside the observability wrapper
+
+
+def build_gateway(
+    config_path: str,
+    loaded: LoadedConfig,
+    *,
+    clock: Clock = now,
+    authenticator: AuthenticatorFactory | None = None,
+    audit: bool = True,
+    watch: bool = True,
+) -> Gateway:
+    """Wire the gateway for the config at ``config_path`` (``loaded`` is its first reading).
+
+    ``clock`` and ``authenticator`` are the test seams (a ``FrozenClock``, a fake
+    IdP); ``audit=False`` runs without an audit log (the demo and the proxy
+    tests); ``watch=False`` reloads on SIGHUP only.
+    """
+    runtime = Runtime(clock=clock) if authenticator is None else Runtime(clock, authenticator)
+    if audit:
+        runtime.audit_log = open_audit_log(loaded.config.storage, loaded.config.audit, clock=clock)
+    holder = StateHolder(config_path, runtime)
+    observability = Observability(holder)
+    runtime.sinks = (observability,)  # before start: every state's gate reports through it
+    if runtime.audit_log is not None:
+        observability.watch_audit(runtime.audit_log.counters)
+    app = observability.wrap(GatewayApp(holder, runtime.signer, watch=watch))
+    return Gateway(holder, observability, app)
+
+
+@dataclass(frozen=True, slots=True)
+class AdminServices:
+    """The privileged workflows an operator drives (CLI today, the console next).
+
+    Break-glass, grant and directory workflows join here, each over its store.
+    """
+
+    api_keys: ApiKeyAdmin
+
+
+@asynccontextmanager
+async def admin_services(config: Config, *, clock: Clock = now) -> AsyncIterator[AdminServices]:
+    """Open the stores and the audit log the workflows need; close them all on exit."""
+    target = StorageTarget.from_config(config.storage)
+    store = open_api_key_store(target, migrate=config.storage.auto_migrate)
+    runner = StoreRunner("api-key-admin")
+    try:
+        audit = open_audit_log(config.storage, config.audit, clock=clock)
+        await audit.start()
+        try:
+            yield AdminServices(api_keys=ApiKeyAdmin(store, audit, clock, runner))
+        finally:
+            await audit.close()
+    finally:
+        runner.close()
+        store.close()

@@ -1,0 +1,75 @@
+"""Runtime: what lives as long as the process and survives every reload.
+
+The identity signing key, the quota counters, the IdP HTTP client, the
+decision sinks (metrics, access log), the audit log, the clock and the way
+IdP authenticators are made. The composition root (``app.compose``) fills it
+in once, before start; tests inject the clock and the authenticator here.
+
+Where the next process-wide services plug in: a field here, built in
+``app.compose``, started in ``start`` and closed in ``aclose`` (the alert
+dispatcher; the break-glass, grant and directory stores with their
+``StoreRunner``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
+
+from glassgate.adapters.clock import now
+from glassgate.adapters.http.decision_audit import DecisionAuditor
+from glassgate.adapters.idp.authenticator import build_authenticator
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
+from glassgate.ports import DecisionAudit, DecisionSink, IdpAuthenticator, QuotaStore
+from glassgate.tokens.downstream import IdentitySigner
+from glassgate.types import Clock
+
+if TYPE_CHECKING:
+    from glassgate.audit.service import AuditLog
+    from glassgate.config.schema import Config
+
+__all__ = ["AuthenticatorFactory", "Runtime"]
+
+# Builds the IdP side of the credential path for one config (it changes on reload).
+AuthenticatorFactory = Callable[["Config", "Runtime"], IdpAuthenticator]
+
+
+def _idp_authenticator(config: Config, runtime: Runtime) -> IdpAuthenticator:
+    """The real one: OIDC discovery, JWKS and introspection over ``runtime``'s client."""
+    return build_authenticator(config, runtime.idp_client(), clock=runtime.clock)
+
+
+@dataclass
+class Runtime:
+    """Process-wide parts that survive reloads."""
+
+    clock: Clock = now
+    authenticator: AuthenticatorFactory = _idp_authenticator
+    signer: IdentitySigner = field(default_factory=lambda: IdentitySigner("glassgate"))
+    quotas: QuotaStore = field(default_factory=MemoryQuotaStore)
+    sinks: tuple[DecisionSink, ...] = ()
+    audit_log: AuditLog | None = None
+    http: httpx.AsyncClient | None = None
+
+    @property
+    def audit(self) -> DecisionAudit | None:
+        """What the gate records every decision through (None: no audit log)."""
+        return None if self.audit_log is None else DecisionAuditor(self.audit_log)
+
+    def idp_client(self) -> httpx.AsyncClient:
+        if self.http is None:
+            self.http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        return self.http
+
+    async def start(self) -> None:
+        if self.audit_log is not None:
+            await self.audit_log.start()
+
+    async def aclose(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+        if self.audit_log is not None:
+            await self.audit_log.close()

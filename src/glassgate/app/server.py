@@ -1,0 +1,146 @@
+"""The servers: the one uvicorn configuration, and every listener in one event loop.
+
+uvicorn with httptools (llhttp) and uvloop was chosen over granian because
+llhttp rejects a request carrying both Content-Length and Transfer-Encoding
+with 400 (RFC 9112 6.1) and hands the raw, undecoded path to the app, while
+granian's hyper core silently drops Content-Length and only exposes a decoded
+path over RSGI; the throughput of the two is compared in ``bench/``.
+
+``server_config`` is the only place a ``uvicorn.Config`` is built. ``serve``
+runs one or more listeners (the data plane first; the console, when enabled,
+on its own socket) in the current event loop: signals are handled once for
+all of them, and when one stops they all stop. Sockets are bound by the
+caller (``bind_socket``) so that a taken port is an error before anything
+starts, and so the demo and the tests can bind port 0 and learn the address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import threading
+from collections.abc import Callable, Generator, Sequence
+from types import FrameType
+from typing import Literal
+
+import uvicorn
+
+from glassgate.adapters.http.websocket import MAX_MESSAGE_BYTES
+from glassgate.types import ASGIApp
+
+__all__ = ["Listener", "bind_socket", "serve", "server_config", "split_listen"]
+
+_HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (IPv6 in brackets) -> (host, port)."""
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A bound (not yet listening) TCP socket; port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def server_config(
+    app: ASGIApp,
+    *,
+    log_level: str = "info",
+    lifespan: Literal["on", "off"] = "on",
+    graceful_shutdown: int | None = None,
+) -> uvicorn.Config:
+    """The one uvicorn configuration, for the data plane and every other listener."""
+    return uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        lifespan=lifespan,
+        access_log=False,  # glassgate writes its own, with the decision (observability)
+        log_config=None,  # uvicorn's loggers propagate to the root handler the caller set up
+        log_level=log_level,
+        proxy_headers=False,  # the gateway decides whom to believe (trusted_proxies)
+        server_header=False,
+        # WebSocket pass-through (adapters/http/websocket.py). wsproto, not websockets-sansio:
+        # that one logs an error for every refused upgrade (a 401 is routine here).
+        ws="wsproto",
+        ws_max_size=MAX_MESSAGE_BYTES,
+        timeout_graceful_shutdown=graceful_shutdown,
+    )
+
+
+class Listener(uvicorn.Server):
+    """One uvicorn server among those ``serve`` runs; ``serve``, not it, owns the signals."""
+
+    def __init__(self, config: uvicorn.Config, sock: socket.socket) -> None:
+        super().__init__(config)
+        self.sock = sock
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def serve(listeners: Sequence[Listener], *, reraise_signals: bool = True) -> None:
+    """Serve every listener until SIGINT/SIGTERM, or until any of them stops.
+
+    A listener whose start fails (uvicorn's ``SystemExit``) stops the others and
+    its exit code is raised here. With ``reraise_signals`` the caught signal is
+    raised again once all have shut down, so the process ends the way the
+    signal asked (uvicorn's own behaviour); the demo turns that off because it
+    still has helpers to stop.
+    """
+    caught: list[int] = []
+
+    def handle(sig: int, frame: FrameType | None) -> None:
+        caught.append(sig)
+        for listener in listeners:
+            listener.handle_exit(sig, frame)
+
+    with _signals(handle):
+        tasks = [asyncio.create_task(_serve_one(listener)) for listener in listeners]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for listener in listeners:
+                listener.should_exit = True
+            codes = await asyncio.gather(*tasks)
+    failed = [code for code in codes if code is not None]
+    if failed:
+        raise SystemExit(failed[0])
+    if reraise_signals:
+        for sig in reversed(caught):
+            signal.raise_signal(sig)
+
+
+async def _serve_one(listener: Listener) -> int | str | None:
+    """Serve one listener; its startup failure becomes a value, so the others can stop."""
+    try:
+        await listener.serve(sockets=[listener.sock])
+    except SystemExit as exc:
+        return exc.code if exc.code is not None else 1
+    return None
+
+
+@contextlib.contextmanager
+def _signals(handler: Callable[[int, FrameType | None], None]) -> Generator[None, None, None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals can only be handled on the main thread
+        return
+    originals = {sig: signal.signal(sig, handler) for sig in _HANDLED}
+    try:
+        yield
+    finally:
+        for sig, original in originals.items():
+            signal.signal(sig, original)
