@@ -55,6 +55,7 @@ __all__ = [
     "IdpAuthenticator",
     "KeySourceView",
     "QuotaStore",
+    "Readiness",
     "ServingState",
     "StateSource",
     "StateView",
@@ -294,6 +295,13 @@ class AuditCountersView(Protocol):
     def lost(self) -> int: ...
     @property
     def refused(self) -> int: ...
+
+
+class Readiness(Protocol):
+    """Whether the gateway can verify tokens yet (``app.StateHolder``); the console reports it."""
+
+    @property
+    def ready(self) -> bool: ...
 
 
 class ConfigSource(Protocol):

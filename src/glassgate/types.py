@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any, TypeAlias
 
-__all__ = ["ASGIApp", "Clock", "Headers", "JSONValue", "Receive", "Scope", "Secret", "Send"]
+__all__ = [
+    "ASGIApp",
+    "Clock",
+    "Headers",
+    "JSONValue",
+    "Message",
+    "Receive",
+    "Scope",
+    "Secret",
+    "Send",
+]
 
 JSONValue: TypeAlias = (
     str | int | float | bool | Mapping[str, "JSONValue"] | Sequence["JSONValue"] | None
@@ -13,10 +23,12 @@ JSONValue: TypeAlias = (
 
 
 # ASGI (https://asgi.readthedocs.io/en/latest/specs/main.html), defined once for every door,
-# wrapper and listener. Headers are the raw (name, value) pairs, names lower-case.
-Scope: TypeAlias = dict[str, Any]
-Receive: TypeAlias = Callable[[], Awaitable[dict[str, Any]]]
-Send: TypeAlias = Callable[[dict[str, Any]], Awaitable[None]]
+# wrapper and listener, in the shape Starlette uses too (so its apps fit). Headers are
+# the raw (name, value) pairs, names lower-case.
+Message: TypeAlias = MutableMapping[str, Any]
+Scope: TypeAlias = MutableMapping[str, Any]
+Receive: TypeAlias = Callable[[], Awaitable[Message]]
+Send: TypeAlias = Callable[[Message], Awaitable[None]]
 ASGIApp: TypeAlias = Callable[[Scope, Receive, Send], Awaitable[None]]
 Headers: TypeAlias = list[tuple[bytes, bytes]]
 

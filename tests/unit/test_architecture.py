@@ -109,3 +109,15 @@ def test_one_place_constructs(construction: str, home: str) -> None:
         if construction in path.read_text(encoding="utf-8")
     ]
     assert places == [home]
+
+
+def test_the_console_never_reaches_storage_or_the_root() -> None:
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in _modules("web")
+        if any(
+            name.startswith(("glassgate.adapters.storage", "glassgate.app"))
+            for name in _imports(path)
+        )
+    ]
+    assert offenders == []

@@ -49,9 +49,17 @@ from glassgate.config.schema import Config
 from glassgate.config.storage import StorageConfig
 from glassgate.store_runner import StoreRunner
 from glassgate.types import ASGIApp, Clock
+from glassgate.web import ConsoleServices, create_console_app
 from glassgate.workflows.api_keys import ApiKeyAdmin
 
-__all__ = ["AdminServices", "Gateway", "admin_services", "build_gateway", "open_audit_log"]
+__all__ = [
+    "AdminServices",
+    "Console",
+    "Gateway",
+    "admin_services",
+    "build_gateway",
+    "open_audit_log",
+]
 
 _log = logging.getLogger("glassgate.audit")
 
@@ -91,12 +99,21 @@ def open_audit_log(storage: StorageConfig, audit: AuditConfig, *, clock: Clock =
 
 
 @dataclass(frozen=True, slots=True)
+class Console:
+    """The console's app and the address it listens on (never the data plane's)."""
+
+    app: ASGIApp
+    listen: str
+
+
+@dataclass(frozen=True, slots=True)
 class Gateway:
     """Everything ``glassgate serve`` runs, not started yet (the app's lifespan starts it)."""
 
     holder: StateHolder
     observability: Observability
     app: ASGIApp  # the data plane: the gateway inside the observability wrapper
+    console: Console | None = None  # None: console.enabled is false
 
 
 def build_gateway(
@@ -123,7 +140,15 @@ def build_gateway(
     if runtime.audit_log is not None:
         observability.watch_audit(runtime.audit_log.counters)
     app = observability.wrap(GatewayApp(holder, runtime.signer, watch=watch))
-    return Gateway(holder, observability, app)
+    return Gateway(holder, observability, app, _console(loaded.config, holder))
+
+
+def _console(config: Config, holder: StateHolder) -> Console | None:
+    """The console, given the services it needs (more join ``ConsoleServices`` as it grows)."""
+    if not config.console.enabled:
+        return None
+    services = ConsoleServices(readiness=holder)
+    return Console(create_console_app(services), config.console.listen)
 
 
 @dataclass(frozen=True, slots=True)

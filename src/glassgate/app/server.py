@@ -28,9 +28,19 @@ from typing import Literal
 import uvicorn
 
 from glassgate.adapters.http.websocket import MAX_MESSAGE_BYTES
+from glassgate.app.compose import Gateway
+from glassgate.errors import ConfigError, Problem
 from glassgate.types import ASGIApp
 
-__all__ = ["Listener", "bind_socket", "serve", "server_config", "split_listen"]
+__all__ = [
+    "Listener",
+    "bind_listen",
+    "bind_socket",
+    "listeners",
+    "serve",
+    "server_config",
+    "split_listen",
+]
 
 _HANDLED = (signal.SIGINT, signal.SIGTERM)
 
@@ -52,6 +62,35 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def bind_listen(location: str, listen: str) -> socket.socket:
+    """A socket bound to ``listen``; ``ConfigError`` naming ``location`` if it cannot be."""
+    try:
+        return bind_socket(*split_listen(listen))
+    except OSError as exc:
+        problem = Problem(location, f"cannot listen on {listen}: {exc.strerror}", "is it in use?")
+        raise ConfigError([problem]) from None
+
+
+def listeners(gateway: Gateway, *, listen: str, log_level: str) -> list[Listener]:
+    """The data plane on ``listen`` and, when enabled, the console on its own address.
+
+    Both are bound now, so a taken port fails before anything starts. The
+    console's listener runs no lifespan: the data plane's starts the gateway.
+    """
+    bound = [
+        Listener(server_config(gateway.app, log_level=log_level), bind_listen("listen", listen))
+    ]
+    if gateway.console is not None:
+        try:
+            sock = bind_listen("console.listen", gateway.console.listen)
+        except ConfigError:
+            bound[0].sock.close()
+            raise
+        config = server_config(gateway.console.app, log_level=log_level, lifespan="off")
+        bound.append(Listener(config, sock))
+    return bound
 
 
 def server_config(

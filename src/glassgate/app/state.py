@@ -101,6 +101,11 @@ class StateHolder:
             raise RuntimeError("the gateway has not started")
         return self._state
 
+    @property
+    def ready(self) -> bool:
+        """Started, and the current state can verify tokens (``ports.Readiness``)."""
+        return self._state is not None and self._state.ready
+
     async def start(self) -> None:
         await self.runtime.start()
         state = GatewayState.build(load_config(self.path), self.runtime)
@@ -166,6 +171,8 @@ def _warn_restart_only(old: LoadedConfig, new: LoadedConfig, path: str) -> None:
     """Listeners are bound once, at start: a changed address waits for a restart."""
     if old.config.listen != new.config.listen:
         log.warning("listen changed in %s: it takes effect on restart only", path)
+    if old.config.console != new.config.console:
+        log.warning("console changed in %s: it takes effect on restart only", path)
 
 
 async def _wait_ready(state: GatewayState) -> None:

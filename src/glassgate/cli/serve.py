@@ -2,8 +2,9 @@
 
 Thin: load the config (located problems, exit 2), set up logging, build the
 gateway through the composition root (``app.compose``) and serve it
-(``app.server``). A port that is taken is exit 2; a failed start is uvicorn's
-exit 3.
+(``app.server``): the data plane on ``listen`` and, when ``console.enabled``,
+the web console on ``console.listen``, in one event loop. A port that is
+taken is exit 2; a failed start is uvicorn's exit 3.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import gc
 from typing import Any
 
 from glassgate.config.load import load_config
-from glassgate.errors import ConfigError, Problem
 
 __all__ = ["register"]
 
@@ -41,23 +41,20 @@ def run(args: argparse.Namespace) -> int:
 
     from glassgate.adapters.observability import configure_logging
     from glassgate.app.compose import build_gateway
-    from glassgate.app.server import Listener, bind_socket, serve, server_config, split_listen
+    from glassgate.app.server import listeners, serve
 
     configure_logging(args.log_level)  # JSON lines on stderr, uvicorn's own included
-    listen = args.listen or loaded.config.listen
-    try:
-        sock = bind_socket(*split_listen(listen))
-    except OSError as exc:
-        raise ConfigError(
-            [Problem("listen", f"cannot listen on {listen}: {exc.strerror}")]
-        ) from None
     # Blocking by design: opens (and on first start migrates) the audit database before serving.
     gateway = build_gateway(args.config, loaded, watch=not args.no_watch)
+    bound = listeners(gateway, listen=args.listen or loaded.config.listen, log_level=args.log_level)
     # Fewer, larger young-generation collections: a request allocates a few hundred
     # short-lived objects, and the default threshold (700) collects every few
     # requests. Measured in bench/: about 25 µs of CPU per proxied request saved.
     gc.set_threshold(50_000, 20, 20)
-    listeners = [Listener(server_config(gateway.app, log_level=args.log_level), sock)]
-    with sock, asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(serve(listeners))
+    try:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve(bound))
+    finally:
+        for listener in bound:
+            listener.sock.close()
     return 0

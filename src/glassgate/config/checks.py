@@ -105,16 +105,40 @@ def _upstreams(config: Config) -> Iterator[Finding]:
 
 
 def _listen(config: Config) -> Iterator[Finding]:
-    host, sep, port = config.listen.rpartition(":")
+    gateway = _address(config.listen)
+    if gateway is None:
+        yield (("listen",), "listen must be IP:PORT, e.g. 127.0.0.1:8080", "")
+    console = _address(config.console.listen)
+    if console is None:
+        yield (("console", "listen"), "console.listen must be IP:PORT, e.g. 127.0.0.1:8081", "")
+    shared = gateway is not None and console is not None and _overlap(gateway, console)
+    if config.console.enabled and shared:
+        yield (
+            ("console", "listen"),
+            f"the console cannot share the data-plane address {config.listen}",
+            "give the console its own port, e.g. 127.0.0.1:8081",
+        )
+
+
+def _address(listen: str) -> tuple[str, int] | None:
+    """(host, port) of an ``IP:PORT`` (or ``localhost:PORT``), None if it is not one."""
+    host, sep, port = listen.rpartition(":")
     host = host.strip("[]")
-    valid = bool(sep) and port.isdigit() and 0 < int(port) < 65536
-    if valid:
+    if not (sep and port.isdigit() and 0 < int(port) < 65536):
+        return None
+    if host != "localhost":
         try:
             ipaddress.ip_address(host)
         except ValueError:
-            valid = host == "localhost"
-    if not valid:
-        yield (("listen",), "listen must be IP:PORT, e.g. 127.0.0.1:8080", "")
+            return None
+    return host, int(port)
+
+
+def _overlap(first: tuple[str, int], second: tuple[str, int]) -> bool:
+    """Same port, and the same host or a wildcard host on either side."""
+    wildcards = {"0.0.0.0", "::"}  # noqa: S104 - compared against, never bound here
+    hosts = {first[0], second[0]}
+    return first[1] == second[1] and (len(hosts) == 1 or bool(hosts & wildcards))
 
 
 def _routes(config: Config) -> Iterator[Finding]:

@@ -222,6 +222,19 @@ class ApiKeysConfig(Model):
     negative_cache_size: int = Field(default=1_000, ge=1, le=100_000)
 
 
+class ConsoleConfig(Model):
+    """The web console (``glassgate.web``): its own listener, in the gateway's process.
+
+    Off by default. It never shares the data-plane port (``listen``): the
+    console and the gateway are different audiences with different exposure,
+    so keep ``console.listen`` on loopback or a management network. A change
+    of ``listen`` takes effect on restart.
+    """
+
+    enabled: bool = False
+    listen: str = "127.0.0.1:8081"
+
+
 class Config(Model):
     """The root of the configuration file."""
 
@@ -240,3 +253,4 @@ class Config(Model):
     audit: AuditConfig = AuditConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
     api_keys: ApiKeysConfig = ApiKeysConfig()
+    console: ConsoleConfig = ConsoleConfig()

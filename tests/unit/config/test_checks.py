@@ -531,6 +531,55 @@ def test_listen(listen: str, valid: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("gateway", "console", "problem"),
+    [
+        pytest.param("127.0.0.1:8080", "127.0.0.1:8081", None, id="case=own-port"),
+        pytest.param("127.0.0.1:8080", "10.0.0.5:8080", None, id="case=same-port-other-ip"),
+        pytest.param(
+            "127.0.0.1:8080",
+            "127.0.0.1:8080",
+            "the console cannot share the data-plane address 127.0.0.1:8080",
+            id="case=same-address",
+        ),
+        pytest.param(
+            "0.0.0.0:8080",
+            "127.0.0.1:8080",
+            "the console cannot share the data-plane address 0.0.0.0:8080",
+            id="case=data-plane-on-every-address",
+        ),
+        pytest.param(
+            "127.0.0.1:8080",
+            "[::]:8080",
+            "the console cannot share the data-plane address 127.0.0.1:8080",
+            id="case=console-on-every-address",
+        ),
+        pytest.param(
+            "127.0.0.1:8080",
+            "console.example:8081",
+            "console.listen must be IP:PORT, e.g. 127.0.0.1:8081",
+            id="case=host-name",
+        ),
+    ],
+)
+def test_console_listen(gateway: str, console: str, problem: str | None) -> None:
+    text = BASE.replace("listen: 127.0.0.1:8080", f'listen: "{gateway}"')
+    text += f'console:\n  enabled: true\n  listen: "{console}"  #<\n'
+    if problem is None:
+        assert load_config_text(text, FILE, {}).config.console.listen == console
+        return
+    problems = _problems(text)
+    assert [(p.location, p.line, p.message) for p in problems] == [
+        ("console.listen", _marked_line(text), problem)
+    ]
+
+
+def test_a_disabled_console_may_name_any_valid_address() -> None:
+    text = BASE + 'console: {listen: "127.0.0.1:8080"}\n'
+    config = load_config_text(text, FILE, {}).config
+    assert config.console.enabled is False
+
+
+@pytest.mark.parametrize(
     ("target", "valid"),
     [
         pytest.param("http://10.0.0.5:8080", True, id="case=http"),

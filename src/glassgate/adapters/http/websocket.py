@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -38,7 +37,7 @@ from glassgate.adapters.http.outbound import Answer
 from glassgate.adapters.http.upstreams import Target, Upstream
 from glassgate.core.paths import encode_path
 from glassgate.errors import UpstreamError
-from glassgate.types import Headers, Receive, Send
+from glassgate.types import Headers, Receive, Scope, Send
 
 __all__ = ["MAX_MESSAGE_BYTES", "refuse", "tunnel"]
 
@@ -56,7 +55,7 @@ class _NoRedirects(connect):
         return exc
 
 
-async def refuse(scope: dict[str, Any], send: Send, answer: Answer) -> None:
+async def refuse(scope: Scope, send: Send, answer: Answer) -> None:
     """Refuse the upgrade with an HTTP answer (ASGI "WebSocket Denial Response")."""
     if "websocket.http.response" not in scope.get("extensions", {}):
         await send({"type": "websocket.close", "code": 1008})  # the server answers 403
@@ -87,7 +86,7 @@ def _handshake_headers(
 
 
 async def _open(
-    upstream: Upstream, result: GateResult, headers: Headers, extra: Headers, scope: dict[str, Any]
+    upstream: Upstream, result: GateResult, headers: Headers, extra: Headers, scope: Scope
 ) -> tuple[Target, ClientConnection] | Answer:
     config = upstream.config
     try:
@@ -123,7 +122,7 @@ async def tunnel(
     result: GateResult,
     headers: Headers,
     extra: Headers,
-    scope: dict[str, Any],
+    scope: Scope,
     receive: Receive,
     send: Send,
 ) -> None:

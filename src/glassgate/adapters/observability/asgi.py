@@ -15,7 +15,6 @@ import random
 import time
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -25,7 +24,7 @@ from glassgate.adapters.observability.metrics import GatewayMetrics
 from glassgate.config.schema import ObservabilityConfig
 from glassgate.core.decision import Outcome
 from glassgate.ports import ConfigSource
-from glassgate.types import ASGIApp, Receive, Scope, Send
+from glassgate.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ObservedApp"]
 
@@ -93,7 +92,7 @@ class ObservedApp:
         exchange = Exchange(time.perf_counter())
         token = CURRENT.set(exchange)
 
-        async def observed_send(message: dict[str, Any]) -> None:
+        async def observed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 exchange.status = message["status"]
             await send(message)

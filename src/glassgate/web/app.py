@@ -1,0 +1,108 @@
+"""create_console_app: the console's ASGI app, from the services it needs.
+
+The composition root (``app.compose``) builds ``ConsoleServices`` and calls
+this; the app is served on its own listener (``console.listen``), never on the
+data-plane port. Today: ``GET /api/health`` and ``GET /api/openapi.json``.
+New endpoints are ``Operation``s in ``_operations`` and the services they
+call are fields of ``ConsoleServices`` (the admin workflows, the audit
+search, break-glass, grants, the directory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from glassgate import __version__
+from glassgate.ports import Readiness
+from glassgate.types import ASGIApp
+from glassgate.web.api import ErrorBody, Operation, Reply, json_response, starlette_routes
+from glassgate.web.openapi import openapi_document
+from glassgate.web.security import SecurityHeaders
+
+__all__ = ["ConsoleServices", "Health", "create_console_app"]
+
+_ERRORS = {404: "not_found", 405: "method_not_allowed"}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleServices:
+    """What the console's handlers may call; they never reach storage themselves."""
+
+    readiness: Readiness
+
+
+class Health(BaseModel):
+    """``ok`` once the gateway can verify tokens, ``starting`` before (503)."""
+
+    status: Literal["ok", "starting"]
+
+
+class OpenApiDocument(BaseModel):
+    """This API's OpenAPI 3.1 document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
+def create_console_app(services: ConsoleServices) -> ASGIApp:
+    operations, document = _operations(services)
+    app = Starlette(
+        routes=starlette_routes(operations),
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    document.update(openapi_document(operations, title="glassgate console", version=__version__))
+    return SecurityHeaders(app)
+
+
+def _operations(services: ConsoleServices) -> tuple[list[Operation], dict[str, Any]]:
+    """The registry; the document is filled in once every operation is known."""
+    document: dict[str, Any] = {}
+
+    async def health(request: Request, body: BaseModel | None) -> Reply:
+        if services.readiness.ready:
+            return Reply(200, Health(status="ok"))
+        return Reply(503, Health(status="starting"))
+
+    async def openapi(request: Request, body: BaseModel | None) -> Reply:
+        return Reply(200, OpenApiDocument.model_validate(document))
+
+    operations = [
+        Operation(
+            "health",
+            "GET",
+            "/api/health",
+            "Whether the gateway is ready to verify tokens",
+            {200: Health, 503: Health},
+            health,
+        ),
+        Operation(
+            "openapi",
+            "GET",
+            "/api/openapi.json",
+            "This API's OpenAPI 3.1 document",
+            {200: OpenApiDocument},
+            openapi,
+        ),
+    ]
+    return operations, document
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    return json_response(status, ErrorBody(error=_ERRORS.get(status, "http_error")))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A bug: logged by Starlette's error middleware; the client learns nothing more."""
+    return json_response(500, ErrorBody(error="internal_error"))
