@@ -22,6 +22,7 @@ from glassgate.config.audit import AuditConfig
 from glassgate.config.storage import StorageConfig
 from glassgate.types import Secret
 from tests.support.audit import checkpoint_at, event, make_chain
+from tests.support.polling import eventually_async
 
 RFC5424 = re.compile(rb"^<\d{1,3}>1 \S+ \S+ glassgate - (?P<msgid>\S+) \[glassgate@32473 .*?\] ")
 SECRET = Secret("webhook-shared-secret")
@@ -31,13 +32,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-async def _eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for delivery"
-        await asyncio.sleep(0.01)
 
 
 class TcpSyslogReceiver:
@@ -123,7 +117,7 @@ def test_syslog_tcp_delivers_octet_counted_rfc5424() -> None:
         for record in records:
             assert sink.offer(record)
         assert sink.offer_checkpoint(checkpoint_at(records[-1], Ed25519PrivateKey.generate()))
-        await _eventually(lambda: len(receiver.messages) == 4)
+        await eventually_async(lambda: len(receiver.messages) == 4, what="delivery")
         await sink.close()
         await receiver.stop()
         ids = [RFC5424.match(m)["msgid"] for m in receiver.messages]  # type: ignore[index]
@@ -146,7 +140,7 @@ def test_syslog_tcp_retries_until_the_receiver_is_up() -> None:
         await asyncio.sleep(0.2)  # a few refused connections
         receiver = TcpSyslogReceiver()
         await receiver.start(port)
-        await _eventually(lambda: len(receiver.messages) == 1)
+        await eventually_async(lambda: len(receiver.messages) == 1, what="delivery")
         await sink.close()
         await receiver.stop()
 
@@ -164,7 +158,7 @@ def test_syslog_udp_sends_one_datagram_per_message() -> None:
         await sink.start()
         for record in make_chain(3):
             sink.offer(record)
-        await _eventually(lambda: len(receiver.messages) == 3)
+        await eventually_async(lambda: len(receiver.messages) == 3, what="delivery")
         await sink.close()
         transport.close()
         assert all(RFC5424.match(message) for message in receiver.messages)
@@ -200,7 +194,7 @@ def test_event_type_filter() -> None:
         )
         for record in records:
             sink.offer(record)
-        await _eventually(lambda: len(receiver.messages) == 1)
+        await eventually_async(lambda: len(receiver.messages) == 1, what="delivery")
         await sink.close()
         await receiver.stop()
         assert b"breakglass.activate" in receiver.messages[0]
@@ -226,7 +220,9 @@ def test_webhook_posts_signed_json_batches() -> None:
         for record in records:
             sink.offer(record)
         sink.offer_checkpoint(checkpoint_at(records[-1], Ed25519PrivateKey.generate()))
-        await _eventually(lambda: sum(len(_events(b)) for _, b in receiver.requests) == 4)
+        await eventually_async(
+            lambda: sum(len(_events(b)) for _, b in receiver.requests) == 4, what="delivery"
+        )
         await sink.close()
         await receiver.stop()
         for headers, payload in receiver.requests:
@@ -254,10 +250,10 @@ def test_webhook_retries_server_errors_and_drops_client_errors() -> None:
         await sink.start()
         first, second = make_chain(2)
         sink.offer(first)
-        await _eventually(lambda: sink.delivered == 1)
+        await eventually_async(lambda: sink.delivered == 1, what="delivery")
         assert len(receiver.requests) == 3  # 503, 429, then 200
         sink.offer(second)
-        await _eventually(lambda: sink.dropped == 1)
+        await eventually_async(lambda: sink.dropped == 1, what="delivery")
         await asyncio.sleep(0.05)
         assert len(receiver.requests) == 4  # 400 is not retried
         await sink.close()
@@ -290,7 +286,9 @@ def test_audit_log_from_config_forwards_to_syslog(tmp_path: Path) -> None:
         await audit.append(event(0, type="breakglass.activate", outcome="ok"))
         audit.record(event(1))
         await audit.close()
-        await _eventually(lambda: len(receiver.messages) == 3)  # 2 records + final checkpoint
+        await eventually_async(
+            lambda: len(receiver.messages) == 3, what="delivery"
+        )  # 2 records + final checkpoint
         transport.close()
         ids = sorted(RFC5424.match(m)["msgid"] for m in receiver.messages)  # type: ignore[index]
         assert ids == [b"breakglass.activate", b"checkpoint", b"decision"]

@@ -11,8 +11,7 @@ from __future__ import annotations
 import signal
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.support.echo_upstream import EchoUpstream
 from tests.support.gateway import GatewayProcess
 from tests.support.gateway_config import base_config, write_config
 from tests.support.metrics import sample
+from tests.support.polling import eventually, holds_for
 
 pytestmark = pytest.mark.integration
 
@@ -42,14 +42,6 @@ def _config(issuer: str, upstream: str, group: str) -> dict[str, Any]:
             }
         ],
     )
-
-
-def _wait_for(check: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _status(gw: GatewayProcess, token: str, path: str = "/team/x") -> int:
@@ -94,10 +86,10 @@ def test_sighup_applies_a_new_valid_config(
     gw = hup_gateway
     assert (_status(gw, tokens["Red"]), _status(gw, tokens["Blue"])) == (200, 403)
     write_config(Path(gw.config), _config(oidc_provider.issuer, upstream.url, "Blue"))
-    time.sleep(2.5)  # longer than the file watcher's interval: --no-watch must not reload
-    assert _status(gw, tokens["Blue"]) == 403
+    # Longer than the file watcher's interval: with --no-watch nothing reloads meanwhile.
+    holds_for(lambda: _status(gw, tokens["Blue"]) == 403, seconds=2.5, what="the old config")
     _sighup(gw)
-    _wait_for(lambda: sample(gw.url, RELOADS, result="ok") == 1, what="the reload")
+    eventually(lambda: sample(gw.url, RELOADS, result="ok") == 1, what="the reload")
     assert (_status(gw, tokens["Red"]), _status(gw, tokens["Blue"])) == (403, 200)
     assert "configuration reloaded" in gw.log.read_text()
 
@@ -110,12 +102,12 @@ def test_a_changed_file_is_picked_up(
     try:
         assert _status(gw, tokens["Blue"]) == 403
         write_config(Path(gw.config), "routes: [\n", atomic=atomic)  # broken first: reported
-        _wait_for(lambda: sample(gw.url, RELOADS, result="failed") == 1, what="the failed reload")
+        eventually(lambda: sample(gw.url, RELOADS, result="failed") == 1, what="the failed reload")
         assert (_status(gw, tokens["Red"]), _status(gw, tokens["Blue"])) == (200, 403)
         write_config(
             Path(gw.config), _config(oidc_provider.issuer, upstream.url, "Blue"), atomic=atomic
         )
-        _wait_for(lambda: _status(gw, tokens["Blue"]) == 200, what="the new config")
+        eventually(lambda: _status(gw, tokens["Blue"]) == 200, what="the new config")
         assert _status(gw, tokens["Red"]) == 403
         assert sample(gw.url, RELOADS, result="ok") == 1
     finally:
@@ -178,7 +170,7 @@ def test_a_broken_config_is_reported_and_the_old_one_keeps_serving(
         write_config(path, broken)
     try:
         _sighup(gw)
-        _wait_for(
+        eventually(
             lambda: sample(gw.url, RELOADS, result="failed") == failed + 1, what="the refusal"
         )
     finally:
@@ -259,7 +251,7 @@ def test_requests_in_flight_complete_across_a_reload(
             assert held.arrived.acquire(timeout=10), "the upstream never saw the request"
         write_config(Path(gw.config), _config(oidc_provider.issuer, held.url, "Blue"))
         _sighup(gw)
-        _wait_for(lambda: sample(gw.url, RELOADS, result="ok") == 1, what="the reload")
+        eventually(lambda: sample(gw.url, RELOADS, result="ok") == 1, what="the reload")
         assert results == {}  # both still in flight after the swap
         held.release.set()
         for thread in threads:

@@ -22,6 +22,7 @@ from websockets.typing import Subprotocol
 
 from tests.support.gateway import GatewayProcess
 from tests.support.gateway_config import base_config, write_config
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -151,11 +152,7 @@ def test_close_codes_pass_both_ways(gateway: GatewayProcess, echo: EchoServer, r
         ws.send("ping")
         assert ws.recv(timeout=5) == "ping"
         ws.close(4002, "done here")
-    pause = threading.Event()
-    for _ in range(50):
-        if len(echo.closes) > before:
-            break
-        pause.wait(0.1)
+    eventually(lambda: len(echo.closes) > before, what="the upstream to see the close")
     assert echo.closes[-1] == (4002, "done here")
 
 

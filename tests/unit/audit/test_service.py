@@ -23,6 +23,7 @@ from glassgate.audit.verification import collect_checkpoints, iter_stored
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
 from tests.support.audit import T0, event
 from tests.support.clock import FrozenClock
+from tests.support.polling import eventually_async
 
 KEY = Ed25519PrivateKey.generate()
 KEYS = {key_id(KEY.public_key()): KEY.public_key()}
@@ -231,10 +232,7 @@ def test_refuse_mode_serves_again_once_the_store_is_back() -> None:
         with pytest.raises(AuditUnavailableError):
             audit.record(event(1))
         store.down.clear()  # nothing is queued: only the probe can notice
-        for _ in range(200):
-            if audit.healthy:
-                break
-            await asyncio.sleep(0.01)
+        await eventually_async(lambda: audit.healthy, what="the probe to find the store back")
         assert audit.record(event(1)) is Admission.QUEUED
 
     policy = AuditSettings(on_failure="refuse", retry_initial=0.01, retry_max=0.02)
@@ -250,13 +248,9 @@ def test_outage_then_recovery_writes_the_held_batch(caplog: pytest.LogCaptureFix
     async def body(audit: AuditLog) -> None:
         for index in range(5):
             assert audit.record(event(index)) is Admission.QUEUED  # serve mode keeps queueing
-        await asyncio.sleep(0.1)
-        assert not audit.healthy
+        await eventually_async(lambda: not audit.healthy, what="the writer to hit the outage")
         store.down.clear()
-        for _ in range(100):
-            if audit.counters.written == 5:
-                break
-            await asyncio.sleep(0.01)
+        await eventually_async(lambda: audit.counters.written == 5, what="the held batch")
         assert audit.healthy
 
     policy = AuditSettings(retry_initial=0.01, retry_max=0.02)
@@ -317,10 +311,7 @@ def test_checkpoints_every_t_seconds() -> None:
         await audit.append(PRIVILEGED)
         assert store.checkpoints() == []
         clock.advance(1.0)
-        for _ in range(100):
-            if store.checkpoints():
-                break
-            await asyncio.sleep(0.01)
+        await eventually_async(lambda: bool(store.checkpoints()), what="the timed checkpoint")
         assert [c.seq for c in store.checkpoints()] == [1]
         await audit.close()
 
@@ -353,7 +344,7 @@ def test_a_bug_in_the_store_does_not_stop_the_writer(caplog: pytest.LogCaptureFi
 
     async def body(audit: AuditLog) -> None:
         audit.record(event(0))
-        await asyncio.sleep(0.05)
+        await eventually_async(lambda: audit.counters.lost == 1, what="the failed batch")
         audit.record(event(1))
 
     with caplog.at_level(logging.ERROR, logger="glassgate.audit"):

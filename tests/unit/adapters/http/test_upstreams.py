@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
@@ -15,6 +15,7 @@ from glassgate.adapters.http.upstreams import Target, Upstream, build_upstreams
 from glassgate.config.schema import UpstreamConfig
 from glassgate.errors import UpstreamError
 from tests.support.hostile_upstream import Peer, ScriptedUpstream, ok
+from tests.support.polling import eventually_async
 
 T = TypeVar("T")
 
@@ -113,12 +114,6 @@ def test_build_upstreams_by_id() -> None:
 # -- active health checks against real servers --------------------------------------------
 
 
-async def wait_until(check: Callable[[], bool], timeout: float = 3.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.01)
-
-
 def test_a_failing_target_leaves_the_rotation_and_comes_back_when_healthy() -> None:
     status = {"value": 200}
     probes: list[str] = []
@@ -149,14 +144,14 @@ def test_a_failing_target_leaves_the_rotation_and_comes_back_when_healthy() -> N
             up.start()
             try:
                 flaky_target, steady_target = up.targets
-                await wait_until(lambda: len(probes) >= 1)
+                await eventually_async(lambda: len(probes) >= 1, what="the health checks")
                 assert flaky_target.healthy
                 assert steady_target.healthy
                 status["value"] = 503
-                await wait_until(lambda: not flaky_target.healthy)
+                await eventually_async(lambda: not flaky_target.healthy, what="the health checks")
                 assert {up.pick().port for _ in range(10)} == {good.port}
                 status["value"] = 204
-                await wait_until(lambda: flaky_target.healthy)
+                await eventually_async(lambda: flaky_target.healthy, what="the health checks")
                 assert {up.pick().port for _ in range(10)} == {bad.port, good.port}
                 assert steady_target.healthy
                 assert not steady_target.idle
@@ -181,7 +176,7 @@ def test_a_refusing_target_fails_its_check_and_returns_once_it_listens() -> None
         up = Upstream(config)
         up.start()
         try:
-            await wait_until(lambda: not up.targets[0].healthy)
+            await eventually_async(lambda: not up.targets[0].healthy, what="the health checks")
             with pytest.raises(UpstreamError, match="no healthy target"):
                 up.pick()
 
@@ -196,7 +191,7 @@ def test_a_refusing_target_fails_its_check_and_returns_once_it_listens() -> None
 
             revived = await listen()
             try:
-                await wait_until(lambda: up.targets[0].healthy)
+                await eventually_async(lambda: up.targets[0].healthy, what="the health checks")
                 assert up.pick() is up.targets[0]
                 assert up.targets[0].parked_until == 0.0
             finally:

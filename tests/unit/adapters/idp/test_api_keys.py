@@ -34,6 +34,7 @@ from glassgate.errors import (
     TokenError,
 )
 from glassgate.tokens.api_keys import ApiKeyRecord, issue_api_key
+from tests.support.polling import eventually_async
 
 T0 = 1_790_000_000.0
 _T = TypeVar("_T")
@@ -282,7 +283,7 @@ def test_concurrent_misses_for_one_key_share_one_lookup() -> None:
 
     async def body(auth: ApiKeyAuthenticator) -> list[Principal]:
         calls = [asyncio.ensure_future(auth.authenticate(key, T0)) for _ in range(50)]
-        await asyncio.sleep(0.05)
+        await eventually_async(lambda: store.gets == 1, what="the lookup to reach the store")
         store.gate.set()  # type: ignore[union-attr]
         return await asyncio.gather(*calls)
 
@@ -298,7 +299,7 @@ def test_a_cancelled_caller_does_not_cancel_the_shared_lookup() -> None:
     async def body(auth: ApiKeyAuthenticator) -> Principal:
         first = asyncio.ensure_future(auth.authenticate(key, T0))
         second = asyncio.ensure_future(auth.authenticate(key, T0))
-        await asyncio.sleep(0.02)
+        await eventually_async(lambda: store.gets == 1, what="the lookup to reach the store")
         first.cancel()
         store.gate.set()  # type: ignore[union-attr]
         return await second
@@ -312,7 +313,7 @@ def test_lookups_in_flight_are_bounded() -> None:
 
     async def body(auth: ApiKeyAuthenticator) -> None:
         waiting = [asyncio.ensure_future(auth.authenticate(random_key(), T0)) for _ in range(2)]
-        await asyncio.sleep(0.02)
+        await eventually_async(lambda: store.gets == 1, what="the first lookup to be running")
         with pytest.raises(ApiKeyUnavailableError, match="too many"):
             await auth.authenticate(random_key(), T0)
         store.gate.set()  # type: ignore[union-attr]

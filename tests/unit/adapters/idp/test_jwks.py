@@ -15,6 +15,7 @@ from glassgate.errors import KeysStaleError
 from tests.support import tokens as t
 from tests.support.clock import FrozenClock
 from tests.support.fake_idp import FakeIdP
+from tests.support.polling import eventually_async
 
 T = TypeVar("T")
 JWKS_PATH = "/oauth2/default/v1/keys"
@@ -135,11 +136,10 @@ def test_background_refresh_picks_up_new_keys() -> None:
     async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         idp.keys = ["rsa-2"]
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if {k.kid for k in source.keyrings[t.ISSUER_ID].keys} == {"rsa-2"}:
-                return
-        pytest.fail("the background refresh never ran")
+        await eventually_async(
+            lambda: {k.kid for k in source.keyrings[t.ISSUER_ID].keys} == {"rsa-2"},
+            what="the background refresh",
+        )
 
     run_with(idp, body, refresh_interval=0.02)
 
@@ -151,11 +151,7 @@ def test_background_refresh_retries_after_failure() -> None:
     async def body(source: JwksKeySource, clock: FrozenClock) -> None:
         await source.start()
         idp.down = False
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if source.ready:
-                return
-        pytest.fail("never recovered")
+        await eventually_async(lambda: source.ready, what="the refresh to recover")
 
     run_with(idp, body, refresh_interval=0.05, unknown_kid_min_interval=0.0)
 
