@@ -70,8 +70,7 @@ def path_segments(path: str) -> tuple[str, ...]:
 
 
 def _host_matches(patterns: tuple[str, ...], host: str) -> bool:
-    if not patterns:
-        return True
+    """Whether ``host`` is one of ``patterns`` (``*.example.com``: strictly below it)."""
     for pattern in patterns:
         if pattern.startswith("*."):
             if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
@@ -89,13 +88,6 @@ class RouteTarget(Generic[T]):
     methods: frozenset[str]
     hosts: tuple[str, ...]
     value: T
-
-    def match(self, method: str, host: str, segments: Sequence[str]) -> Match:
-        if not self.pattern.matches(segments) or not _host_matches(self.hosts, host):
-            return Match.NONE
-        if self.methods and method not in self.methods:
-            return Match.PARTIAL
-        return Match.FULL
 
 
 def _first(target: RouteTarget[T]) -> str | None:
@@ -139,7 +131,7 @@ class RouteTable(Generic[T]):
             if segments
             else self._wildcard_first
         )
-        for target in candidates:  # RouteTarget.match, inlined: this loop is per request
+        for target in candidates:  # per request: kept flat, no call per target
             if not target.pattern.matches(segments):
                 continue
             if target.hosts and not _host_matches(target.hosts, host):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -55,12 +56,9 @@ _MAX_NUMERIC_DATE: Final = 2**53
 
 
 def _first_duplicate(pairs: list[tuple[str, Any]]) -> str:
-    seen: set[str] = set()
-    for name, _ in pairs:
-        if name in seen:
-            return name
-        seen.add(name)
-    return ""
+    """A name that appears more than once; called only once a repeat is known to exist."""
+    counts = Counter(name for name, _ in pairs)
+    return next(name for name, _ in pairs if counts[name] > 1)
 
 
 def _freeze_array(values: list[Any]) -> tuple[Any, ...]:

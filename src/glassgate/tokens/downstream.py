@@ -40,10 +40,6 @@ class IdentitySigner:
         self._jwks = json.dumps(self._signer.jwks(), separators=(",", ":")).encode()
         self._cache: OrderedDict[_Key, _Entry] = OrderedDict()
 
-    @classmethod
-    def from_pem(cls, issuer: str, pem: bytes) -> IdentitySigner:
-        return cls(issuer, JwtSigner.from_pem(pem, "ES256"))
-
     def jwks(self) -> bytes:
         return self._jwks
 

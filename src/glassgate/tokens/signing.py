@@ -35,11 +35,6 @@ class JwtSigner:
             return cls(RSAKey.generate_key(2048, private=True, auto_kid=True), alg)
         return cls(ECKey.generate_key("P-256", private=True, auto_kid=True), alg)
 
-    @classmethod
-    def from_pem(cls, pem: bytes, alg: SigningAlgorithm) -> JwtSigner:
-        key = RSAKey.import_key(pem) if alg == "RS256" else ECKey.import_key(pem)
-        return cls(key, alg)
-
     @property
     def kid(self) -> str:
         kid = self._key.kid

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from ipaddress import ip_address
 
 from glassgate.audit.chain import GENESIS, link
@@ -86,3 +87,18 @@ def test_break_glass_credential_makes_the_decision_privileged() -> None:
 def test_a_token_hash_that_is_not_a_digest_is_left_out() -> None:
     odd = Principal(subject="svc", issuer="glassgate", token_hash="not-a-digest")
     assert decision_event(ALLOW, REQUEST, odd, at=T0).token_hash is None
+
+
+def test_a_huge_group_list_is_cut_and_its_size_kept() -> None:
+    many = replace(ALICE, groups=frozenset(f"g{index:03}" for index in range(80)))
+    details = decision_event(ALLOW, REQUEST, many, at=T0).details
+    assert len(details["groups"]) == 50
+    assert details["groups_total"] == 80
+
+
+def test_rate_limit_details() -> None:
+    limited = Decision(
+        Outcome.RATE_LIMITED, "items", (Reason.QUOTA_EXCEEDED,), retry_after=1.5, quota_tier="std"
+    )
+    details = decision_event(limited, REQUEST, ALICE, at=T0).details
+    assert (details["retry_after"], details["quota_tier"]) == (1.5, "std")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from glassgate.core.principal import Principal
+from glassgate.tokens import downstream
 from glassgate.tokens.downstream import IdentitySigner
+from glassgate.tokens.signing import JwtSigner
 
 NOW = 1_800_000_000.0
 ALICE = Principal(
@@ -76,3 +79,19 @@ def test_a_cached_token_is_not_reused_past_the_new_tokens_expiry() -> None:
 def test_jwks_has_no_private_member() -> None:
     signer = IdentitySigner("glassgate")
     assert b'"d"' not in signer.jwks()
+
+
+def test_the_cache_is_bounded_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(downstream, "_CACHE_SIZE", 2)
+    signer = IdentitySigner("glassgate")
+    first = signer.token_for(ALICE, "a", ROUTE_GROUPS, NOW)
+    signer.token_for(ALICE, "b", ROUTE_GROUPS, NOW)
+    signer.token_for(ALICE, "c", ROUTE_GROUPS, NOW)  # "a" goes
+    assert signer.token_for(ALICE, "b", ROUTE_GROUPS, NOW + 1) is not None
+    assert signer.token_for(ALICE, "a", ROUTE_GROUPS, NOW + 1) != first  # signed anew
+
+
+def test_repr_never_shows_the_key() -> None:
+    text = repr(JwtSigner.generate("ES256"))
+    assert text.startswith("JwtSigner(alg='ES256', kid=")
+    assert "key=<not shown>" in text

@@ -141,3 +141,27 @@ def test_parse_jwks_caps_the_number_of_keys() -> None:
 def test_parse_jwks_refuses_non_jwk_sets(document: Any) -> None:
     with pytest.raises(ValueError, match="JWKS"):
         parse_jwks(document)
+
+
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [
+        pytest.param("alg", 5, id="case=alg-not-a-string"),
+        pytest.param("use", ["sig"], id="case=use-not-a-string"),
+        pytest.param("key_ops", "verify", id="case=key-ops-not-a-list"),
+    ],
+)
+def test_a_key_with_a_mistyped_member_is_skipped(member: str, value: object) -> None:
+    keys, skipped = parse_jwks({"keys": [{**t.public_jwk("ec-1"), member: value}]})
+    assert keys == ()
+    assert len(skipped) == 1
+    assert skipped[0].startswith("keys[0]: ")
+
+
+def test_a_key_without_kid_is_found_only_without_a_kid() -> None:
+    anonymous = {k: v for k, v in t.public_jwk("ec-1").items() if k != "kid"}
+    keys, _ = parse_jwks({"keys": [anonymous]})
+    ring = KeyRing("idp", keys, last_success=t.NOW)
+    assert ring.lookup(None, "ES256", t.NOW).kid is None
+    with pytest.raises(UnknownKeyError):
+        ring.lookup("ec-1", "ES256", t.NOW)

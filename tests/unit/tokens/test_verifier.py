@@ -111,6 +111,16 @@ def test_cache_entry_dies_with_its_key() -> None:
     assert len(cache) == 0
 
 
+def test_cache_entry_dies_when_its_issuer_has_no_keys_any_more() -> None:
+    cache = VerifiedTokenCache(10)
+    v = verifier(cache)
+    raw = t.token()
+    v.verify(raw, t.rings(), NOW)
+    with pytest.raises(KeysStaleError):
+        v.verify(raw, {}, NOW)  # the issuer's ring is gone: no cached answer either
+    assert len(cache) == 0
+
+
 def test_cache_entry_dies_when_a_no_kid_key_is_replaced() -> None:
     cache = VerifiedTokenCache(10)
     v = verifier(cache)

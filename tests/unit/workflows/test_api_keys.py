@@ -17,7 +17,7 @@ from glassgate.config.schema import Config
 from glassgate.core.principal import token_fingerprint
 from glassgate.errors import AuditUnavailableError, ConfigError, StorageUnavailableError
 from glassgate.store_runner import StoreRunner
-from glassgate.tokens.api_keys import ApiKeyRecord
+from glassgate.tokens.api_keys import ApiKeyRecord, issue_api_key
 from glassgate.workflows.api_keys import ApiKeyAdmin, NewApiKey, check_new_key, new_key_warnings
 
 T0 = 1_790_000_000.0
@@ -139,6 +139,48 @@ def test_a_taken_key_id_is_never_overwritten() -> None:
     with pytest.raises(StorageUnavailableError, match="no free API key id"):
         run(admin(store, audit).create(REQUEST, "cli:ops"))
     assert audit.events == []
+
+
+class RacingStore(MemoryApiKeyStore):
+    """Another writer gets in between the check and the write (or deletes by hand)."""
+
+    def add(self, record: ApiKeyRecord) -> bool:
+        return False  # the id was taken after the service checked it was free
+
+    def revoke(self, key_id: str, at: float, by: str | None = None) -> ApiKeyRecord | None:
+        return None  # the row was deleted by hand after the service read it
+
+
+def test_an_id_taken_between_check_and_write_creates_nothing_but_stays_audited() -> None:
+    store = RacingStore()
+    audit = Audit(store)
+    with pytest.raises(StorageUnavailableError, match="taken between the check and the write"):
+        run(admin(store, audit).create(REQUEST, "cli:ops"))
+    assert [e.type for e in audit.events] == ["admin.apikey.create"]  # over-reports, never under
+    assert store.records() == []
+
+
+def test_a_key_deleted_during_revoke_is_reported_unchanged() -> None:
+    store = RacingStore()
+    _, record = _stored_key(store)
+    result = run(admin(store, Audit(store)).revoke(record.key_id, "cli:ops"))
+    assert result is not None
+    assert result.changed is False
+    assert result.record == record
+
+
+def test_records_lists_every_key_oldest_first() -> None:
+    store = MemoryApiKeyStore()
+    first = run(admin(store, Audit(store)).create(REQUEST, "cli:ops")).record
+    second = run(admin(store, Audit(store)).create(REQUEST, "cli:ops")).record
+    listed = run(admin(store, Audit(store)).records())
+    assert [r.key_id for r in listed] == sorted([first.key_id, second.key_id])  # same time
+
+
+def _stored_key(store: MemoryApiKeyStore) -> tuple[str, ApiKeyRecord]:
+    issued = issue_api_key(name="n", subject="svc", now=T0, groups=(), routes=None)
+    MemoryApiKeyStore.add(store, issued.record)
+    return issued.key.reveal(), issued.record
 
 
 # --- the request checked against the config (the CLI and the console share these) --------
