@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -166,14 +165,6 @@ def test_aclose_closes_idle_keep_alive_connections() -> None:
         await server.aclose()  # idempotent
 
     asyncio.run(main())
-
-
-def test_bind_socket_reports_a_busy_port_and_closes_its_socket() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        with pytest.raises(OSError, match="in use"):
-            bind_socket("127.0.0.1", taken.getsockname()[1])
 
 
 def test_unknown_status_code_still_encodes() -> None:

@@ -10,6 +10,7 @@ behind a lock, reopened when lost), ``_errors`` (driver errors become
 ``StorageUnavailableError``), ``revision``/``migrate``/``migrations`` (Alembic).
 A new port's stores (break-glass accounts, grants, the directory) get their own
 package here, open through an ``open_<port>_store(target, migrate=...)`` in its
-``__init__``, and a contract suite in ``tests/contract/``. Store calls are
-blocking; async callers run them on one worker thread.
+``__init__`` (a call to ``_open.open_store``), and a contract suite in
+``tests/contract/``. Store calls are blocking; async callers run them through a
+``glassgate.store_runner.StoreRunner``.
 """

@@ -7,9 +7,11 @@ Driver errors never leave this package: they become ``StorageUnavailableError``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from glassgate.adapters.storage._open import open_store
 from glassgate.adapters.storage.audit.postgres import PostgresAuditStore
 from glassgate.adapters.storage.audit.sqlite import SqliteAuditStore
-from glassgate.adapters.storage.revision import upgrade_if_due
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.ports import AuditStore
 
@@ -18,10 +20,5 @@ __all__ = ["PostgresAuditStore", "SqliteAuditStore", "open_audit_store"]
 
 def open_audit_store(target: StorageTarget, *, migrate: bool = True) -> AuditStore:
     """Open the audit store at ``target``, migrating it first if ``migrate``."""
-    if migrate:
-        upgrade_if_due(target)
-    if target.backend == "postgres":
-        return PostgresAuditStore.open(
-            target.location, connect_timeout=target.timeout, name=target.describe()
-        )
-    return SqliteAuditStore.open(target.location, busy_timeout=target.timeout)
+    sqlite: Callable[..., AuditStore] = SqliteAuditStore.open
+    return open_store(target, migrate=migrate, sqlite=sqlite, postgres=PostgresAuditStore.open)
