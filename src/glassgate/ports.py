@@ -6,7 +6,7 @@ suite in ``tests/contract/`` that every adapter must pass.
 
 Conventions for *storage* ports: methods are blocking and each call is one
 transaction, so a write either happens entirely or not at all. Async services
-call them through one dedicated worker thread (see ``audit.service``): a slow
+call them through a ``store_runner.StoreRunner`` (one worker thread): a slow
 disk never stalls the event loop, and a cancelled request can never cut a
 transaction in half. Driver errors never cross a port: adapters raise
 ``StorageUnavailableError`` (``from`` the driver's exception).

@@ -57,7 +57,7 @@ def test_core_depends_on_nothing_outside_it(forbidden: str) -> None:
 def test_domain_packages_do_not_reach_into_adapters() -> None:
     offenders = [
         str(path.relative_to(SRC))
-        for package in ("tokens", "audit", "config")
+        for package in ("tokens", "audit", "config", "workflows")
         for path in _modules(package)
         if any(name.startswith("glassgate.adapters") for name in _imports(path))
     ]

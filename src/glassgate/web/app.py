@@ -56,18 +56,21 @@ class OpenApiDocument(BaseModel):
 
 
 def create_console_app(services: ConsoleServices) -> ASGIApp:
-    operations, document = _operations(services)
+    published: dict[str, OpenApiDocument] = {}  # the document, built once, after the registry
+    operations = _operations(services, published)
+    document = openapi_document(operations, title="glassgate console", version=__version__)
+    published["document"] = OpenApiDocument.model_validate(document)
     app = Starlette(
         routes=starlette_routes(operations),
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
-    document.update(openapi_document(operations, title="glassgate console", version=__version__))
     return SecurityHeaders(app)
 
 
-def _operations(services: ConsoleServices) -> tuple[list[Operation], dict[str, Any]]:
-    """The registry; the document is filled in once every operation is known."""
-    document: dict[str, Any] = {}
+def _operations(
+    services: ConsoleServices, published: dict[str, OpenApiDocument]
+) -> list[Operation]:
+    """The registry: every operation the console serves, in one explicit list."""
 
     async def health(request: Request, body: BaseModel | None) -> Reply:
         if services.readiness.ready:
@@ -75,9 +78,9 @@ def _operations(services: ConsoleServices) -> tuple[list[Operation], dict[str, A
         return Reply(503, Health(status="starting"))
 
     async def openapi(request: Request, body: BaseModel | None) -> Reply:
-        return Reply(200, OpenApiDocument.model_validate(document))
+        return Reply(200, published["document"])
 
-    operations = [
+    return [
         Operation(
             "health",
             "GET",
@@ -95,7 +98,6 @@ def _operations(services: ConsoleServices) -> tuple[list[Operation], dict[str, A
             openapi,
         ),
     ]
-    return operations, document
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -104,8 +104,8 @@ class GatewayApp:
         door = door_for(config, raw_path)
         try:
             if door is not None:
-                signer = self._signer
-                await _answer(send, await forward_auth(door, config, state, signer, scope))
+                answer = await forward_auth(door, config, state, self._signer, scope)
+                await _answer(send, answer)
             else:
                 await self._proxy(state, scope, raw_path, receive, send)
         except RequestRejectedError as exc:
