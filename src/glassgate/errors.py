@@ -5,7 +5,8 @@ exceptions: an exception means the machinery could not decide or act.
 
     GlassgateError
     ├── ConfigError              .problems: every problem with file, line, field path, hint
-    │   └── ConfigTooLargeError      the YAML document is too large or too deeply nested
+    │   ├── ConfigTooLargeError      the YAML document is too large or too deeply nested
+    │   └── RulesInvalidError        a group-rules file or rule that cannot be used as written
     ├── RequestRejectedError     malformed client input (HTTP 400 and friends), ``.status``
     │   ├── PathRejectedError        a request path that could be read more than one way
     │   ├── HeaderTooLargeError      the header section exceeds ``limits`` (431)
@@ -36,6 +37,12 @@ exceptions: an exception means the machinery could not decide or act.
     │       ├── ApiKeyTierUnknownError   the key's quota tier is no longer configured
     │       ├── ApiKeysDisabledError     ``api_keys.enabled`` is false
     │       └── ApiKeyUnavailableError   the key store cannot answer: refused (fail closed)
+    ├── DirectoryError
+    │   ├── LockoutRefusedError      .shortfalls: a protected group would fall under its minimum
+    │   ├── DirectoryConflictError   a userName or group name taken, a stale version
+    │   ├── DirectoryNotFoundError   no user or group with that id
+    │   ├── ImportInvalidError       .problems: an import file that cannot be read as a whole
+    │   └── UntranslatableRuleError  an Okta rule expression with no exact CEL equivalent
     ├── AuditError
     │   ├── AuditUnavailableError    privileged actions are refused (fail closed)
     │   └── ChainBrokenError         .index, .kind (edited, deleted, reordered, ...)
@@ -79,17 +86,24 @@ __all__ = [
     "ClientTimeoutError",
     "ConfigError",
     "ConfigTooLargeError",
+    "DirectoryConflictError",
+    "DirectoryError",
+    "DirectoryNotFoundError",
     "DisallowedAlgorithmError",
     "ForwardedRequestError",
     "GlassgateError",
     "HeaderTooLargeError",
     "IdPUnavailableError",
+    "ImportInvalidError",
     "KeyMismatchError",
     "KeysStaleError",
+    "LockoutRefusedError",
     "PathRejectedError",
     "PermanentDeliveryError",
     "Problem",
     "RequestRejectedError",
+    "RulesInvalidError",
+    "Shortfall",
     "SignatureInvalidError",
     "StorageUnavailableError",
     "TokenError",
@@ -99,6 +113,7 @@ __all__ = [
     "UnknownKeyError",
     "UnsupportedCodingError",
     "UnsupportedHeaderError",
+    "UntranslatableRuleError",
     "UntrustedCallerError",
     "UntrustedIssuerError",
     "UpstreamClosedError",
@@ -133,16 +148,27 @@ class Problem:
         return text
 
 
+def _problems_summary(what: str, problems: tuple[Problem, ...]) -> str:
+    first = problems[0].render() if problems else "no details"
+    return f"{len(problems)} {what} problem(s); first: {first}"
+
+
 class ConfigError(GlassgateError):
     """The configuration is invalid; ``problems`` lists every problem found."""
 
     code = "config_invalid"
+    what: ClassVar[str] = "configuration"
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
-        count = len(self.problems)
-        first = self.problems[0].render() if self.problems else "no details"
-        super().__init__(f"{count} configuration problem(s); first: {first}")
+        super().__init__(_problems_summary(self.what, self.problems))
+
+
+class RulesInvalidError(ConfigError):
+    """Group rules (a rules file, or one rule's CEL) that cannot be compiled as written."""
+
+    code = "rules_invalid"
+    what = "group rule"
 
 
 class ConfigTooLargeError(ConfigError):
@@ -296,6 +322,99 @@ class ApiKeyUnavailableError(ApiKeyError):
     """The key store could not be asked; the key is refused rather than trusted blindly."""
 
     detail = "api-key-store-unavailable"
+
+
+class DirectoryError(GlassgateError):
+    code = "directory_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """One protected group that a change would leave under its minimum of active members.
+
+    ``remaining`` are the userNames of the active members the group would keep;
+    ``losing`` those the change would take out of it.
+    """
+
+    group: str
+    minimum: int
+    remaining: tuple[str, ...]
+    losing: tuple[str, ...]
+
+    def render(self) -> str:
+        kept = ", ".join(self.remaining) if self.remaining else "nobody"
+        lost = ", ".join(self.losing[:10]) + (" ..." if len(self.losing) > 10 else "")
+        return (
+            f"protected group '{self.group}' needs at least {self.minimum} active member(s) "
+            f"but would keep {len(self.remaining)} ({kept}); it would lose {lost or 'nobody'}"
+        )
+
+
+class LockoutRefusedError(DirectoryError):
+    """A directory change refused because a protected group would fall under its minimum.
+
+    Nothing was changed. The message names every group, its minimum and who
+    would remain; add members to the group (or lower its minimum in the
+    configuration) before retrying.
+    """
+
+    code = "lockout_refused"
+
+    def __init__(self, shortfalls: tuple[Shortfall, ...], action: str) -> None:
+        if not shortfalls:
+            raise ValueError("LockoutRefusedError needs at least one shortfall")
+        self.shortfalls = shortfalls
+        self.action = action
+        details = "; ".join(item.render() for item in shortfalls)
+        super().__init__(
+            f"refused {action}: {details}. Nothing was changed; give the group more active "
+            "members first, or use the break-glass procedure if nobody can sign in"
+        )
+
+    @property
+    def group(self) -> str:
+        return self.shortfalls[0].group
+
+    @property
+    def minimum(self) -> int:
+        return self.shortfalls[0].minimum
+
+    @property
+    def remaining(self) -> tuple[str, ...]:
+        return self.shortfalls[0].remaining
+
+
+class DirectoryConflictError(DirectoryError):
+    """A userName or group name already taken, or a version that is no longer current."""
+
+    code = "directory_conflict"
+
+
+class DirectoryNotFoundError(DirectoryError):
+    code = "directory_not_found"
+
+
+class ImportInvalidError(DirectoryError):
+    """An import file that cannot be used; nothing from it was applied."""
+
+    code = "import_invalid"
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__(_problems_summary("import", self.problems))
+
+
+class UntranslatableRuleError(DirectoryError):
+    """An Okta Expression Language rule that cannot be translated exactly; ``reason`` says why.
+
+    Imports list such rules and leave them out; they never guess a translation.
+    """
+
+    code = "rule_untranslatable"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
 class AuditError(GlassgateError):
