@@ -22,6 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeAlias, TypeVar
 
+from glassgate.audit.screening import check_json
 from glassgate.types import JSONValue
 
 __all__ = [
@@ -83,6 +84,12 @@ def check_attribute_name(name: object) -> str:
         )
     if name in RESERVED_ATTRIBUTES:
         raise ValueError(f"attribute name {name!r} is reserved: it is one of the user's fields")
+    try:
+        check_json({name: None}, "attributes")  # the audit log's own secret-name screen
+    except ValueError:
+        raise ValueError(
+            f"attribute name {name!r} names a secret; the directory never stores secrets"
+        ) from None
     return name
 
 

@@ -31,7 +31,7 @@ def simulation_table(sim: Simulation, limit: int = 8) -> str:
         f"rules changed: {', '.join(sim.changed_rules) or 'none'}",
         "",
     ]
-    per_group = sim.per_group()
+    per_group = sim.per_group(mark_inactive=True)
     if per_group:
         width = max(len("group"), *(len(g) for g in per_group))
         lines.append(f"{'group':<{width}}  {'gain':>6}  {'lose':>6}")

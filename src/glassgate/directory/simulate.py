@@ -64,12 +64,19 @@ class Simulation:
         """Whether ``rules apply`` would pass the lockout guard."""
         return not self.shortfalls
 
-    def per_group(self) -> dict[str, tuple[list[str], list[str]]]:
-        """Group -> (userNames gaining, userNames losing), both sorted."""
+    def per_group(self, mark_inactive: bool = False) -> dict[str, tuple[list[str], list[str]]]:
+        """Group -> (userNames gaining, userNames losing), in userName order.
+
+        ``mark_inactive`` appends the status to users who are not active
+        (they do not count towards a protected group's minimum).
+        """
         table: dict[str, tuple[list[str], list[str]]] = {}
         for change in self.changes:
             gains, losses = table.setdefault(change.group, ([], []))
-            (gains if change.delta is Delta.GAIN else losses).append(change.user_name)
+            name = change.user_name
+            if mark_inactive and change.status != "active":
+                name = f"{name} ({change.status})"
+            (gains if change.delta is Delta.GAIN else losses).append(name)
         return {group: table[group] for group in sorted(table)}
 
 

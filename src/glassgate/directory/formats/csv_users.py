@@ -36,7 +36,7 @@ def parse_csv(text: str, where: str = "import.csv") -> ImportBatch:
         raise ImportInvalidError([Problem(where, f"larger than {MAX_BYTES} bytes")])
     if "\x00" in text:
         raise ImportInvalidError([Problem(where, "contains NUL bytes: not a text CSV file")])
-    rows = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    rows = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     problems: list[Problem] = []
     users: list[ImportedUser] = []
     try:

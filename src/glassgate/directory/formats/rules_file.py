@@ -153,5 +153,5 @@ def dump_rules(rules: Sequence[GroupRule]) -> str:
         if not rule.enabled:
             item["enabled"] = False
         items.append(item)
-    body = yaml.safe_dump({"rules": items}, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.safe_dump({"rules": items}, sort_keys=False, allow_unicode=True, width=10_000)
     return body.replace("$", "$$")  # read back through the ${VAR} expansion unchanged
