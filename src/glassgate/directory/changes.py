@@ -89,14 +89,12 @@ class _Draft:
     """Mutable copies of a snapshot's tables while a batch of changes is applied."""
 
     def __init__(self, base: Directory) -> None:
-        self.users = dict(base.users)
-        self.groups = dict(base.groups)
-        self.matched = dict(base.matched)
-        self.member_of = dict(base.member_of)
+        self.base = base
+        self.users, self.groups, self.matched, self.member_of = base.copy_tables()
         self.rules = base.rules
-        self.user_names = {user.key: user.id for user in self.users.values()}
-        self.group_names = {group.name.casefold(): group.id for group in self.groups.values()}
+        self.user_names, self.group_names = base.name_indexes()
         self.dirty: set[str] = set()
+        self.deleted: set[str] = set()
         self.changed_rules: set[str] = set()
 
     def put_user(self, user: User) -> None:
@@ -112,6 +110,7 @@ class _Draft:
         self.users[user.id] = user
         self.user_names[user.key] = user.id
         self.dirty.add(user.id)
+        self.deleted.discard(user.id)
 
     def delete_user(self, user_id: str) -> None:
         user = self.users.pop(user_id, None)
@@ -123,6 +122,7 @@ class _Draft:
             self.groups[group_id] = replace(group, members=group.members - {user_id})
         self.matched.pop(user_id, None)
         self.dirty.discard(user_id)
+        self.deleted.add(user_id)
 
     def put_group(self, group: Group) -> None:
         owner = self.group_names.get(group.name.casefold())
@@ -185,7 +185,25 @@ class _Draft:
 
     def snapshot(self) -> Directory:
         member_of = {uid: gids for uid, gids in self.member_of.items() if gids}
-        return Directory(self.users, self.groups, self.rules, self.matched, member_of)
+        names = (self.user_names, self.group_names)
+        after = Directory(self.users, self.groups, self.rules, self.matched, member_of, names)
+        if not self.changed_rules:
+            self._carry_members(after)
+        return after
+
+    def _carry_members(self, after: Directory) -> None:
+        """Effective members the base knew, updated for the users touched (no rule changed).
+
+        Only for groups that are still the same group under the same name;
+        anything else is computed afresh when asked.
+        """
+        touched = self.dirty | self.deleted
+        for name, members in self.base.known_members().items():
+            old, new = self.base.group_named(name), after.group_named(name)
+            if old is None or new is None or old.id != new.id:
+                continue
+            added = {uid for uid in self.dirty if name in after.effective_groups(uid)}
+            after.seed_members(name, (members - touched) | frozenset(added))
 
 
 def apply(

@@ -41,15 +41,24 @@ class Directory:
         rules: RuleSet,
         matched: Mapping[str, frozenset[str]],
         member_of: Mapping[str, frozenset[str]],
+        names: tuple[dict[str, str], dict[str, str]] | None = None,
     ) -> None:
-        """Internal: the caller (``changes``) guarantees the indexes agree with the data."""
+        """Internal: the caller (``changes``) guarantees the indexes agree with the data.
+
+        ``names`` are the userName and group-name indexes (casefolded name ->
+        id) when the caller has them already; they are built otherwise.
+        """
         self._users = users
         self._groups = groups
         self._rules = rules
         self._matched = matched
         self._member_of = member_of
-        self._users_by_name = {user.key: user.id for user in users.values()}
-        self._groups_by_name = {group.name.casefold(): group.id for group in groups.values()}
+        if names is None:
+            names = (
+                {user.key: user.id for user in users.values()},
+                {group.name.casefold(): group.id for group in groups.values()},
+            )
+        self._users_by_name, self._groups_by_name = names
         self._members_cache: dict[str, frozenset[str]] = {}
 
     @classmethod
@@ -94,6 +103,18 @@ class Directory:
         group = None if group_id is None else self._groups[group_id]
         return group if group is not None and group.name == name else None
 
+    def name_indexes(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Copies of the userName and group-name indexes, for ``changes`` to build on."""
+        return dict(self._users_by_name), dict(self._groups_by_name)
+
+    def copy_tables(
+        self,
+    ) -> tuple[
+        dict[str, User], dict[str, Group], dict[str, frozenset[str]], dict[str, frozenset[str]]
+    ]:
+        """Copies of users, groups, matched and member_of, for ``changes`` to build on."""
+        return dict(self._users), dict(self._groups), dict(self._matched), dict(self._member_of)
+
     # --- membership ----------------------------------------------------------------
 
     def direct_groups(self, user_id: str) -> frozenset[str]:
@@ -123,6 +144,14 @@ class Directory:
             members = group.members | frozenset(by_rule) if rule_ids else group.members
         self._members_cache[group_name] = members
         return members
+
+    def known_members(self) -> Mapping[str, frozenset[str]]:
+        """The effective member sets computed so far (group name -> ids)."""
+        return MappingProxyType(self._members_cache)
+
+    def seed_members(self, group_name: str, members: frozenset[str]) -> None:
+        """Internal: ``changes`` derives a new snapshot's members from the old one's."""
+        self._members_cache[group_name] = members
 
     def active_members(self, group_name: str) -> tuple[str, ...]:
         """userNames of the *active* members of ``group_name``, sorted."""
