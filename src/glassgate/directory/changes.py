@@ -65,8 +65,11 @@ class ReplaceRules:
 Change = PutUser | DeleteUser | PutGroup | DeleteGroup | ReplaceRules
 
 
-def describe(change: Change, before: Directory) -> str:
+def describe(changes: Sequence[Change], before: Directory) -> str:
     """A short human phrase for refusals and audit records."""
+    if len(changes) != 1:
+        return f"{len(changes)} changes"
+    change = changes[0]
     if isinstance(change, PutUser):
         old = before.user(change.user.id)
         if old is None:

@@ -100,7 +100,5 @@ def check_change(
     after it passed.
     """
     after = apply(before, changes, errors)
-    if action is None:
-        action = describe(changes[0], before) if len(changes) == 1 else f"{len(changes)} changes"
-    guard.check(before, after, action)
+    guard.check(before, after, action or describe(changes, before))
     return after
