@@ -166,12 +166,15 @@ class User:
 class Group:
     """A group. ``name`` (SCIM displayName) is unique, and is what rules, tokens and
     protected-group settings refer to; ``members`` are the ids of its *direct*
-    members: rule-derived members are computed, never stored here."""
+    members: rule-derived members are computed, never stored here. ``extra``
+    keeps what SCIM clients wrote that the directory does not use (member
+    display names), so they read it back."""
 
     id: str
     name: str
     members: frozenset[str] = frozenset()
     external_id: str | None = None
+    extra: Mapping[str, JSONValue] = field(default_factory=lambda: _EMPTY_EXTRA, compare=False)
     version: int = 1
     created: float = 0.0
     modified: float = 0.0
@@ -185,6 +188,7 @@ class Group:
         for member in members:
             check_identifier(member, "member id")
         object.__setattr__(self, "members", members)
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
 
 
 _Stamped = TypeVar("_Stamped", User, Group)

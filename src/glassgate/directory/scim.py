@@ -63,6 +63,10 @@ _MULTI = (
 )  # fmt: skip
 # Profile names that SCIM owns: a SCIM write sets them all (absent = removed).
 SCIM_ATTRIBUTES = frozenset({*_NAME.values(), *_CORE, *_ENTERPRISE, "email", "manager"})
+# ``extra`` keys of our own (SCIM attribute names never contain ':')
+_MANAGER = "glassgate:manager"  # the enterprise manager object as written
+_NO_ACTIVE = "glassgate:activeOmitted"  # the client removed ``active``: status unchanged
+_MEMBER_DISPLAY = "glassgate:memberDisplay"  # group member id -> display as written
 
 
 def version_tag(version: int) -> str:
@@ -90,9 +94,10 @@ def user_document(user: User, groups: Iterable[tuple[str, str, bool]] = ()) -> d
         "schemas": [USER_SCHEMA, ENTERPRISE_USER],
         "id": user.id,
         "userName": user.user_name,
-        "active": user.active,
         "meta": _meta("User", user),
     }
+    if not user.extra.get(_NO_ACTIVE):
+        doc["active"] = user.active
     if user.external_id is not None:
         doc["externalId"] = user.external_id
     name = {scim: attrs[flat] for scim, flat in _NAME.items() if flat in attrs}
@@ -104,7 +109,10 @@ def user_document(user: User, groups: Iterable[tuple[str, str, bool]] = ()) -> d
         doc["emails"] = [{"value": attrs["email"], "type": "work", "primary": True}]
     enterprise: dict[str, Any] = {key: attrs[key] for key in _ENTERPRISE if key in attrs}
     if isinstance(attrs.get("manager"), str):
-        enterprise["manager"] = {"value": attrs["manager"]}
+        written = user.extra.get(_MANAGER)
+        manager = dict(written) if isinstance(written, Mapping) else {}
+        manager.update({"value": attrs["manager"], "$ref": f"Users/{attrs['manager']}"})
+        enterprise["manager"] = manager
     if enterprise:
         doc[ENTERPRISE_USER] = enterprise
     memberships = [
@@ -145,16 +153,22 @@ def user_from_document(document: Mapping[str, Any], user_id: str, existing: User
     for key in _ENTERPRISE:
         if (value := _text(enterprise.get(key))) is not None:
             attributes[key] = value
+    extra: dict[str, JSONValue] = {
+        key: document[key] for key in _MULTI if isinstance(document.get(key), list)
+    }
     manager = enterprise.get("manager")
     if isinstance(manager, dict) and (value := _text(manager.get("value"))) is not None:
         attributes["manager"] = value
-    extra = {key: document[key] for key in _MULTI if isinstance(document.get(key), list)}
+        if _text(manager.get("displayName")) is not None:
+            extra[_MANAGER] = {"displayName": manager["displayName"]}
     if (email := _primary_email(extra.get("emails"))) is not None:
         attributes["email"] = email
+    if "active" not in document or document["active"] is None:
+        extra[_NO_ACTIVE] = True
     return User(
         id=user_id,
         user_name=document.get("userName", ""),
-        status=_status(document.get("active", True), existing),
+        status=_status(document.get("active"), existing),
         attributes=attributes,
         external_id=_text(document.get("externalId")),
         extra=extra,
@@ -171,6 +185,8 @@ def _primary_email(emails: Any) -> str | None:
 
 
 def _status(active: Any, existing: User | None) -> UserStatus:
+    if active is None:  # not stated: as it was (a new user is active)
+        return existing.status if existing is not None else UserStatus.ACTIVE
     if active is True:
         return UserStatus.ACTIVE
     if active is False:
@@ -189,9 +205,16 @@ def group_document(group: Group, user_names: Mapping[str, str]) -> dict[str, JSO
     }
     if group.external_id is not None:
         doc["externalId"] = group.external_id
+    written = group.extra.get(_MEMBER_DISPLAY)
+    displays = written if isinstance(written, Mapping) else {}
     if group.members:
         doc["members"] = [
-            {"value": uid, "$ref": f"Users/{uid}", "type": "User", "display": user_names.get(uid)}
+            {
+                "value": uid,
+                "$ref": f"Users/{uid}",
+                "type": "User",
+                "display": displays.get(uid, user_names.get(uid)),
+            }
             for uid in sorted(group.members)
         ]
     return doc
@@ -200,15 +223,19 @@ def group_document(group: Group, user_names: Mapping[str, str]) -> dict[str, JSO
 def group_from_document(document: Mapping[str, Any], group_id: str) -> Group:
     """The group a SCIM document describes; ``ValueError`` for nested groups or bad members."""
     members: set[str] = set()
+    displays: dict[str, JSONValue] = {}
     for member in document.get("members") or ():
         if not isinstance(member, dict) or not _text(member.get("value")):
             raise ValueError("each member needs a value (a user id)")
         if member.get("type") not in (None, "User"):
             raise ValueError("members must be users: glassgate groups do not nest")
         members.add(member["value"])
+        if (display := _text(member.get("display"))) is not None:
+            displays[member["value"]] = display
     return Group(
         id=group_id,
         name=document.get("displayName", ""),
         members=frozenset(members),
         external_id=_text(document.get("externalId")),
+        extra={_MEMBER_DISPLAY: displays} if displays else {},
     )

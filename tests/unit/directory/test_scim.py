@@ -58,13 +58,35 @@ def test_the_document_reads_back_what_was_written() -> None:
     doc = user_document(user, [("g2", "Admins", False), ("g1", "Engineering", True)])
     for key in ("userName", "name", "emails", "displayName", "title", "externalId", "phoneNumbers"):
         assert doc[key] == OKTA_CREATE[key]
-    assert doc[ENTERPRISE_USER] == OKTA_CREATE[ENTERPRISE_USER]
+    assert doc[ENTERPRISE_USER] == {
+        "department": "IT",
+        "employeeNumber": "10042",
+        "manager": {"value": "u-boss", "$ref": "Users/u-boss"},
+    }
     assert doc["groups"] == [
         {"value": "g2", "display": "Admins", "type": "indirect"},
         {"value": "g1", "display": "Engineering", "type": "direct"},
     ]
     assert doc["meta"]["version"] == 'W/"1"'  # type: ignore[index]
     assert "password" not in doc
+
+
+def test_removed_active_reads_back_absent_and_keeps_the_status() -> None:
+    existing = User("u-1", "a@example.com", UserStatus.SUSPENDED)
+    user = user_from_document({"userName": "a@example.com"}, "u-1", existing)
+    assert user.status is UserStatus.SUSPENDED
+    assert "active" not in user_document(user)
+    assert user_from_document({"userName": "b@example.com"}, "u-2", None).active
+
+
+def test_member_display_names_and_the_manager_name_read_back() -> None:
+    group = group_from_document(
+        {"displayName": "A", "members": [{"value": "u1", "display": "Ana"}]}, "g"
+    )
+    assert group_document(group, {"u1": "a@example.com"})["members"][0]["display"] == "Ana"  # type: ignore[index]
+    doc = {"userName": "a@x", ENTERPRISE_USER: {"manager": {"value": "u9", "displayName": "Boss"}}}
+    enterprise = user_document(user_from_document(doc, "u-1", None))[ENTERPRISE_USER]
+    assert enterprise == {"manager": {"displayName": "Boss", "value": "u9", "$ref": "Users/u9"}}
 
 
 def test_imported_attributes_survive_and_scim_attributes_are_replaced() -> None:
