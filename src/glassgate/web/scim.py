@@ -46,6 +46,7 @@ from scim2_models import (
 )
 from scim2_models.path import CompareOperator, Comparison
 from scim2_server.applications.asgi import ASGIApplication
+from scim2_server.conditions import Conditions
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
@@ -74,7 +75,7 @@ from glassgate.errors import (
     DirectoryNotFoundError,
     LockoutRefusedError,
 )
-from glassgate.web.scim_patch import normalise_patch
+from glassgate.web.scim_patch import add_missing_typed_values, normalise_patch
 
 __all__ = [
     "DirectoryScimStorage",
@@ -129,6 +130,15 @@ class GlassgateScimService(ScimService):
         self, resource_type: ResourceType, body: bytes, content_type: str | None
     ) -> PatchOp[Any]:
         return super().read_patch(resource_type, normalise_patch(body), content_type)
+
+    def apply_patch(
+        self, current: Resource[Any], patch_op: PatchOp[Any], conditions: Conditions
+    ) -> Resource[Any] | None:
+        document = patch_op.model_dump()
+        operations = add_missing_typed_values(document["Operations"], current.model_dump())
+        if operations != document["Operations"]:
+            patch_op = type(patch_op).model_validate({**document, "Operations": operations})
+        return super().apply_patch(current, patch_op, conditions)
 
     def patch_response(
         self,

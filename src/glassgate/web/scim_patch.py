@@ -10,7 +10,11 @@ nothing else:
   becomes one ``remove`` per member with ``members[value eq "<id>"]``;
 * setting the enterprise manager to a bare id:
   ``{"op": "Replace", "path": "urn:...:enterprise:2.0:User:manager", "value": "<id>"}``
-  becomes ``"value": {"value": "<id>"}``.
+  becomes ``"value": {"value": "<id>"}``;
+* adding a typed value that the user does not have yet through a filter,
+  ``{"op": "Add", "path": "emails[type eq \"work\"].value", "value": "a@b"}``,
+  becomes ``{"op": "add", "path": "emails", "value": [{"type": "work", "value": "a@b"}]}``
+  (``add_missing_typed_values``: it needs the resource as it is).
 
 Anything else, including malformed bodies, is passed on untouched, so that
 scim2-server answers it with its own 400.
@@ -19,11 +23,18 @@ scim2-server answers it with its own 400.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["normalise_patch"]
+__all__ = ["add_missing_typed_values", "normalise_patch"]
 
 _MANAGER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:manager"
+_TYPED_PATH = re.compile(
+    r"(emails|phoneNumbers|addresses|ims|photos)"
+    r'\[type eq "([A-Za-z0-9_-]{1,32})"\]\.([A-Za-z]{1,32})',
+    re.I,
+)
 
 
 def normalise_patch(body: bytes) -> bytes:
@@ -72,3 +83,32 @@ def _member_ids(value: Any) -> list[str]:
     if len(ids) != len(value) or not all(isinstance(i, str) and i for i in ids):
         return []
     return ids  # type: ignore[return-value]
+
+
+def add_missing_typed_values(
+    operations: list[dict[str, Any]], current: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """``add``/``replace`` through ``attr[type eq "t"].sub`` when ``current`` has no
+    ``attr`` of type ``t``: an ``add`` of a new ``{"type": t, sub: value}`` instead."""
+    out: list[dict[str, Any]] = []
+    for operation in operations:
+        path = operation.get("path")
+        op = str(operation.get("op", "")).lower()
+        match = _TYPED_PATH.fullmatch(path) if isinstance(path, str) else None
+        if match is None or op not in ("add", "replace"):
+            out.append(operation)
+            continue
+        attribute, kind, sub = match.groups()
+        present = current.get(attribute) or current.get(_key(current, attribute)) or []
+        if any(isinstance(item, Mapping) and item.get("type") == kind for item in present):
+            out.append(operation)
+            continue
+        out.append(
+            {"op": "add", "path": attribute, "value": [{"type": kind, sub: operation.get("value")}]}
+        )
+    return out
+
+
+def _key(current: Mapping[str, Any], attribute: str) -> str:
+    """The key of ``attribute`` in ``current`` whatever its case (``PhoneNumbers``)."""
+    return next((key for key in current if key.lower() == attribute.lower()), attribute)
