@@ -11,6 +11,7 @@ from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.directory.models import Group, User
 from glassgate.directory.records import DirectoryWrites, StoredDirectory
 from glassgate.directory.rules import GroupRule
+from glassgate.directory.state import Directory
 from glassgate.errors import AuditUnavailableError, DirectoryConflictError
 
 T = TypeVar("T")
@@ -23,6 +24,12 @@ class FakeStore:
     rules: tuple[GroupRule, ...] = ()
     revision_now: int = 0
     commits: int = 0
+
+    @classmethod
+    def of(cls, directory: Directory) -> FakeStore:
+        """A store holding ``directory``, as if committed once."""
+        users, groups = dict(directory.users), dict(directory.groups)
+        return cls(users=users, groups=groups, rules=directory.rules.rules, revision_now=1)
 
     def load(self) -> StoredDirectory:
         return StoredDirectory(

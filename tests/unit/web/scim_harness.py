@@ -12,7 +12,6 @@ import httpx
 
 from glassgate.directory.guard import LockoutGuard, ProtectedGroup
 from glassgate.directory.service import DirectoryService
-from glassgate.directory.state import Directory
 from glassgate.web.scim import DirectoryScimStorage, GlassgateScimService, ScimApp, scim_provider
 from tests.unit.directory._fakes import DirectRunner, FakeStore, RecordingAlerts, RecordingAudit
 
@@ -42,15 +41,6 @@ class Scim:
             transport=httpx.ASGITransport(self.app), base_url="http://console"
         ) as client:
             return await client.request(method, f"/scim/v2{url}", json=body, headers=headers)
-
-
-def store_of(directory: Directory) -> FakeStore:
-    return FakeStore(
-        users=dict(directory.users),
-        groups=dict(directory.groups),
-        rules=directory.rules.rules,
-        revision_now=1,
-    )
 
 
 async def scim(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from glassgate.directory.guard import ProtectedGroup
+from tests.unit.directory._fakes import FakeStore
 from tests.unit.directory.okta_fixture import ADMINS, okta_directory
-from tests.unit.web.scim_harness import ENTERPRISE, GROUP, PATCH, USER, Scim, run, scim, store_of
+from tests.unit.web.scim_harness import ENTERPRISE, GROUP, PATCH, USER, Scim, run, scim
 
 
 async def _user(s: Scim, user_name: str, **extra: object) -> str:
@@ -220,7 +221,7 @@ def test_the_okta_lockout_scenario_over_scim() -> None:
     """The IdP takes admins away one by one; glassgate refuses once two active ones are left."""
 
     async def body() -> None:
-        s = await scim(store_of(okta_directory()))
+        s = await scim(FakeStore.of(okta_directory()))
         names = ("lena.ortiz", "omar.haddad", "priya.patel", "jun.tanaka")
         lena, omar, priya, jun = [await _id_of(s, f"{name}@example.com") for name in names]
         deactivate = {
