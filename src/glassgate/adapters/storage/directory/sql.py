@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 import psycopg
@@ -150,10 +150,41 @@ class _Statements:
 
 
 class _DirectorySql:
-    """Reading and writing, shared by both databases over a DB-API cursor."""
+    """The DirectoryStore methods, shared by both databases over a DB-API cursor.
+
+    Each database supplies ``_transaction``: one transaction, read-only or
+    writing, rolled back on any error.
+    """
 
     _sql = _Statements("?")
     _name = "database"
+
+    def _transaction(self, action: str, write: bool) -> AbstractContextManager[_Cursor]:
+        raise NotImplementedError
+
+    def load(self) -> StoredDirectory:
+        with self._transaction("read the directory", write=False) as cur:
+            return self._read(cur)
+
+    def revision(self) -> int:
+        with self._transaction("read the directory revision", write=False) as cur:
+            return self._revision(cur)
+
+    def commit(self, writes: DirectoryWrites, expected_revision: int) -> int:
+        with self._transaction("write the directory", write=True) as cur:
+            return self._write(cur, writes, expected_revision)
+
+    def scim_tokens(self) -> list[ApiKeyRecord]:
+        with self._transaction("read SCIM tokens", write=False) as cur:
+            return self._tokens(cur)
+
+    def add_scim_token(self, record: ApiKeyRecord) -> bool:
+        with self._transaction("store a SCIM token", write=True) as cur:
+            return self._add_token(cur, record)
+
+    def revoke_scim_tokens(self, at: float, by: str | None, keep: str | None = None) -> int:
+        with self._transaction("revoke SCIM tokens", write=True) as cur:
+            return self._revoke_tokens(cur, at, by, keep)
 
     def _revision(self, cur: _Cursor) -> int:
         return int(cur.execute(self._sql.revision).fetchone()[0])
@@ -223,7 +254,7 @@ class _DirectorySql:
         return int(cur.execute(self._sql.revoke_tokens, (at, by, keep or "")).rowcount)
 
 
-class SqliteDirectoryStore(SqliteConnection, _DirectorySql):
+class SqliteDirectoryStore(_DirectorySql, SqliteConnection):
     """A ``DirectoryStore`` on the SQLite file that also holds the audit log."""
 
     @classmethod
@@ -243,32 +274,8 @@ class SqliteDirectoryStore(SqliteConnection, _DirectorySql):
                 raise
             conn.execute("COMMIT")
 
-    def load(self) -> StoredDirectory:
-        with self._transaction("read the directory", write=False) as conn:
-            return self._read(conn)
 
-    def revision(self) -> int:
-        with self._using("read the directory revision") as conn:
-            return self._revision(conn)
-
-    def commit(self, writes: DirectoryWrites, expected_revision: int) -> int:
-        with self._transaction("write the directory", write=True) as conn:
-            return self._write(conn, writes, expected_revision)
-
-    def scim_tokens(self) -> list[ApiKeyRecord]:
-        with self._using("read SCIM tokens") as conn:
-            return self._tokens(conn)
-
-    def add_scim_token(self, record: ApiKeyRecord) -> bool:
-        with self._transaction("store a SCIM token", write=True) as conn:
-            return self._add_token(conn, record)
-
-    def revoke_scim_tokens(self, at: float, by: str | None, keep: str | None = None) -> int:
-        with self._transaction("revoke SCIM tokens", write=True) as conn:
-            return self._revoke_tokens(conn, at, by, keep)
-
-
-class PostgresDirectoryStore(PostgresConnection, _DirectorySql):
+class PostgresDirectoryStore(_DirectorySql, PostgresConnection):
     """A ``DirectoryStore`` on PostgreSQL; a lost connection is reopened on the next call."""
 
     _sql = _Statements("%s")
@@ -279,27 +286,3 @@ class PostgresDirectoryStore(PostgresConnection, _DirectorySql):
             if not write:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield cur
-
-    def load(self) -> StoredDirectory:
-        with self._transaction("read the directory", write=False) as cur:
-            return self._read(cur)
-
-    def revision(self) -> int:
-        with self._transaction("read the directory revision", write=False) as cur:
-            return self._revision(cur)
-
-    def commit(self, writes: DirectoryWrites, expected_revision: int) -> int:
-        with self._transaction("write the directory", write=True) as cur:
-            return self._write(cur, writes, expected_revision)
-
-    def scim_tokens(self) -> list[ApiKeyRecord]:
-        with self._transaction("read SCIM tokens", write=False) as cur:
-            return self._tokens(cur)
-
-    def add_scim_token(self, record: ApiKeyRecord) -> bool:
-        with self._transaction("store a SCIM token", write=True) as cur:
-            return self._add_token(cur, record)
-
-    def revoke_scim_tokens(self, at: float, by: str | None, keep: str | None = None) -> int:
-        with self._transaction("revoke SCIM tokens", write=True) as cur:
-            return self._revoke_tokens(cur, at, by, keep)
