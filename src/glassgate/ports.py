@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports pulls in no other pac
     from glassgate.adapters.http.gate import Gate, GateResult
     from glassgate.adapters.http.inbound import Inbound
     from glassgate.adapters.http.upstreams import Upstream
+    from glassgate.alerts import Alert
     from glassgate.audit.chain import ChainHead, StoredRecord
     from glassgate.audit.checkpoints import Checkpoint
     from glassgate.audit.query import AuditQuery
@@ -35,10 +36,12 @@ if TYPE_CHECKING:  # annotations only: importing the ports pulls in no other pac
     from glassgate.config.schema import ObservabilityConfig
     from glassgate.core.principal import Principal
     from glassgate.core.quota import QuotaResult, QuotaTier
+    from glassgate.directory.records import DirectoryWrites, StoredDirectory
     from glassgate.tokens.api_keys import ApiKeyRecord
     from glassgate.tokens.keyring import KeyRing
 
 __all__ = [
+    "Alerts",
     "ApiKeyStore",
     "AuditAppender",
     "AuditCountersView",
@@ -50,12 +53,15 @@ __all__ = [
     "ConfigSource",
     "DecisionAudit",
     "DecisionSink",
+    "DirectoryStore",
     "DoorState",
     "HolderView",
     "IdpAuthenticator",
     "KeySourceView",
+    "PrincipalEnricher",
     "QuotaStore",
     "Readiness",
+    "ScimTokenStore",
     "ServingState",
     "StateSource",
     "StateView",
@@ -171,6 +177,17 @@ class Authenticates(Protocol):
     async def authenticate(self, raw: str, now: float) -> Principal: ...
 
 
+class PrincipalEnricher(Protocol):
+    """Adds to a verified principal what glassgate knows beyond the token.
+
+    The one seam after authentication (``adapters.idp.enriched``): the
+    directory's groups (``directory.merge_groups``) today, grant groups next.
+    Returns the principal itself when there is nothing to add; never raises.
+    """
+
+    def enrich(self, principal: Principal, now: float) -> Principal: ...
+
+
 # --- quotas (SPEC C4) ------------------------------------------------------------------
 
 
@@ -197,6 +214,60 @@ class DecisionAudit(Protocol):
     """Writes the decision's audit record; raises AuditUnavailableError to refuse."""
 
     async def audit(self, result: GateResult, now: float) -> None: ...
+
+
+# --- alerts (the shared contract, ALERTS-CONTRACT) -------------------------------------
+
+
+class Alerts(Protocol):
+    """The fan-out service that workflows, the lockout guard and grants call.
+
+    Delivers to every configured sink concurrently with a bounded timeout.
+    ``required=True`` raises ``AlertDeliveryError`` unless at least one sink
+    accepted the alert; ``required=False`` never raises.
+    """
+
+    async def send(self, alert: Alert, *, required: bool = False) -> None: ...
+
+
+# --- directory (SPEC C6) ---------------------------------------------------------------
+
+
+@runtime_checkable
+class DirectoryStore(Protocol):
+    """Users, groups with their direct members, and group rules, read and written whole.
+
+    ``load`` reads everything in one read transaction. ``commit`` writes all of
+    ``writes`` in one transaction and returns the new revision, or raises
+    ``DirectoryConflictError`` (writing nothing) when the stored revision is no
+    longer ``expected_revision``: another process committed meanwhile. The
+    revision grows with every commit, so a reader learns cheaply
+    (``revision``) whether to load again.
+    """
+
+    def load(self) -> StoredDirectory: ...
+
+    def revision(self) -> int: ...
+
+    def commit(self, writes: DirectoryWrites, expected_revision: int) -> int: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ScimTokenStore(Protocol):
+    """SCIM bearer tokens by key id, digests only; a token changes only by revocation.
+
+    ``add_scim_token`` returns False, changing nothing, when the id is taken;
+    ``revoke_scim_tokens`` revokes every live token but ``keep`` and returns
+    how many it revoked.
+    """
+
+    def scim_tokens(self) -> list[ApiKeyRecord]: ...
+
+    def add_scim_token(self, record: ApiKeyRecord) -> bool: ...
+
+    def revoke_scim_tokens(self, at: float, by: str | None, keep: str | None = None) -> int: ...
 
 
 # --- views of the running gateway (read-only, structural) ------------------------------

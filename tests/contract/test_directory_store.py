@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from glassgate.adapters.storage import StorageTarget
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.directory import MemoryDirectoryStore, open_directory_store
 from glassgate.directory.changes import (
     DeleteGroup,
@@ -24,6 +24,7 @@ from glassgate.directory.models import Group, User, UserStatus
 from glassgate.directory.records import DirectoryWrites, diff
 from glassgate.directory.rules import GroupRule, RuleSet
 from glassgate.errors import DirectoryConflictError, StorageUnavailableError
+from glassgate.ports import DirectoryStore, ScimTokenStore
 from glassgate.tokens.api_keys import ApiKeyRecord, hash_secret
 
 BACKENDS = ["memory", "sqlite", "postgres"]
@@ -98,6 +99,11 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[
 @pytest.fixture
 def store(opener: Callable[[], Any]) -> Any:
     return opener()
+
+
+def test_implements_the_ports(store: Any) -> None:
+    assert isinstance(store, DirectoryStore)
+    assert isinstance(store, ScimTokenStore)
 
 
 def _seed(store: Any) -> int:

@@ -66,7 +66,6 @@ from glassgate.directory.scim import (
     user_from_document,
     version_tag,
 )
-from glassgate.directory.service import DirectoryService, Source
 from glassgate.directory.state import Directory
 from glassgate.errors import (
     AuditUnavailableError,
@@ -76,6 +75,7 @@ from glassgate.errors import (
     LockoutRefusedError,
 )
 from glassgate.web.scim_patch import add_missing_typed_values, normalise_patch
+from glassgate.workflows.directory import DirectoryService, Source
 
 __all__ = [
     "DirectoryScimStorage",

@@ -9,9 +9,9 @@ import pytest
 
 from glassgate.directory.formats.batch import to_changes
 from glassgate.directory.formats.csv_users import parse_csv
-from glassgate.directory.service import DirectoryService, Source
 from glassgate.directory.state import Directory
 from glassgate.errors import LockoutRefusedError
+from glassgate.workflows.directory import DirectoryService, Source
 from tests.unit.directory._build import GUARD
 from tests.unit.directory._fakes import DirectRunner, FakeStore, RecordingAlerts, RecordingAudit
 from tests.unit.directory.okta_fixture import ADMINS, okta_directory

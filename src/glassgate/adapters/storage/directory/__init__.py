@@ -1,4 +1,5 @@
-"""The directory's stores (``DirectoryStore``): SQLite and PostgreSQL (one SQL), memory.
+"""The directory's stores (``DirectoryStore`` and ``ScimTokenStore``): SQLite and
+PostgreSQL (one SQL), memory.
 
 ``open_directory_store`` is the one way to a database-backed store; it
 migrates the schema first when asked.
@@ -6,27 +7,25 @@ migrates the schema first when asked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from glassgate.adapters.storage._open import open_store
 from glassgate.adapters.storage.directory.memory import MemoryDirectoryStore
 from glassgate.adapters.storage.directory.sql import PostgresDirectoryStore, SqliteDirectoryStore
-from glassgate.adapters.storage.revision import upgrade_if_due
 from glassgate.adapters.storage.target import StorageTarget
 
 __all__ = [
     "MemoryDirectoryStore",
     "PostgresDirectoryStore",
+    "SqlDirectoryStore",
     "SqliteDirectoryStore",
     "open_directory_store",
 ]
 
+SqlDirectoryStore = SqliteDirectoryStore | PostgresDirectoryStore
 
-def open_directory_store(
-    target: StorageTarget, *, migrate: bool = True
-) -> SqliteDirectoryStore | PostgresDirectoryStore:
+
+def open_directory_store(target: StorageTarget, *, migrate: bool = True) -> SqlDirectoryStore:
     """Open the directory store at ``target``, migrating the schema first if ``migrate``."""
-    if migrate:
-        upgrade_if_due(target)
-    if target.backend == "postgres":
-        return PostgresDirectoryStore.open(
-            target.location, connect_timeout=target.timeout, name=target.describe()
-        )
-    return SqliteDirectoryStore.open(target.location, busy_timeout=target.timeout)
+    sqlite: Callable[..., SqlDirectoryStore] = SqliteDirectoryStore.open
+    return open_store(target, migrate=migrate, sqlite=sqlite, postgres=PostgresDirectoryStore.open)

@@ -16,7 +16,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
 
@@ -38,8 +38,8 @@ _RULES = "position, id, name, expression, assign, exclude_users, enabled"
 _TOKENS = "key_id, name, secret_hash, created_at, created_by, revoked_at, revoked_by"
 
 
-class _Cursor(Protocol):
-    def execute(self, sql: str, params: Sequence[object] = ()) -> Any: ...
+# A DB-API cursor or connection of either driver: both have execute() -> rows.
+_Cursor = Any
 
 
 def _json(value: object) -> str:

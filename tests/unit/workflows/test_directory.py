@@ -13,9 +13,9 @@ import pytest
 from glassgate.alerts import Severity
 from glassgate.directory.changes import Change, DeleteUser, PutUser, ReplaceRules
 from glassgate.directory.models import Group, UserStatus
-from glassgate.directory.service import DirectoryService, Source
 from glassgate.directory.state import Directory
 from glassgate.errors import AuditUnavailableError, LockoutRefusedError
+from glassgate.workflows.directory import DirectoryService, Source
 from tests.unit.directory._build import GUARD, IT_ADMINS, rules, user
 from tests.unit.directory._fakes import DirectRunner, FakeStore, RecordingAlerts, RecordingAudit
 

@@ -11,11 +11,11 @@ every other in the same step, so an IdP's old token stops working at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 from glassgate.audit.records import AuditEvent
-from glassgate.directory.service import AuditAppender, Runner
 from glassgate.errors import ApiKeyError, StorageUnavailableError
+from glassgate.ports import AuditAppender, ScimTokenStore
+from glassgate.store_runner import StoreRunner
 from glassgate.tokens.api_keys import (
     ApiKeyRecord,
     IssuedKey,
@@ -24,26 +24,18 @@ from glassgate.tokens.api_keys import (
     verify_api_key,
 )
 
-__all__ = ["ScimTokenStore", "ScimTokens"]
+__all__ = ["ScimTokens"]
 
 SUBJECT = "scim"
 ISSUE_EVENT = "admin.scim.token.issue"
 ROTATE_EVENT = "admin.scim.token.rotate"
 
 
-class ScimTokenStore(Protocol):
-    def scim_tokens(self) -> list[ApiKeyRecord]: ...
-
-    def add_scim_token(self, record: ApiKeyRecord) -> bool: ...
-
-    def revoke_scim_tokens(self, at: float, by: str | None, keep: str | None = None) -> int: ...
-
-
 class ScimTokens:
     def __init__(
         self,
         store: ScimTokenStore,
-        runner: Runner,
+        runner: StoreRunner,
         audit: AuditAppender,
         clock: Callable[[], float],
     ) -> None:

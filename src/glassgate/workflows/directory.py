@@ -23,10 +23,9 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import Protocol, TypeVar
 
 from glassgate.alerts import Alert, Severity
-from glassgate.audit.records import AuditEvent, AuditRecord
+from glassgate.audit.records import AuditEvent
 from glassgate.directory.changes import Change, build, describe
 from glassgate.directory.guard import LockoutGuard, check_change
 from glassgate.directory.records import DirectoryWrites, StoredDirectory, diff
@@ -37,6 +36,8 @@ from glassgate.errors import (
     DirectoryConflictError,
     LockoutRefusedError,
 )
+from glassgate.ports import Alerts, AuditAppender, DirectoryStore
+from glassgate.store_runner import StoreRunner
 from glassgate.types import JSONValue
 
 __all__ = ["ChangeOutcome", "DirectoryService", "Plan", "Source"]
@@ -47,7 +48,6 @@ REFUSED_EVENT = "directory.lockout.refused"
 _NAMES_IN_RECORDS = 50
 
 Plan = Callable[[Directory], Sequence[Change]]
-_T = TypeVar("_T")
 _MAX_NAME_IN_SUMMARY = 60
 
 
@@ -58,30 +58,6 @@ class Source(StrEnum):
     IMPORT = "import"
     CLI = "cli"
     RULES = "rules"
-
-
-class DirectoryStore(Protocol):
-    def load(self) -> StoredDirectory: ...
-
-    def revision(self) -> int: ...
-
-    def commit(self, writes: DirectoryWrites, expected_revision: int) -> int:
-        """Write all of ``writes`` in one transaction and return the new revision;
-        ``DirectoryConflictError`` (nothing written) if the revision is no longer
-        ``expected_revision``."""
-        ...
-
-
-class Runner(Protocol):
-    async def run(self, function: Callable[..., _T], *args: object) -> _T: ...
-
-
-class AuditAppender(Protocol):
-    async def append(self, event: AuditEvent) -> AuditRecord: ...
-
-
-class Alerts(Protocol):
-    async def send(self, alert: Alert, *, required: bool = False) -> None: ...
 
 
 class ChangeOutcome:
@@ -99,7 +75,7 @@ class DirectoryService:
     def __init__(
         self,
         store: DirectoryStore,
-        runner: Runner,
+        runner: StoreRunner,
         guard: LockoutGuard,
         audit: AuditAppender,
         alerts: Alerts,

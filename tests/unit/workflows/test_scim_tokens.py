@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from glassgate.adapters.storage.directory import MemoryDirectoryStore
-from glassgate.directory.scim_tokens import ScimTokens
 from glassgate.errors import AuditUnavailableError
+from glassgate.workflows.scim_tokens import ScimTokens
 from tests.unit.directory._fakes import DirectRunner, RecordingAudit
 
 
