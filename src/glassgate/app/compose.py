@@ -38,19 +38,25 @@ from glassgate.adapters.storage.audit.checkpoint_file import (
     load_or_create_signing_key,
 )
 from glassgate.adapters.storage.target import StorageTarget
-from glassgate.app.runtime import AuthenticatorFactory, Runtime
+from glassgate.app.directory import open_directory
+from glassgate.app.runtime import AuthenticatorFactory, LoggedAlerts, Runtime
 from glassgate.app.state import StateHolder
 from glassgate.audit.checkpoints import CheckpointSchedule
+from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.audit.service import AuditLog
 from glassgate.audit.settings import AuditSettings, CheckpointPlan
 from glassgate.config.audit import AuditConfig
 from glassgate.config.load import LoadedConfig
 from glassgate.config.schema import Config
 from glassgate.config.storage import StorageConfig
+from glassgate.errors import AuditUnavailableError
 from glassgate.store_runner import StoreRunner
 from glassgate.types import ASGIApp, Clock
 from glassgate.web import ConsoleServices, create_console_app
+from glassgate.web.scim import build_scim_app
 from glassgate.workflows.api_keys import ApiKeyAdmin
+from glassgate.workflows.directory import DirectoryService
+from glassgate.workflows.scim_tokens import ScimTokens
 
 __all__ = [
     "AdminServices",
@@ -132,23 +138,40 @@ def build_gateway(
     tests); ``watch=False`` reloads on SIGHUP only.
     """
     runtime = Runtime(clock=clock) if authenticator is None else Runtime(clock, authenticator)
+    config = loaded.config
     if audit:
-        runtime.audit_log = open_audit_log(loaded.config.storage, loaded.config.audit, clock=clock)
+        runtime.audit_log = open_audit_log(config.storage, config.audit, clock=clock)
+    if config.scim.enabled or config.directory.merge_groups.enabled:
+        appender = runtime.audit_log if runtime.audit_log is not None else _NO_AUDIT
+        runtime.directory = open_directory(config, appender, runtime.alerts, clock)
     holder = StateHolder(config_path, runtime)
     observability = Observability(holder)
     runtime.sinks = (observability,)  # before start: every state's gate reports through it
     if runtime.audit_log is not None:
         observability.watch_audit(runtime.audit_log.counters)
     app = observability.wrap(GatewayApp(holder, runtime.signer, watch=watch))
-    return Gateway(holder, observability, app, _console(loaded.config, holder))
+    return Gateway(holder, observability, app, _console(config, holder, runtime))
 
 
-def _console(config: Config, holder: StateHolder) -> Console | None:
+def _console(config: Config, holder: StateHolder, runtime: Runtime) -> Console | None:
     """The console, given the services it needs (more join ``ConsoleServices`` as it grows)."""
     if not config.console.enabled:
         return None
-    services = ConsoleServices(readiness=holder)
+    scim = None
+    if config.scim.enabled and runtime.directory is not None:
+        scim = build_scim_app(runtime.directory.service, runtime.directory.tokens, runtime.clock)
+    services = ConsoleServices(readiness=holder, scim=scim)
     return Console(create_console_app(services), config.console.listen)
+
+
+class _NoAuditLog:
+    """The directory without an audit log (``audit=False``: the demo): every write refused."""
+
+    async def append(self, event: AuditEvent) -> AuditRecord:
+        raise AuditUnavailableError("this gateway runs without an audit log; nothing was changed")
+
+
+_NO_AUDIT = _NoAuditLog()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +182,8 @@ class AdminServices:
     """
 
     api_keys: ApiKeyAdmin
+    directory: DirectoryService
+    scim_tokens: ScimTokens
 
 
 @asynccontextmanager
@@ -171,7 +196,16 @@ async def admin_services(config: Config, *, clock: Clock = now) -> AsyncIterator
         audit = open_audit_log(config.storage, config.audit, clock=clock)
         await audit.start()
         try:
-            yield AdminServices(api_keys=ApiKeyAdmin(store, audit, clock, runner))
+            directory = open_directory(config, audit, LoggedAlerts(), clock)
+            try:
+                await directory.start(follow=False)
+                yield AdminServices(
+                    api_keys=ApiKeyAdmin(store, audit, clock, runner),
+                    directory=directory.service,
+                    scim_tokens=directory.tokens,
+                )
+            finally:
+                await directory.aclose()
         finally:
             await audit.close()
     finally:

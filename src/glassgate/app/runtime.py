@@ -13,6 +13,7 @@ dispatcher; the break-glass, grant and directory stores with their
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -23,15 +24,17 @@ from glassgate.adapters.clock import now
 from glassgate.adapters.http.decision_audit import DecisionAuditor
 from glassgate.adapters.idp.authenticator import build_authenticator
 from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
-from glassgate.ports import DecisionAudit, DecisionSink, IdpAuthenticator, QuotaStore
+from glassgate.ports import Alerts, DecisionAudit, DecisionSink, IdpAuthenticator, QuotaStore
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Clock
 
 if TYPE_CHECKING:
+    from glassgate.alerts import Alert
+    from glassgate.app.directory import DirectoryRuntime
     from glassgate.audit.service import AuditLog
     from glassgate.config.schema import Config
 
-__all__ = ["AuthenticatorFactory", "Runtime"]
+__all__ = ["AuthenticatorFactory", "LoggedAlerts", "Runtime"]
 
 # Builds the IdP side of the credential path for one config (it changes on reload).
 AuthenticatorFactory = Callable[["Config", "Runtime"], IdpAuthenticator]
@@ -40,6 +43,21 @@ AuthenticatorFactory = Callable[["Config", "Runtime"], IdpAuthenticator]
 def _idp_authenticator(config: Config, runtime: Runtime) -> IdpAuthenticator:
     """The real one: OIDC discovery, JWKS and introspection over ``runtime``'s client."""
     return build_authenticator(config, runtime.idp_client(), clock=runtime.clock)
+
+
+class LoggedAlerts:
+    """Alerts as log lines (logger ``glassgate.alerts``): what is sent when no alert
+    sinks are configured. ``required`` cannot be met by a log line."""
+
+    _log = logging.getLogger("glassgate.alerts")
+
+    async def send(self, alert: Alert, *, required: bool = False) -> None:
+        level = logging.CRITICAL if alert.severity.value == "critical" else logging.WARNING
+        self._log.log(level, "%s: %s (runbook: %s)", alert.kind, alert.summary, alert.runbook)
+        if required:
+            from glassgate.errors import AlertDeliveryError  # noqa: PLC0415 - rare path
+
+            raise AlertDeliveryError("no alert sink is configured to deliver a required alert")
 
 
 @dataclass
@@ -53,6 +71,8 @@ class Runtime:
     sinks: tuple[DecisionSink, ...] = ()
     audit_log: AuditLog | None = None
     http: httpx.AsyncClient | None = None
+    alerts: Alerts = field(default_factory=LoggedAlerts)
+    directory: DirectoryRuntime | None = None  # SCIM or merged groups: see app.directory
 
     @property
     def audit(self) -> DecisionAudit | None:
@@ -67,9 +87,13 @@ class Runtime:
     async def start(self) -> None:
         if self.audit_log is not None:
             await self.audit_log.start()
+        if self.directory is not None:
+            await self.directory.start()
 
     async def aclose(self) -> None:
         if self.http is not None:
             await self.http.aclose()
+        if self.directory is not None:
+            await self.directory.aclose()
         if self.audit_log is not None:
             await self.audit_log.close()

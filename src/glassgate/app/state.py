@@ -19,10 +19,14 @@ from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.upstreams import Upstream, build_upstreams
 from glassgate.adapters.idp.api_keys import ApiKeyAuthenticator, build_api_key_authenticator
 from glassgate.adapters.idp.credentials import CredentialRouter
+from glassgate.adapters.idp.enriched import EnrichedAuthenticator
+from glassgate.app.directory import guard_of
 from glassgate.app.runtime import Runtime
 from glassgate.config.load import LoadedConfig, load_config
+from glassgate.config.schema import Config
+from glassgate.directory.principal_groups import DirectoryGroups, SubjectField
 from glassgate.errors import ConfigError, GlassgateError
-from glassgate.ports import IdpAuthenticator
+from glassgate.ports import Authenticates, IdpAuthenticator
 
 __all__ = ["GatewayState", "StateHolder"]
 
@@ -50,7 +54,7 @@ class GatewayState:
         api_keys = build_api_key_authenticator(config, frozenset(compiled.quota_tiers))
         gate = Gate(
             compiled.policy,
-            CredentialRouter(authenticator, api_keys),  # gg_ keys never reach the IdP path
+            _credentials(config, runtime, CredentialRouter(authenticator, api_keys)),
             runtime.quotas,
             dict(compiled.quota_tiers),
             runtime.clock,
@@ -82,6 +86,25 @@ class GatewayState:
             await self.api_keys.aclose()
         for upstream in self.upstreams.values():
             await upstream.aclose()
+
+
+def _credentials(config: Config, runtime: Runtime, router: CredentialRouter) -> Authenticates:
+    """The credential path (gg_ keys never reach the IdP), with the enrichers configured.
+
+    Without any, the router itself: nothing is added per request.
+    """
+    merge = config.directory.merge_groups
+    directory = runtime.directory
+    if directory is not None:
+        directory.service.use_guard(guard_of(config))  # protected groups follow reloads
+    if not merge.enabled:
+        return router
+    if directory is None:
+        log.warning("directory.merge_groups takes effect on restart; groups are not merged yet")
+        return router
+    fields = {issuer: SubjectField(name) for issuer, name in merge.issuers.items()}
+    enricher = DirectoryGroups(lambda: directory.service.current, fields)
+    return EnrichedAuthenticator(router, (enricher,))
 
 
 class StateHolder:

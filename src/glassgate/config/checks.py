@@ -28,7 +28,16 @@ _HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*
 
 def check_config(config: Config) -> list[Finding]:
     findings: list[Finding] = []
-    checks = (_unique_ids, _issuers, _named_networks, _forward_auth, _upstreams, _listen, _routes)
+    checks = (
+        _unique_ids,
+        _issuers,
+        _named_networks,
+        _forward_auth,
+        _upstreams,
+        _listen,
+        _routes,
+        _directory,
+    )
     for check in checks:
         findings.extend(check(config))
     return findings
@@ -117,6 +126,38 @@ def _listen(config: Config) -> Iterator[Finding]:
             ("console", "listen"),
             f"the console cannot share the data-plane address {config.listen}",
             "give the console its own port, e.g. 127.0.0.1:8081",
+        )
+
+
+def _directory(config: Config) -> Iterator[Finding]:
+    """Protected minimums in range; merge issuers configured; SCIM only on the console."""
+    for name, minimum in config.directory.protected_groups.items():
+        if not name.strip() or not 1 <= minimum <= 1000:
+            yield (
+                ("directory", "protected_groups", name),
+                "a protected group needs a name and a minimum from 1 to 1000",
+                "e.g. protected_groups: {Admins: 2}",
+            )
+    known = {issuer.issuer for issuer in config.issuers}
+    for issuer in config.directory.merge_groups.issuers:
+        if issuer not in known:
+            yield (
+                ("directory", "merge_groups", "issuers", issuer),
+                "not one of the configured issuers (issuers[].issuer)",
+                f"known: {', '.join(sorted(known))}",
+            )
+    merge = config.directory.merge_groups
+    if merge.enabled and not merge.issuers:
+        yield (
+            ("directory", "merge_groups", "issuers"),
+            "merge_groups is enabled but names no issuer",
+            "map each issuer to the user field its tokens' sub matches: id, externalId or userName",
+        )
+    if config.scim.enabled and not config.console.enabled:
+        yield (
+            ("scim", "enabled"),
+            "SCIM is served on the console listener, which is not enabled",
+            "set console.enabled: true (and console.listen to a management address)",
         )
 
 

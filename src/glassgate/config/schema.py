@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr
 from glassgate.config._model import Model
 from glassgate.config._units import CIDR, Duration
 from glassgate.config.audit import AuditConfig
+from glassgate.config.directory import DirectoryConfig, ScimConfig
 from glassgate.config.storage import StorageConfig
 
 __all__ = [
@@ -254,3 +255,5 @@ class Config(Model):
     observability: ObservabilityConfig = ObservabilityConfig()
     api_keys: ApiKeysConfig = ApiKeysConfig()
     console: ConsoleConfig = ConsoleConfig()
+    directory: DirectoryConfig = DirectoryConfig()
+    scim: ScimConfig = ScimConfig()

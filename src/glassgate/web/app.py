@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
 
 from glassgate import __version__
 from glassgate.ports import Readiness
@@ -33,9 +34,14 @@ _ERRORS = {404: "not_found", 405: "method_not_allowed"}
 
 @dataclass(frozen=True, slots=True)
 class ConsoleServices:
-    """What the console's handlers may call; they never reach storage themselves."""
+    """What the console's handlers may call; they never reach storage themselves.
+
+    ``scim``: the SCIM 2.0 app (``web.scim``), mounted at ``/scim`` (it serves
+    ``/scim/v2``) when ``scim.enabled``.
+    """
 
     readiness: Readiness
+    scim: ASGIApp | None = None
 
 
 class Health(BaseModel):
@@ -60,8 +66,11 @@ def create_console_app(services: ConsoleServices) -> ASGIApp:
     operations = _operations(services, published)
     document = openapi_document(operations, title="glassgate console", version=__version__)
     published["document"] = OpenApiDocument.model_validate(document)
+    routes: list[BaseRoute] = list(starlette_routes(operations))
+    if services.scim is not None:
+        routes.append(Mount("/scim", app=services.scim))
     app = Starlette(
-        routes=starlette_routes(operations),
+        routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     return SecurityHeaders(app)

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from scim2_models import (
     AuthenticationScheme,
@@ -75,13 +76,16 @@ from glassgate.errors import (
     LockoutRefusedError,
 )
 from glassgate.web.scim_patch import add_missing_typed_values, normalise_patch
+from glassgate.types import Receive, Scope, Send
 from glassgate.workflows.directory import DirectoryService, Source
+from glassgate.workflows.scim_tokens import ScimTokens
 
 __all__ = [
     "DirectoryScimStorage",
     "GlassgateScimService",
     "ScimApp",
     "ServiceUnavailableException",
+    "build_scim_app",
     "scim_provider",
 ]
 
@@ -377,6 +381,10 @@ class ScimApp(ASGIApplication):
         super().__init__(storage, provider, service)
         self._authenticate = authenticate
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        """The ASGI entry, typed as glassgate's apps are (scim2-server types it with dicts)."""
+        await super().__call__(dict(scope), cast(Any, receive), cast(Any, send))
+
     async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
         actor = "scim"
         if self.needs_auth(request):
@@ -390,3 +398,17 @@ class ScimApp(ASGIApplication):
             return await self.handler.handle(request)
         finally:
             _actor.reset(reset)
+
+
+def build_scim_app(
+    directory: DirectoryService, tokens: ScimTokens, clock: Callable[[], float]
+) -> ScimApp:
+    """The SCIM app over ``directory``, authenticated by ``tokens`` (mounted at /scim).
+
+    The cursor secret is drawn per process: glassgate offers index pagination
+    only, so no cursor ever outlives the process that issued it.
+    """
+    provider = scim_provider()
+    protocol = GlassgateScimService(provider, secret=secrets.token_urlsafe(32))
+    storage = DirectoryScimStorage(directory, protocol, clock)
+    return ScimApp(storage, provider, protocol, tokens.authenticate)

@@ -99,6 +99,10 @@ class DirectoryService:
     def guard(self) -> LockoutGuard:
         return self._guard
 
+    def use_guard(self, guard: LockoutGuard) -> None:
+        """Protect other groups from the next change on (a reloaded configuration)."""
+        self._guard = guard
+
     async def refresh(self) -> bool:
         """Reload if another process committed since; True if the snapshot changed."""
         async with self._lock:
