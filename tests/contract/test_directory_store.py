@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.directory import MemoryDirectoryStore, open_directory_store
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.directory.changes import (
     DeleteGroup,
     DeleteUser,

@@ -75,8 +75,8 @@ from glassgate.errors import (
     DirectoryNotFoundError,
     LockoutRefusedError,
 )
-from glassgate.web.scim_patch import add_missing_typed_values, normalise_patch
 from glassgate.types import Receive, Scope, Send
+from glassgate.web.scim_patch import add_missing_typed_values, normalise_patch
 from glassgate.workflows.directory import DirectoryService, Source
 from glassgate.workflows.scim_tokens import ScimTokens
 
