@@ -23,9 +23,20 @@ EXIT_USAGE = 2
 
 
 def _command_modules() -> tuple[ModuleType, ...]:
-    from glassgate.cli import apikey, audit, config_cmd, db, demo, policy, serve
+    from glassgate.cli import (
+        apikey,
+        audit,
+        config_cmd,
+        db,
+        demo,
+        directory,
+        policy,
+        rules,
+        scim,
+        serve,
+    )
 
-    return (serve, config_cmd, policy, audit, db, demo, apikey)
+    return (serve, config_cmd, policy, audit, db, demo, apikey, rules, directory, scim)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glassgate.adapters.storage.audit import open_audit_store
 from glassgate.adapters.storage.target import StorageTarget
@@ -12,9 +14,14 @@ from glassgate.config.audit import AuditConfig
 from glassgate.errors import ConfigError, Problem, StorageUnavailableError
 from glassgate.ports import ApiKeyStore, AuditStore
 
+if TYPE_CHECKING:
+    from glassgate.adapters.storage.directory import SqlDirectoryStore
+
 __all__ = [
     "Source",
     "add_source_arguments",
+    "cli_actor",
+    "open_existing_directory_store",
     "open_existing_key_store",
     "open_existing_store",
     "resolve_source",
@@ -63,6 +70,22 @@ def open_existing_store(target: StorageTarget) -> AuditStore:
     """Open the audit log for reading: an existing, migrated database only."""
     _check_exists(target, "audit database")
     return open_audit_store(target, migrate=False)
+
+
+def open_existing_directory_store(target: StorageTarget) -> SqlDirectoryStore:
+    """Open the directory for reading: an existing, migrated database only."""
+    from glassgate.adapters.storage.directory import open_directory_store
+
+    _check_exists(target, "database")
+    return open_directory_store(target, migrate=False)
+
+
+def cli_actor() -> str:
+    """Who runs the command, for audit records: ``cli:<login name>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in the environment or passwd
+        return "cli:unknown"
 
 
 def open_existing_key_store(target: StorageTarget) -> ApiKeyStore:
