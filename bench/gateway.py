@@ -24,7 +24,10 @@ The load rotates over ``LOAD_PATHS``: half the requests take each route.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -156,6 +159,51 @@ routes:
     return path
 
 
+DIRECTORY_USERS = 1000
+
+
+def _fill_directory(config: Path, export: Path, env: dict[str, str]) -> None:
+    """Turn merge_groups on and import the token pool's subjects, each in two groups.
+
+    One group is direct, one comes from a rule, so every request's caller is
+    found in the directory and gets groups its token does not carry.
+    """
+    config.write_text(
+        config.read_text()
+        + f'directory:\n  merge_groups: {{enabled: true, issuers: {{"{ISSUER}": userName}}}}\n'
+    )
+    users = [
+        {
+            "id": f"u{i:05d}",
+            "userName": f"user{i:05d}@bench.example",
+            "attributes": {"team": "bench"},
+        }
+        for i in range(DIRECTORY_USERS)
+    ]
+    export.write_text(
+        json.dumps(
+            {
+                "format": "glassgate-directory/1",
+                "users": users,
+                "groups": [
+                    {"name": "Directory-Direct", "members": [u["id"] for u in users]},
+                    {"name": "Directory-Rule", "members": []},
+                ],
+                "rules": [
+                    {
+                        "id": "bench",
+                        "expression": 'user.team == "bench"',
+                        "assign": ["Directory-Rule"],
+                    }
+                ],
+            }
+        )
+    )
+    argv = [sys.executable, "-m", "glassgate", "directory", "import", str(export)]
+    subprocess.run([*argv, "--config", str(config)], cwd=ROOT, env={**os.environ, **env},
+                   check=True, capture_output=True, timeout=300)  # fmt: skip
+
+
 def start_gateway(
     sup: Supervisor,
     name: str,
@@ -165,6 +213,7 @@ def start_gateway(
     server: str = "uvicorn",
     token_cache: bool = True,
     forward_auth: bool = False,
+    directory: bool = False,
     log_level: str = "info",
     access_log: bool = True,
     gc_tuned: bool = False,
@@ -194,6 +243,8 @@ def start_gateway(
         audit_sample_rate,
     )
     env = {"PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    if directory:
+        _fill_directory(config, sup.workdir / f"{name}-directory.json", env)
     argv = [sys.executable, str(ROOT / "bench" / "launch.py"), "--config", str(config)]
     argv += ["--port", str(port), "--server", server, "--log-level", log_level]
     if not token_cache:

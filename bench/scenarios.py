@@ -61,6 +61,13 @@ SCENARIOS: dict[str, Scenario] = {
             glassgate=True,
         ),
         Scenario(
+            "glassgate-directory",
+            "5d as 5, directory groups merged (1,000 users)",
+            "glassgate-directory",
+            ("glassgate-directory",),
+            glassgate=True,
+        ),
+        Scenario(
             "uvicorn-hello", "floor: uvicorn, ASGI hello", "uvicorn-hello", ("uvicorn-hello",)
         ),
         Scenario(
@@ -141,6 +148,7 @@ class Services:
             "glassgate-nocache": lambda: self._gateway("glassgate-nocache", token_cache=False),
             "glassgate-granian": lambda: self._gateway("glassgate-granian", server="granian"),
             "glassgate-fa": lambda: self._gateway("glassgate-fa", forward_auth=True),
+            "glassgate-directory": lambda: self._gateway("glassgate-directory", directory=True),
             "nginx-auth": self._nginx_auth,
             "uvicorn-hello": lambda: self._floor("uvicorn-hello", ["--app", "hello"]),
             "uvicorn-pool-proxy": lambda: self._floor(
@@ -174,6 +182,7 @@ class Services:
         server: str = "uvicorn",
         token_cache: bool = True,
         forward_auth: bool = False,
+        directory: bool = False,
     ) -> Server:
         return gateway.start_gateway(
             self.sup,
@@ -183,6 +192,7 @@ class Services:
             server=server,
             token_cache=token_cache,
             forward_auth=forward_auth,
+            directory=directory,
             log_level=self.log_level,
             access_log=self.access_log,
             gc_tuned=self.gc_tuned,
