@@ -53,7 +53,7 @@ from glassgate.errors import AuditUnavailableError
 from glassgate.store_runner import StoreRunner
 from glassgate.types import ASGIApp, Clock
 from glassgate.web import ConsoleServices, create_console_app
-from glassgate.web.scim import build_scim_app
+from glassgate.web.scim_app import build_scim_app
 from glassgate.workflows.api_keys import ApiKeyAdmin
 from glassgate.workflows.directory import DirectoryService
 from glassgate.workflows.scim_tokens import ScimTokens
@@ -197,8 +197,7 @@ async def admin_services(config: Config, *, clock: Clock = now) -> AsyncIterator
         await audit.start()
         try:
             directory = open_directory(config, audit, LoggedAlerts(), clock)
-            try:
-                await directory.start(follow=False)
+            try:  # the directory loads on its first change: key commands never wait for it
                 yield AdminServices(
                     api_keys=ApiKeyAdmin(store, audit, clock, runner),
                     directory=directory.service,

@@ -1,4 +1,5 @@
-"""What the directory, rules and scim commands share: reading import files from disk.
+"""What the directory, rules and scim commands share: reading import files from disk,
+and running one guarded change through the directory workflow.
 
 ``read_batch`` picks the format from what the path is, unless ``--format``
 says: a folder is an Okta export (``users.json``, ``groups.json``,
@@ -10,14 +11,22 @@ else is refused with a hint, never guessed.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glassgate.directory.formats._json import MAX_IMPORT_BYTES
 from glassgate.directory.formats.batch import ImportBatch
-from glassgate.errors import ImportInvalidError, Problem
+from glassgate.errors import ImportInvalidError, LockoutRefusedError, Problem
 
-__all__ = ["FORMATS", "read_batch"]
+if TYPE_CHECKING:
+    from glassgate.workflows.directory import ChangeOutcome, Plan, Source
+
+__all__ = ["EXIT_REFUSED", "FORMATS", "guarded_change", "read_batch"]
+
+EXIT_REFUSED = 1
 
 FORMATS = ("json", "csv", "okta")
 _MAX_FILES = 10_000
@@ -95,3 +104,31 @@ def read_batch(path: Path, fmt: str | None = None) -> ImportBatch:
             ) from None
         return parse_csv(text, str(path))
     return parse_json(_read(path), str(path))
+
+
+def guarded_change(
+    config_path: str, plan: Plan, source: Source, action: str
+) -> ChangeOutcome | None:
+    """Run ``plan`` through the directory workflow the composition root builds.
+
+    None when the lockout guard refused it: the refusal is printed (it was
+    audited and alerted by the workflow) and nothing changed.
+    """
+    from glassgate.app.compose import admin_services
+    from glassgate.cli._storage import cli_actor
+    from glassgate.config.load import load_config
+
+    config = load_config(config_path).config
+
+    async def run() -> ChangeOutcome:
+        async with admin_services(config) as services:
+            return await services.directory.change(
+                plan, actor=cli_actor(), source=source, action=action
+            )
+
+    try:
+        return asyncio.run(run())
+    except LockoutRefusedError as exc:
+        print(f"glassgate: {exc}", file=sys.stderr)
+        print("The refusal was audited and alerted.", file=sys.stderr)
+        return None

@@ -16,16 +16,15 @@ audited and alerted when it would leave a protected group short (exit 1).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glassgate.cli._storage import cli_actor
+from glassgate.cli._directory import EXIT_REFUSED
 from glassgate.cli.rules import add_directory_source, load_directory
-from glassgate.errors import ConfigError, LockoutRefusedError, Problem
+from glassgate.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
     from glassgate.directory.changes import Change
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
     from glassgate.workflows.directory import Plan, Source
 
 __all__ = ["register"]
-
-EXIT_REFUSED = 1
 
 
 def register(subparsers: Any) -> None:
@@ -143,28 +140,15 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _change(config_path: str, plan: Plan, source: Source, action: str) -> int:
-    """Run one guarded change through the directory workflow; 1 when refused."""
-    from glassgate.app.compose import admin_services
-    from glassgate.config.load import load_config
+    from glassgate.cli._directory import guarded_change
 
-    config = load_config(config_path).config
-
-    async def run() -> None:
-        async with admin_services(config) as services:
-            outcome = await services.directory.change(
-                plan, actor=cli_actor(), source=source, action=action
-            )
-        writes = outcome.writes
-        rules = ", rules replaced" if writes.rules is not None else ""
-        written = f"{len(writes.put_users)} user(s) and {len(writes.put_groups)} group(s)"
-        print(f"{action}: {written} written{rules}")
-
-    try:
-        asyncio.run(run())
-    except LockoutRefusedError as exc:
-        print(f"glassgate: {exc}", file=sys.stderr)
-        print("The refusal was audited and alerted.", file=sys.stderr)
+    outcome = guarded_change(config_path, plan, source, action)
+    if outcome is None:
         return EXIT_REFUSED
+    writes = outcome.writes
+    rules = ", rules replaced" if writes.rules is not None else ""
+    written = f"{len(writes.put_users)} user(s) and {len(writes.put_groups)} group(s)"
+    print(f"{action}: {written} written{rules}")
     return 0
 
 

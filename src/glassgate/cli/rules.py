@@ -19,13 +19,11 @@ with ``--db`` or ``--from``, give them with ``--protect "Admins>=2"``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from glassgate.cli._storage import cli_actor
-from glassgate.errors import ConfigError, LockoutRefusedError, Problem
+from glassgate.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
     from glassgate.directory.guard import LockoutGuard
@@ -33,8 +31,6 @@ if TYPE_CHECKING:
     from glassgate.directory.state import Directory
 
 __all__ = ["register"]
-
-EXIT_REFUSED = 1
 
 
 def register(subparsers: Any) -> None:
@@ -163,38 +159,23 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.csv is not None:
         args.csv.write_text(simulation_csv(sim), encoding="utf-8")
         print(f"{len(sim.changes)} change(s) written to {args.csv}", file=sys.stderr)
-    return 0 if sim.allowed else EXIT_REFUSED
+    return 0 if sim.allowed else 1  # what `apply` would do: 1 = refused
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    from glassgate.app.compose import admin_services
-    from glassgate.config.load import load_config
+    from glassgate.cli._directory import EXIT_REFUSED, guarded_change
     from glassgate.directory.changes import ReplaceRules
     from glassgate.workflows.directory import Source
 
-    config = load_config(args.config).config
     rules = _rules(args.rules)
-
-    async def run() -> int:
-        async with admin_services(config) as services:
-            outcome = await services.directory.change(
-                lambda d: [ReplaceRules(rules)],
-                actor=cli_actor(),
-                source=Source.RULES,
-                action=f"rules apply {args.rules.name}",
-            )
-        errors = outcome.errors.counts
-        print(f"applied {len(rules)} rule(s) from {args.rules}")
-        for rule_id, count in sorted(errors.items()):
-            print(f"warning: rule {rule_id} could not be evaluated for {count} user(s)")
-        return 0
-
-    try:
-        return asyncio.run(run())
-    except LockoutRefusedError as exc:
-        print(f"glassgate: {exc}", file=sys.stderr)
-        print("The refusal was audited and alerted.", file=sys.stderr)
+    action = f"rules apply {args.rules.name}"
+    outcome = guarded_change(args.config, lambda d: [ReplaceRules(rules)], Source.RULES, action)
+    if outcome is None:
         return EXIT_REFUSED
+    print(f"applied {len(rules)} rule(s) from {args.rules}")
+    for rule_id, count in sorted(outcome.errors.counts.items()):
+        print(f"warning: rule {rule_id} could not be evaluated for {count} user(s)")
+    return 0
 
 
 def run_show(args: argparse.Namespace) -> int:

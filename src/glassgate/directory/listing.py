@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from glassgate.directory.guard import LockoutGuard
-from glassgate.directory.models import Group, User
+from glassgate.directory.models import Group, User, attributes_json
 from glassgate.directory.state import Directory
 from glassgate.types import JSONValue
 
@@ -52,9 +52,7 @@ class UserView:
             "userName": user.user_name,
             "status": user.status.value,
             "externalId": user.external_id,
-            "attributes": {
-                k: list(v) if isinstance(v, tuple) else v for k, v in user.attributes.items()
-            },
+            "attributes": attributes_json(user.attributes),
             "groups": {n: {"direct": d, "rules": list(r)} for n, d, r in self.groups},
             "version": user.version,
         }

@@ -31,6 +31,7 @@ __all__ = [
     "Group",
     "User",
     "UserStatus",
+    "attributes_json",
     "check_attribute_name",
     "check_identifier",
     "check_name",
@@ -113,6 +114,11 @@ def _check_value(name: str, value: object) -> AttrValue:
         f"attribute {name!r} must be a string, number, boolean or a list of at most "
         f"{MAX_LIST} strings, not {type(value).__name__}"
     )
+
+
+def attributes_json(attributes: Mapping[str, AttrValue]) -> dict[str, JSONValue]:
+    """The attributes as JSON values: lists where the profile keeps tuples."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in attributes.items()}
 
 
 def _check_attributes(attributes: Mapping[str, AttrValue]) -> Mapping[str, AttrValue]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from glassgate.core.criteria.condition import compile_expression
-from glassgate.directory.models import User, check_identifier, check_name
+from glassgate.directory.models import User, attributes_json, check_identifier, check_name
 from glassgate.errors import Problem, RulesInvalidError
 
 __all__ = ["CompiledRule", "GroupRule", "RuleErrors", "RuleSet", "compile_rule", "rule_input"]
@@ -199,10 +199,7 @@ class RuleErrors:
 
 def rule_input(user: User, direct_groups: Iterable[str]) -> dict[str, Any]:
     """The variables a rule sees for ``user``."""
-    profile: dict[str, Any] = {
-        name: list(value) if isinstance(value, tuple) else value
-        for name, value in user.attributes.items()
-    }
+    profile: dict[str, Any] = attributes_json(user.attributes)
     profile["id"] = user.id
     profile["userName"] = user.user_name
     if user.external_id is not None:

@@ -1,4 +1,4 @@
-"""SCIM 2.0 at ``/scim/v2`` (RFC 7644): scim2-server's protocol over glassgate's directory.
+"""SCIM 2.0 at ``/scim/v2`` (RFC 7644): scim2-server's storage over glassgate's directory.
 
 scim2-server does the protocol (discovery, filters, PATCH with its Okta and
 Entra ID variants, ETags and ``If-Match``, pagination, error bodies);
@@ -20,43 +20,26 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from scim2_models import (
-    AuthenticationScheme,
     ConflictException,
-    Context,
-    External,
     InvalidValueException,
     NotFoundException,
-    PatchOp,
     PreconditionFailedException,
-    Reference,
     Resource,
     ResourceType,
     ResponseParameters,
     SCIMException,
     ScimFilter,
-    ScimProvider,
     SearchRequest,
-    UnauthorizedException,
     UniquenessException,
 )
 from scim2_models.path import CompareOperator, Comparison
-from scim2_server.applications.asgi import ASGIApplication
-from scim2_server.conditions import Conditions
-from scim2_server.requests import ScimRequest
-from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
 from scim2_server.storage import AsyncScimStorage, SearchPage
-from scim2_server.utils import (
-    load_default_resource_types,
-    load_default_schemas,
-    load_default_service_provider_config,
-)
 
 from glassgate.directory.changes import Change, DeleteGroup, DeleteUser, PutGroup, PutUser
 from glassgate.directory.models import Group, User, stamp
@@ -75,85 +58,13 @@ from glassgate.errors import (
     DirectoryNotFoundError,
     LockoutRefusedError,
 )
-from glassgate.types import Receive, Scope, Send
-from glassgate.web.scim_patch import add_missing_typed_values, normalise_patch
 from glassgate.workflows.directory import DirectoryService, Source
-from glassgate.workflows.scim_tokens import ScimTokens
 
-__all__ = [
-    "DirectoryScimStorage",
-    "GlassgateScimService",
-    "ScimApp",
-    "ServiceUnavailableException",
-    "build_scim_app",
-    "scim_provider",
-]
+__all__ = ["SCIM_ACTOR", "DirectoryScimStorage", "ServiceUnavailableException"]
 
-_actor: contextvars.ContextVar[str] = contextvars.ContextVar("scim_actor", default="scim")
+# Who the request authenticated as, for audit records: set by ``scim_app.ScimApp``.
+SCIM_ACTOR: contextvars.ContextVar[str] = contextvars.ContextVar("scim_actor", default="scim")
 _INDEXED = frozenset({"username", "externalid", "id", "displayname"})
-Authenticate = Callable[[str], Awaitable[str | None]]
-
-
-MAX_RESULTS = 200
-BEARER = AuthenticationScheme(
-    type=AuthenticationScheme.Type.oauthbearertoken,
-    name="glassgate SCIM token",
-    description="A bearer token from `glassgate scim token issue`, stored hashed",
-    spec_uri=Reference[External]("https://datatracker.ietf.org/doc/html/rfc6750"),
-    primary=True,
-)
-
-
-def scim_provider() -> ScimProvider:
-    """What /scim/v2 serves: RFC 7643's User (with the enterprise extension) and Group.
-
-    Declared: PATCH, filters (at most ``MAX_RESULTS`` a page), sorting, ETags,
-    index pagination. Not offered: bulk (each operation must pass the lockout
-    guard on its own) and password changes (glassgate keeps no passwords).
-    """
-    config = load_default_service_provider_config()
-    config.bulk.supported = False  # type: ignore[union-attr]
-    config.bulk.max_operations = 0  # type: ignore[union-attr]
-    config.bulk.max_payload_size = 0  # type: ignore[union-attr]
-    config.change_password.supported = False  # type: ignore[union-attr]
-    config.filter.max_results = MAX_RESULTS  # type: ignore[union-attr]
-    config.authentication_schemes = [BEARER]
-    return ScimProvider.from_discovery(
-        load_default_schemas().values(), load_default_resource_types().values(), config=config
-    )
-
-
-class GlassgateScimService(ScimService):
-    """scim2-server's service, reading Entra ID's PATCH forms and answering PATCH with 200.
-
-    RFC 7644 §3.5.2 allows 204 for a PATCH; Okta's provisioning expects the
-    updated resource, so glassgate always returns it.
-    """
-
-    def read_patch(
-        self, resource_type: ResourceType, body: bytes, content_type: str | None
-    ) -> PatchOp[Any]:
-        return super().read_patch(resource_type, normalise_patch(body), content_type)
-
-    def apply_patch(
-        self, current: Resource[Any], patch_op: PatchOp[Any], conditions: Conditions
-    ) -> Resource[Any] | None:
-        document = patch_op.model_dump()
-        operations = add_missing_typed_values(document["Operations"], current.model_dump())
-        if operations != document["Operations"]:
-            patch_op = type(patch_op).model_validate({**document, "Operations": operations})
-        return super().apply_patch(current, patch_op, conditions)
-
-    def patch_response(
-        self,
-        base_url: str,
-        resource: Resource[Any],
-        response_parameters: ResponseParameters[Any],
-    ) -> ScimResponse:
-        published = self.publish(base_url, resource)
-        return self.resource_response(
-            published, Context.RESOURCE_REPLACEMENT_RESPONSE, response_parameters
-        )
 
 
 class ServiceUnavailableException(SCIMException):
@@ -310,7 +221,7 @@ class DirectoryScimStorage(AsyncScimStorage):
             ]
 
         with _scim_errors():
-            await self._directory.change(plan, actor=_actor.get(), source=Source.SCIM)
+            await self._directory.change(plan, actor=SCIM_ACTOR.get(), source=Source.SCIM)
 
     def _current(
         self, d: Directory, resource_type: ResourceType, rid: str, expected_version: str | None
@@ -324,7 +235,7 @@ class DirectoryScimStorage(AsyncScimStorage):
         self, plan: Callable[[Directory], list[Change]], resource_type: ResourceType, rid: str
     ) -> Resource[Any]:
         with _scim_errors():
-            outcome = await self._directory.change(plan, actor=_actor.get(), source=Source.SCIM)
+            outcome = await self._directory.change(plan, actor=SCIM_ACTOR.get(), source=Source.SCIM)
         d = outcome.directory
         return self._render(d, self._find(d, resource_type, rid), resource_type)
 
@@ -366,49 +277,3 @@ def _lookup(d: Directory, users: bool, attribute: str, value: str) -> list[User 
 def _sort_key(search_request: SearchRequest[Any], resource: Resource[Any]) -> tuple[bool, Any, str]:
     value = search_request.sort_value(resource)
     return value is None, value if value is not None else "", str(resource.id)
-
-
-class ScimApp(ASGIApplication):
-    """The SCIM ASGI app: every request but discovery needs a glassgate SCIM bearer token."""
-
-    def __init__(
-        self,
-        storage: DirectoryScimStorage,
-        provider: ScimProvider,
-        service: ScimService,
-        authenticate: Authenticate,
-    ) -> None:
-        super().__init__(storage, provider, service)
-        self._authenticate = authenticate
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
-        """The ASGI entry, typed as glassgate's apps are (scim2-server types it with dicts)."""
-        await super().__call__(dict(scope), cast(Any, receive), cast(Any, send))
-
-    async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
-        actor = "scim"
-        if self.needs_auth(request):
-            scheme, _, token = (request.header("Authorization") or "").partition(" ")
-            found = await self._authenticate(token.strip()) if scheme.lower() == "bearer" else None
-            if found is None:
-                raise UnauthorizedException
-            actor = found
-        reset = _actor.set(actor)
-        try:
-            return await self.handler.handle(request)
-        finally:
-            _actor.reset(reset)
-
-
-def build_scim_app(
-    directory: DirectoryService, tokens: ScimTokens, clock: Callable[[], float]
-) -> ScimApp:
-    """The SCIM app over ``directory``, authenticated by ``tokens`` (mounted at /scim).
-
-    The cursor secret is drawn per process: glassgate offers index pagination
-    only, so no cursor ever outlives the process that issued it.
-    """
-    provider = scim_provider()
-    protocol = GlassgateScimService(provider, secret=secrets.token_urlsafe(32))
-    storage = DirectoryScimStorage(directory, protocol, clock)
-    return ScimApp(storage, provider, protocol, tokens.authenticate)

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 
 from glassgate.directory.guard import LockoutGuard, ProtectedGroup
-from glassgate.web.scim import DirectoryScimStorage, GlassgateScimService, ScimApp, scim_provider
+from glassgate.web.scim import DirectoryScimStorage
+from glassgate.web.scim_app import GlassgateScimService, ScimApp, scim_provider
 from glassgate.workflows.directory import DirectoryService
 from tests.unit.directory._fakes import DirectRunner, FakeStore, RecordingAlerts, RecordingAudit
 

@@ -20,7 +20,7 @@ from typing import Any
 from glassgate.directory.formats._json import load_json
 from glassgate.directory.formats.batch import ImportBatch, ImportedGroup, ImportedUser
 from glassgate.directory.formats.rules_file import rule_from_mapping
-from glassgate.directory.models import AttrValue, UserStatus
+from glassgate.directory.models import AttrValue, UserStatus, attributes_json
 from glassgate.directory.rules import GroupRule
 from glassgate.directory.state import Directory
 from glassgate.errors import ImportInvalidError, Problem
@@ -41,9 +41,7 @@ def export_json(directory: Directory) -> str:
             "userName": user.user_name,
             "status": user.status.value,
             "externalId": user.external_id,
-            "attributes": {
-                k: list(v) if isinstance(v, tuple) else v for k, v in user.attributes.items()
-            },
+            "attributes": attributes_json(user.attributes),
         }
         for user in sorted(directory.users.values(), key=lambda u: u.key)
     ]

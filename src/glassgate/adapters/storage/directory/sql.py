@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 
 from glassgate.adapters.storage._connection import PostgresConnection, SqliteConnection
-from glassgate.directory.models import Group, User, UserStatus
+from glassgate.directory.models import Group, User, UserStatus, attributes_json
 from glassgate.directory.records import DirectoryWrites, StoredDirectory
 from glassgate.directory.rules import GroupRule
 from glassgate.errors import DirectoryConflictError, StorageUnavailableError
@@ -47,7 +47,7 @@ def _json(value: object) -> str:
 
 
 def _user_row(user: User) -> tuple[object, ...]:
-    attributes = {k: list(v) if isinstance(v, tuple) else v for k, v in user.attributes.items()}
+    attributes = attributes_json(user.attributes)
     return (
         user.id, user.user_name, user.key, user.status.value, user.external_id,
         _json(attributes), _json(dict(user.extra)), user.version, user.created, user.modified,
