@@ -186,3 +186,52 @@ async def test_a_plan_sees_the_current_snapshot_under_the_lock() -> None:
     await service.change(lambda d: [DeleteUser("sales0")], actor="x", source=Source.CLI)
     with pytest.raises(Exception, match="no user"):
         await service.change(lambda d: [DeleteUser("sales0")], actor="x", source=Source.CLI)
+
+
+@synchronously
+async def test_a_reloaded_configuration_protects_other_groups() -> None:
+    from glassgate.directory.guard import LockoutGuard, ProtectedGroup
+
+    store = _store(2)
+    service = await _service(store)
+    relaxed = LockoutGuard([ProtectedGroup("Admins", 1)])
+    service.use_guard(relaxed)
+    assert service.guard is relaxed
+    await service.change(_suspend("admin0"), actor="cli", source=Source.CLI)  # 2 -> 1 is fine now
+    assert store.users["admin0"].status is UserStatus.SUSPENDED
+
+
+class _Racing(FakeStore):
+    """Another process commits just before our first (or every) commit."""
+
+    def __init__(self, races: int, **fields: object) -> None:
+        super().__init__(**fields)  # type: ignore[arg-type]
+        self.races = races
+
+    def commit(self, writes, expected_revision):  # type: ignore[no-untyped-def]
+        if self.races:
+            self.races -= 1
+            self.revision_now += 1  # someone else's commit
+        return super().commit(writes, expected_revision)
+
+
+@synchronously
+async def test_a_commit_that_loses_a_race_is_planned_again_on_the_new_snapshot() -> None:
+    base = _store(3)
+    store = _Racing(1, users=base.users, groups=base.groups, rules=base.rules, revision_now=7)
+    service = await _service(store)
+    await service.change(_suspend("admin0"), actor="cli", source=Source.CLI)
+    assert store.users["admin0"].status is UserStatus.SUSPENDED
+    assert store.commits == 1
+
+
+@synchronously
+async def test_losing_the_race_twice_is_a_conflict() -> None:
+    from glassgate.errors import DirectoryConflictError
+
+    base = _store(3)
+    store = _Racing(2, users=base.users, groups=base.groups, rules=base.rules, revision_now=7)
+    service = await _service(store)
+    with pytest.raises(DirectoryConflictError):
+        await service.change(_suspend("admin0"), actor="cli", source=Source.CLI)
+    assert store.commits == 0

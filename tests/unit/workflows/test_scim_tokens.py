@@ -73,3 +73,15 @@ def test_token_names_are_checked() -> None:
     tokens, _, _ = _tokens()
     with pytest.raises(ValueError, match="name"):
         asyncio.run(tokens.issue("bad name!", "cli:ops"))
+
+
+def test_a_taken_id_issues_nothing() -> None:
+    from glassgate.errors import StorageUnavailableError
+
+    class Full(MemoryDirectoryStore):
+        def add_scim_token(self, record):  # type: ignore[no-untyped-def]
+            return False
+
+    tokens = ScimTokens(Full(), DirectRunner(), RecordingAudit(), lambda: 1.0)
+    with pytest.raises(StorageUnavailableError, match="taken"):
+        asyncio.run(tokens.issue("okta", "cli:ops"))
