@@ -47,6 +47,7 @@ __all__ = ["GlassgateScimService", "ScimApp", "build_scim_app", "scim_provider"]
 Authenticate = Callable[[str], Awaitable[str | None]]
 
 MAX_RESULTS = 200
+MAX_BODY = 4 * 1024 * 1024  # a group PUT with tens of thousands of members fits
 BEARER = AuthenticationScheme(
     type=AuthenticationScheme.Type.oauthbearertoken,
     name="glassgate SCIM token",
@@ -79,8 +80,21 @@ class GlassgateScimService(ScimService):
     """scim2-server's service, reading Entra ID's PATCH forms and answering PATCH with 200.
 
     RFC 7644 §3.5.2 allows 204 for a PATCH; Okta's provisioning expects the
-    updated resource, so glassgate always returns it.
+    updated resource, so glassgate always returns it. Bodies are capped at
+    ``MAX_BODY`` (scim2-server leaves non-bulk bodies unbounded): a larger one
+    is answered 413 before it is parsed, and at most one byte more is read.
     """
+
+    def max_body_size(self, request: ScimRequest) -> int | None:
+        limit = super().max_body_size(request)
+        return MAX_BODY if limit is None else min(limit, MAX_BODY)
+
+    def read_body(
+        self, model: Any, body: bytes, content_type: str | None, scim_ctx: Context
+    ) -> Any:
+        if len(body) > MAX_BODY:
+            raise self.payload_too_large(MAX_BODY)
+        return super().read_body(model, body, content_type, scim_ctx)
 
     def read_patch(
         self, resource_type: ResourceType, body: bytes, content_type: str | None

@@ -305,3 +305,15 @@ def test_a_group_patch_removing_the_second_to_last_admin_is_refused() -> None:
         assert ADMINS  # the Okta admins are untouched here: this org pushes its admins group
 
     run(body())
+
+
+def test_an_oversized_body_is_413_before_it_is_parsed() -> None:
+    async def body() -> None:
+        s = await scim(protected=())
+        huge = {"schemas": [USER], "userName": "a@example.com", "title": "x" * (5 * 1024 * 1024)}
+        response = await s.call("POST", "/Users", huge)
+        assert response.status_code == 413
+        assert response.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+        assert s.store.users == {}
+
+    run(body())
