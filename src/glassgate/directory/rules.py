@@ -17,7 +17,7 @@ are not users, so no rule can reach them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,11 +191,6 @@ class RuleErrors:
             text = str(exc).splitlines()[0] if str(exc) else ""
             self.first[rule_id] = f"{type(exc).__name__}: {text[:200]}"
 
-    def merge(self, other: RuleErrors) -> None:
-        for rule_id, count in other.counts.items():
-            self.counts[rule_id] = self.counts.get(rule_id, 0) + count
-            self.first.setdefault(rule_id, other.first[rule_id])
-
 
 def rule_input(user: User, direct_groups: Iterable[str]) -> dict[str, Any]:
     """The variables a rule sees for ``user``."""
@@ -232,12 +227,3 @@ def matching_rules(
         if result is True:
             matched.append(rule.id)
     return frozenset(matched)
-
-
-def rule_targets(rules: RuleSet) -> Mapping[str, frozenset[str]]:
-    """Group name -> ids of the rules assigning it."""
-    targets: dict[str, set[str]] = {}
-    for compiled in rules:
-        for group in compiled.rule.assign:
-            targets.setdefault(group, set()).add(compiled.id)
-    return {group: frozenset(ids) for group, ids in targets.items()}
