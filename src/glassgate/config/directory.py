@@ -34,6 +34,9 @@ class MergeGroupsConfig(Model):
 
 
 class DirectoryConfig(Model):
+    """``protected_groups`` follows reloads; turning ``merge_groups`` or ``scim`` on
+    or off takes effect on restart (the directory is opened once per process)."""
+
     protected_groups: dict[str, int] = Field(default_factory=dict)
     merge_groups: MergeGroupsConfig = MergeGroupsConfig()
     refresh_interval: Duration = Field(default=5.0, gt=0, le=300)
