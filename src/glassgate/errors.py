@@ -8,6 +8,7 @@ exceptions: an exception means the machinery could not decide or act.
     │   └── ConfigTooLargeError      the YAML document is too large or too deeply nested
     ├── RequestRejectedError     malformed client input (HTTP 400 and friends), ``.status``
     │   ├── PathRejectedError        a request path that could be read more than one way
+    │   ├── HostRejectedError        a ``Host`` that is not a plain host name, or is repeated
     │   ├── HeaderTooLargeError      the header section exceeds ``limits`` (431)
     │   ├── UnsupportedCodingError   a transfer coding other than chunked (501)
     │   ├── ForwardedRequestError    a forward-auth caller's description of a request is unusable
@@ -83,6 +84,7 @@ __all__ = [
     "ForwardedRequestError",
     "GlassgateError",
     "HeaderTooLargeError",
+    "HostRejectedError",
     "IdPUnavailableError",
     "KeyMismatchError",
     "KeysStaleError",
@@ -201,6 +203,12 @@ class ClientGoneError(GlassgateError):
     """The client disconnected before the response started: nobody to answer."""
 
     code = "client_gone"
+
+
+class HostRejectedError(RequestRejectedError):
+    """A ``Host`` (or ``X-Forwarded-Host``) that is not a plain host name, or is repeated."""
+
+    code = "host_rejected"
 
 
 class TokenError(GlassgateError):

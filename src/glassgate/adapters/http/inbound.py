@@ -1,6 +1,7 @@
 """The only builder of AccessRequest: raw ASGI request facts in, canonical facts out.
 
 Everything a client controls is checked here, once: the path (``core.paths``),
+the host (``core.hosts``: one canonical spelling, a second ``Host`` is 400),
 header section size, framing headers (RFC 9112 6.1: an unknown transfer coding
 is 501), ambiguous credentials (two Authorization headers is 400), the
 credential's size (``limits.max_token_bytes``: the one cap, for JWS, opaque
@@ -27,11 +28,13 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from glassgate.adapters.http.trusted_proxies import client_address
+from glassgate.core.hosts import canonical_host
 from glassgate.core.paths import canonical_path, split_target
 from glassgate.core.request import AccessRequest, IPAddress
 from glassgate.errors import (
     ForwardedRequestError,
     HeaderTooLargeError,
+    HostRejectedError,
     RequestRejectedError,
     UnsupportedCodingError,
 )
@@ -78,17 +81,15 @@ class RequestFacts:
 
 
 def _host(headers: Headers) -> str:
-    for name, value in headers:
-        if name == b"host":
-            return _host_name(value)
-    return ""
+    """The canonical ``Host``; two of them are ambiguous (RFC 9112 3.2): rejected, never picked."""
+    values = [value for name, value in headers if name == b"host"]
+    if len(values) > 1:
+        raise HostRejectedError("more than one Host header")
+    return _host_name(values[0]) if values else ""
 
 
 def _host_name(value: bytes) -> str:
-    host = value.decode("latin-1").strip().lower()
-    if host.startswith("["):
-        return host.split("]", 1)[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return canonical_host(value.decode("latin-1"))
 
 
 def _credential(values: list[bytes], limit: int) -> tuple[str | None, bool]:
