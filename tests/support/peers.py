@@ -95,8 +95,19 @@ SPOOFED = {
     "X-Glassgate-Groups": "Admins",
     "X-Glassgate-Identity": "forged.token.value",
     "X-HTTP-Method-Override": "DELETE",
+    # one member of each further family (README "What the upstream receives")
+    "Remote-Groups": "Admins",
+    "Remote-Email": "root@example.com",
+    "Remote-Name": "root",
+    "X-WEBAUTH-USER": "root",
+    "X-Authenticated-User": "root",
+    "X-Amzn-Oidc-Identity": "root",
+    "X-Goog-Authenticated-User-Email": "accounts.google.com:root@example.com",
+    "X-Ms-Client-Principal-Name": "root",
+    "X-Forwarded-Uri": "/admin",
 }
 UNDERSCORED = "X_Forwarded_User"
+DOTTED = "X.Forwarded.User"
 
 
 def _find(name: str) -> str | None:
@@ -416,7 +427,7 @@ class ForwardAuthSuite:
         assert fa.seen() == []
 
     def test_client_identity_headers_never_reach_upstream(self, fa: Stack) -> None:
-        headers = {**SPOOFED, UNDERSCORED: "root"}
+        headers = {**SPOOFED, UNDERSCORED: "root", DOTTED: "root"}
         response = fa.request("/public/items", fa.token(sub="alice"), headers=headers)
         assert response.status_code == 200, response.text
         [seen] = fa.seen()
@@ -425,6 +436,7 @@ class ForwardAuthSuite:
             if not name.lower().startswith("x-glassgate-"):
                 assert name.lower() not in names, name
         assert "_" not in "".join(names)
+        assert "." not in "".join(names)
         assert seen.header("X-Glassgate-Subject") == "alice"
         assert [v for k, v in seen.headers if k.lower() == "x-glassgate-subject"] == ["alice"]
         assert seen.header("X-Glassgate-Groups") is None  # the public route names no groups

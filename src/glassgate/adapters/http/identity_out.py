@@ -1,11 +1,14 @@
 """What the upstream sees: client identity claims stripped, the gateway's identity added.
 
 Stripped, in any letter case: hop-by-hop headers (RFC 9110 7.6.1) and those
-named in ``Connection``; identity headers a client could forge
-(``X-Forwarded-User`` and friends, ``X-Auth-Request-*``, ``Remote-User``,
-``X-Remote-*``, ``X-User*``, glassgate's own ``X-Glassgate-*``); any name holding
-``_`` (CGI would turn ``X_Forwarded_User`` into ``HTTP_X_FORWARDED_USER``);
-method overrides; and client-address claims, which are replaced by ours.
+named in ``Connection``; identity headers a client could forge, by family
+(``_FAMILIES``: every prefix that common proxies, IdP front doors and clouds
+use, e.g. ``X-Forwarded-*``, ``X-Auth-Request-*``, ``Remote-*``,
+``X-Amzn-Oidc-*``, ``X-Goog-Authenticated-User-*``, ``X-Ms-Client-Principal*``,
+glassgate's own ``X-Glassgate-*``); any name holding a character other than a
+letter, digit or ``-`` (CGI would turn ``X_Forwarded_User`` or
+``X.Forwarded.User`` into ``HTTP_X_FORWARDED_USER``); method overrides; and
+client-address claims, which are replaced by ours.
 
 Added: ``X-Glassgate-Subject``, ``-Issuer``, ``-Groups`` (only the groups the
 route names, so the list stays bounded), ``-Identity`` (a short-lived JWT signed
@@ -18,6 +21,7 @@ both doors; its docstring holds the one audience rule.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from glassgate.adapters.http.gate import GateResult
@@ -47,22 +51,40 @@ _HOP_BY_HOP = frozenset(
         b"expect",
     }
 )
+# Identity claims come in families: each proxy, IdP front door and cloud names its
+# headers under one prefix and adds suffixes over time, so whole prefixes are stripped.
+_FAMILIES = (
+    b"x-forwarded-",  # oauth2-proxy identity, X-Forwarded-For/-Host/-Uri/-Method/-Client-Cert
+    b"x-original-",  # nginx auth_request descriptions: -URI, -Method, -URL, -Host
+    b"x-auth-request-",  # oauth2-proxy
+    b"x-authenticated-",  # Kong and others: -User, -Userid, -Groups, -Scope
+    b"remote-",  # Authelia and REMOTE_USER conventions: -User, -Groups, -Email, -Name
+    b"x-remote-",
+    b"x-user",  # X-User, X-User-Id, X-User-Groups, X-Username
+    b"x-webauth-",  # Grafana's auth proxy
+    b"x-consumer-",  # Kong consumers
+    b"x-credential-",  # Kong
+    b"x-authentik-",  # authentik
+    b"x-vouch-",  # Vouch Proxy
+    b"x-pomerium-",  # Pomerium: -Jwt-Assertion, -Claim-*
+    b"x-amzn-oidc-",  # AWS ALB: -Data, -Identity, -Accesstoken
+    b"x-goog-authenticated-user-",  # Google IAP: -Email, -Id
+    b"x-goog-iap-",  # Google IAP: -Jwt-Assertion
+    b"x-ms-client-principal",  # Azure App Service: itself, -Name, -Id, -Idp
+    b"x-ms-token-",  # Azure App Service token store
+    b"cf-access-",  # Cloudflare Access: -Jwt-Assertion, -Authenticated-User-Email
+    b"x-ssl-client-",  # client certificates passed on by a TLS terminator
+    b"ssl-client-",
+    b"x-client-cert",
+    b"x-arr-clientcert",  # Azure
+    b"x-envoy-",  # Envoy's trust markers: -Internal, -External-Address
+    PREFIX,  # glassgate's own
+)
 _EXACT = frozenset(
     {
-        b"x-forwarded-user",
-        b"x-forwarded-email",
-        b"x-forwarded-groups",
-        b"x-forwarded-preferred-username",
-        b"x-forwarded-access-token",
-        b"remote-user",
         b"x-http-method-override",
         b"x-http-method",
         b"x-method-override",
-        b"x-forwarded-for",
-        b"x-forwarded-host",
-        b"x-forwarded-proto",
-        b"x-forwarded-port",
-        b"x-forwarded-prefix",
         b"x-real-ip",
         b"forwarded",
         b"true-client-ip",
@@ -70,14 +92,13 @@ _EXACT = frozenset(
         b"cf-connecting-ip",
         b"x-cluster-client-ip",
         b"fastly-client-ip",
-        b"x-original-forwarded-for",
-        b"x-original-uri",
-        b"x-original-method",
-        b"x-original-url",
         b"x-rewrite-url",
     }
 )
-_PREFIXES = (b"x-auth-request-", b"x-remote-", b"x-user", PREFIX)
+# CGI (RFC 3875 4.1.18), Apache, PHP and WSGI servers turn every character but
+# letters and digits into '_', so X.Forwarded.User would arrive as
+# HTTP_X_FORWARDED_USER: a name with anything but [a-z0-9-] never passes.
+_PLAIN_NAME = re.compile(rb"[a-z0-9-]+")
 _SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ',%\\"')
 
 
@@ -90,7 +111,10 @@ def is_stripped(name: bytes) -> bool:
     verdict = _VERDICTS.get(name)
     if verdict is None:
         verdict = (
-            name in _HOP_BY_HOP or name in _EXACT or b"_" in name or name.startswith(_PREFIXES)
+            name in _HOP_BY_HOP
+            or name in _EXACT
+            or name.startswith(_FAMILIES)
+            or _PLAIN_NAME.fullmatch(name) is None
         )
         if len(_VERDICTS) >= _MAX_VERDICTS:
             _VERDICTS.clear()
