@@ -136,6 +136,43 @@ def test_opaque_tokens_are_introspected(oidc_provider: OidcProvider) -> None:
     run(cfg, body)
 
 
+def test_introspection_is_single_flight_and_remembers_refusals(
+    oidc_provider: OidcProvider,
+) -> None:
+    raw = oidc_provider.opaque_token(claims={"sub": "carol"})
+    cfg = Config(
+        issuers=(
+            IssuerConfig(
+                id="test-idp",
+                issuer=oidc_provider.issuer,
+                audiences=(AUDIENCE, "api://gateway-opaque"),
+                introspection=IntrospectionConfig(
+                    client_id=INTROSPECTOR[0],
+                    client_secret=INTROSPECTOR[1],  # type: ignore[arg-type]
+                ),
+            ),
+        )
+    )
+
+    async def body(auth: Authenticator) -> None:
+        client = auth.introspection
+        assert client is not None
+        now = time.time()
+        principals = await asyncio.gather(*(auth.authenticate(raw, now) for _ in range(30)))
+        assert {principal.subject for principal in principals} == {"carol"}
+        assert client.requests == 1
+        forged = await asyncio.gather(
+            *(auth.authenticate("forged-opaque-token", now) for _ in range(30)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(result, TokenError) for result in forged)
+        with pytest.raises(TokenError):
+            await auth.authenticate("forged-opaque-token", now + 1)
+        assert client.requests == 2
+
+    run(cfg, body)
+
+
 def test_key_rotation_is_picked_up_at_once(own_provider: OidcProvider) -> None:
     old_token = own_provider.token(claims={"sub": "before"})
 

@@ -62,13 +62,20 @@ class ClaimsConfig(Model):
 
 
 class IntrospectionConfig(Model):
-    """RFC 7662 introspection for opaque tokens."""
+    """RFC 7662 introspection for opaque tokens.
+
+    ``negative_cache_ttl`` remembers a refused token that long (0 turns it
+    off); ``max_concurrency`` bounds the calls in flight to the IdP, and a
+    lookup that waits ``timeout`` for a slot is answered 503.
+    """
 
     endpoint: str | None = None
     client_id: str
     client_secret: SecretStr
     cache_ttl: Duration = 60.0
     cache_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    negative_cache_ttl: Duration = Field(default=5.0, le=300.0)
+    max_concurrency: int = Field(default=16, ge=1, le=1024)
     timeout: Duration = 5.0
 
 
