@@ -60,6 +60,8 @@ auth_strength:
   mfa: { amr: [mfa] }
 quotas:
   tiny: { rate: 1, per: 1h, burst: 2 }
+api_keys:
+  enabled: true
 routes:
   - id: public
     match: { path: /public/* }
@@ -332,6 +334,21 @@ class Stack:
     def seen(self) -> list[Seen]:
         return list(self.upstream.requests)
 
+    def api_key(self) -> str:
+        """A ``gg_`` key for every route, made by the real CLI against the gateway's database."""
+        done = subprocess.run(
+            [sys.executable, "-m", "glassgate", "apikey", "create", "--config",
+             self.gateway.config, "--name", "peer", "--subject", "svc:peer", "--all-routes"],
+            cwd=self.gateway.log.parent,
+            env=self.gateway.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
 
 def _claims_of(jwt: str) -> dict[str, Any]:
     payload = jwt.split(".")[1]
@@ -441,6 +458,22 @@ class ForwardAuthSuite:
         assert [v for k, v in seen.headers if k.lower() == "x-glassgate-subject"] == ["alice"]
         assert seen.header("X-Glassgate-Groups") is None  # the public route names no groups
         assert _claims_of(seen.header("X-Glassgate-Identity") or "")["sub"] == "alice"
+
+    @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+    def test_an_api_key_never_reaches_the_app(self, fa: Stack, scheme: str) -> None:
+        key = fa.api_key()
+        response = fa.request("/public/items", headers={"Authorization": f"{scheme} {key}"})
+        assert response.status_code == 200, response.text
+        [seen] = fa.seen()
+        assert seen.header("Authorization") is None
+        assert key.split("_")[2] not in " ".join(value for _, value in seen.headers)
+        assert seen.header("X-Glassgate-Subject") == "svc:peer"
+
+    def test_an_idp_token_still_reaches_the_app(self, fa: Stack) -> None:
+        token = fa.token(sub="alice")
+        assert fa.request("/public/items", token).status_code == 200
+        [seen] = fa.seen()
+        assert seen.header("Authorization") == f"Bearer {token}"
 
     def test_method_and_body_are_the_clients(self, fa: Stack) -> None:
         response = fa.request(

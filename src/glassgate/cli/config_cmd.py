@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from glassgate.config.load import load_config
@@ -16,7 +17,8 @@ def register(subparsers: Any) -> None:
         "check-config",
         help="validate a configuration file",
         description="Validate FILE. Prints OK, or every problem with file, line, field and "
-        "a hint, and exits 2. Secrets are masked in every output.",
+        "a hint, and exits 2. Risky but allowed settings are printed as warnings on stderr. "
+        "Secrets are masked in every output.",
     )
     parser.add_argument("file", help="the YAML configuration file")
     parser.add_argument(
@@ -35,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         f"OK: {args.file}: {len(config.issuers)} issuer(s), {len(config.upstreams)} "
         f"upstream(s), {len(config.routes)} route(s)"
     )
+    for warning in loaded.warnings:
+        print(f"warning: {warning.render()}", file=sys.stderr)
     if args.show:
         print(json.dumps(config.model_dump(mode="json"), indent=2, sort_keys=True))
     return 0

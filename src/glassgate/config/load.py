@@ -9,15 +9,16 @@ from __future__ import annotations
 import difflib
 import os
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from glassgate.config.checks import check_config
+from glassgate.config.checks import Finding, check_config
 from glassgate.config.compile import CompiledConfig, compile_config
+from glassgate.config.risks import config_risks
 from glassgate.config.schema import Config
 from glassgate.config.source import Located, Path, format_path, parse_yaml
 from glassgate.errors import ConfigError, Problem
@@ -34,6 +35,7 @@ class LoadedConfig:
     source: str
     config: Config
     compiled: CompiledConfig
+    warnings: tuple[Problem, ...] = ()  # risky but allowed (``config.risks``): print or log them
 
 
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
@@ -70,19 +72,22 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str]) -> Loaded
     problems, compiled = _check_and_compile(config, located, filename)
     if early or problems or compiled is None:
         raise ConfigError(early + problems)
-    return LoadedConfig(source=filename, config=config, compiled=compiled)
+    warnings = tuple(_locate(config_risks(config), located, filename))
+    return LoadedConfig(source=filename, config=config, compiled=compiled, warnings=warnings)
 
 
 def _check_and_compile(
     config: Config, located: Located, filename: str
 ) -> tuple[list[Problem], CompiledConfig | None]:
-    located_problems = [
-        Problem(format_path(path), message, hint, file=filename, line=located.line_of(path))
-        for path, message, hint in check_config(config)
-    ]
+    located_problems = list(_locate(check_config(config), located, filename))
     if located_problems:
         return located_problems, None
     return [], compile_config(config)
+
+
+def _locate(findings: Iterable[Finding], located: Located, filename: str) -> Iterator[Problem]:
+    for path, message, hint in findings:
+        yield Problem(format_path(path), message, hint, file=filename, line=located.line_of(path))
 
 
 _FIELD_HINTS = {
