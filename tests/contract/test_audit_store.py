@@ -20,7 +20,7 @@ from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.chain import GENESIS, ChainHead, verify
 from glassgate.audit.query import AuditQuery
 from glassgate.audit.verification import iter_stored, verify_log
-from glassgate.errors import StorageUnavailableError
+from glassgate.errors import ChainBrokenError, StorageUnavailableError
 from glassgate.ports import AuditStore, CheckpointLog
 from tests.support.audit import T0, checkpoint_at, event
 from tests.support.postgres import ThrowawayPostgres
@@ -291,3 +291,42 @@ def test_time_search_uses_event_time_not_write_order(store: AuditStore) -> None:
     store.append([event(0, at=T0 + 5), event(1, at=T0 + 1)])
     since = AuditQuery(since="2026-09-21T14:13:22.000000Z")
     assert [record.seq for record in store.search(since)] == [1]
+
+
+def _edit_subject_behind_the_store(backend: str, where: str) -> None:
+    """What an attacker with the database does: drop the guard triggers, edit a column."""
+    if backend == "sqlite":
+        conn = sqlite3.connect(where)
+        try:
+            conn.execute("DROP TRIGGER audit_records_no_update")
+            conn.execute("UPDATE audit_records SET subject = 'mallory' WHERE seq = 2")
+            conn.commit()
+        finally:
+            conn.close()
+        return
+    with psycopg.connect(where) as conn:
+        conn.execute("DROP TRIGGER audit_records_append_only ON audit_records")
+        conn.execute("UPDATE audit_records SET subject = 'mallory' WHERE seq = 2")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_column_edited_behind_the_store_is_caught(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    where = (
+        str(tmp_path / "audit.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("glassgate_postgres_dsn")
+    )
+    store = open_audit_store(StorageTarget(backend, where))
+    try:
+        store.append([event(i) for i in range(3)])
+        _edit_subject_behind_the_store(backend, where)
+        with pytest.raises(ChainBrokenError) as verified:
+            verify_log(store)
+        assert (verified.value.index, verified.value.kind) == (2, "column-edited")
+        with pytest.raises(ChainBrokenError) as searched:
+            store.search(AuditQuery(subject="mallory"))
+        assert searched.value.kind == "column-edited"
+    finally:
+        store.close()

@@ -6,6 +6,8 @@ break. ``index`` is the sequence number of the first broken (or missing)
 record; ``kind`` names what happened:
 
 - ``edited``            a record's bytes no longer match its hash or its successor's link
+- ``column-edited``     a column stored beside the body for search (``subject``, ``ts``, the
+                        sequence number, ...) no longer says what the hashed body says
 - ``deleted``           records are missing from the start or the middle
 - ``reordered``         a record appears out of its place
 - ``inserted``          a record that the chain never contained (a duplicate sequence number)
@@ -24,7 +26,13 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from glassgate.audit.checkpoints import Checkpoint, verify_checkpoint
-from glassgate.audit.records import GENESIS_HASH, AuditEvent, AuditRecord, parse_record
+from glassgate.audit.records import (
+    GENESIS_HASH,
+    SEARCH_COLUMNS,
+    AuditEvent,
+    AuditRecord,
+    parse_record,
+)
 from glassgate.errors import ChainBrokenError
 
 __all__ = [
@@ -32,6 +40,7 @@ __all__ = [
     "ChainHead",
     "ChainReport",
     "StoredRecord",
+    "check_columns",
     "link",
     "verify",
 ]
@@ -42,6 +51,8 @@ REORDERED = "reordered"
 INSERTED = "inserted"
 TRUNCATED = "truncated"
 FORGED = "forged-checkpoint"
+COLUMN_EDITED = "column-edited"
+_SHOWN_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +68,50 @@ GENESIS = ChainHead(0, GENESIS_HASH)
 
 @dataclass(frozen=True, slots=True)
 class StoredRecord:
-    """A record as read back: its bytes, the hash stored beside them, and its row key.
+    """A record as read back: its bytes, and what a store keeps beside them.
 
-    ``row`` is the storage's own ordering key (the ``seq`` column), used only
-    to page through a table; verification trusts the bytes, not the row key.
+    ``stored_hash`` is the hash column, ``row`` the storage's ordering key
+    (the ``seq`` column) and ``columns`` the ``SEARCH_COLUMNS`` values, in
+    that order. All are copies that an attacker could edit apart from the
+    body, so each one given is checked against the body; ``None`` means the
+    store keeps no such copy.
     """
 
     body: bytes
     stored_hash: str | None = None
     row: int | None = None
+    columns: tuple[object, ...] | None = None
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def check_columns(record: AuditRecord, stored: StoredRecord) -> None:
+    """Raise ``column-edited`` unless every copy stored beside the body agrees with it.
+
+    ``audit search`` filters on these columns, so a column changed after the
+    fact would make a search return a record whose signed body names someone
+    else: the column and both values are named.
+    """
+    if stored.row is not None and stored.row != record.seq:
+        raise _column_edited(record.seq, "seq", stored.row, record.seq)
+    if stored.columns is None:
+        return
+    for name, value in zip(SEARCH_COLUMNS, stored.columns, strict=True):
+        expected = getattr(record, name)
+        if type(value) is not type(expected) or value != expected:
+            raise _column_edited(record.seq, name, value, expected)
+
+
+def _column_edited(seq: int, name: str, stored: object, expected: object) -> ChainBrokenError:
+    return ChainBrokenError(
+        seq,
+        COLUMN_EDITED,
+        f"record {seq}: the stored column '{name}' holds {_shown(stored)} but the hashed "
+        f"body says {_shown(expected)}; the column was changed after the record was written",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +237,7 @@ def _walk(
             raise _out_of_place(record, expected, walker)
         if record.prev != head.hash:
             _broken_link(record, prev, walker)
+        check_columns(record, stored)
         for checkpoint in anchors.get(record.seq, ()):
             if checkpoint.head != record.hash:
                 raise ChainBrokenError(

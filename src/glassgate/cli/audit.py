@@ -5,7 +5,8 @@
   prints the first broken record and the kind of break, and exits 1.
 - ``export --format jsonl|syslog [--since TIME]`` writes records for a SIEM.
 - ``search`` filters by time, subject, actor, route, outcome and event type;
-  a table by default, ``--json`` for machines.
+  a table by default, ``--json`` for machines. A matching record whose
+  columns disagree with its hashed body is never shown: exit 1, as ``verify``.
 
 TIME is RFC 3339 (``2026-11-01T08:00:00Z``), a date (``2026-11-01``, UTC), or
 an age (``90m``, ``24h``, ``7d``) counted back from now.
@@ -153,9 +154,12 @@ def run_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_break(exc: ChainBrokenError, store: AuditStore) -> None:
+def _print_break(exc: ChainBrokenError, store: AuditStore | None = None) -> None:
+    """What broke and where; with ``store``, also what is stored at that position."""
     print(f"audit log BROKEN at record {exc.index}: {exc.kind}")
     print(f"  {str(exc).split(': ', 1)[-1]}")
+    if store is None:
+        return
     found = store.scan(max(exc.index - 1, 0), 1) if exc.index > 0 else []
     if found:
         print(f"  stored at that position: {found[0].body.decode('utf-8', 'replace')}")
@@ -232,6 +236,10 @@ def run_search(args: argparse.Namespace) -> int:
     store = open_existing_store(resolve_source(args).target)
     try:
         records = store.search(query)
+    except ChainBrokenError as exc:  # a record that no longer says what was signed: no result
+        _print_break(exc)
+        print("  run `glassgate audit verify` on this log", file=sys.stderr)
+        return EXIT_BROKEN
     finally:
         store.close()
     if args.json:

@@ -10,9 +10,9 @@ from dataclasses import replace
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from glassgate.audit.chain import GENESIS, ChainHead, StoredRecord, link, verify
+from glassgate.audit.chain import GENESIS, ChainHead, StoredRecord, check_columns, link, verify
 from glassgate.audit.checkpoints import Checkpoint, key_id
-from glassgate.audit.records import AuditRecord, canonical_json
+from glassgate.audit.records import SEARCH_COLUMNS, AuditRecord, canonical_json
 from glassgate.errors import ChainBrokenError
 from tests.support.audit import checkpoint_at, event, make_chain, stored
 
@@ -220,3 +220,61 @@ def test_verify_streams_without_stored_hashes() -> None:
     records = make_chain(N)
     generator = (StoredRecord(record.body) for record in records)
     assert verify(generator).records == N
+
+
+# --- the searchable columns stored beside the body (issue 11 audit 1) --------------------------
+
+
+def _with_columns(record: AuditRecord, row: int | None = None, **changes: object) -> StoredRecord:
+    """``record`` as a SQL store reads it back, with some stored columns changed."""
+    fields = json.loads(record.body)
+    values = tuple(changes.get(name, fields[name]) for name in SEARCH_COLUMNS)
+    return StoredRecord(record.body, record.hash, record.seq if row is None else row, values)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("subject", "mallory"),
+        ("subject", None),
+        ("type", "config.reload"),
+        ("outcome", "allow"),
+        ("actor", "ops"),
+        ("route", "admin"),
+        ("request_id", "req-x"),
+        ("ts", "2001-01-01T00:00:00.000000Z"),
+        ("subject", 7),
+    ],
+)
+def test_an_edited_column_is_detected_and_named(column: str, value: object) -> None:
+    records = make_chain(N)
+    tampered = [
+        _with_columns(r, **{column: value}) if r.seq == 5 else _with_columns(r) for r in records
+    ]
+    with pytest.raises(ChainBrokenError) as info:
+        verify(tampered)
+    assert (info.value.index, info.value.kind) == (5, "column-edited")
+    assert f"column '{column}'" in str(info.value)
+
+
+def test_an_edited_sequence_column_is_detected() -> None:
+    records = make_chain(N)
+    tampered = [_with_columns(r, row=99) if r.seq == N else _with_columns(r) for r in records]
+    with pytest.raises(ChainBrokenError) as info:
+        verify(tampered)
+    assert (info.value.index, info.value.kind) == (N, "column-edited")
+    assert "column 'seq'" in str(info.value)
+
+
+def test_columns_that_agree_with_the_body_verify() -> None:
+    records = make_chain(N)
+    assert verify([_with_columns(r) for r in records]).records == N
+
+
+def test_check_columns_shows_a_bounded_escaped_value() -> None:
+    record = make_chain(1)[0]
+    with pytest.raises(ChainBrokenError) as info:
+        check_columns(record, _with_columns(record, subject="x\n" * 500))
+    message = str(info.value)
+    assert "\n" not in message
+    assert len(message) < 400

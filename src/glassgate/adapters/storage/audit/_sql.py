@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
+from glassgate.audit.chain import StoredRecord, check_columns
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.query import AuditQuery
-from glassgate.audit.records import AuditRecord, parse_record
+from glassgate.audit.records import SEARCH_COLUMNS, AuditRecord, parse_record
 from glassgate.errors import ChainBrokenError
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "record_row",
     "scan_sql",
     "search_sql",
+    "stored_records",
 ]
 
 # One 64-bit advisory lock id for "the audit chain" (PostgreSQL).
@@ -30,6 +32,8 @@ CHAIN_LOCK_KEY: Final = int.from_bytes(
 )
 
 _RECORD_COLUMNS = "seq, ts, type, outcome, subject, actor, route, request_id, hash, body"
+# What is read back: the body and every copy kept beside it, so each copy can be checked.
+_STORED_COLUMNS = "seq, body, hash, " + ", ".join(SEARCH_COLUMNS)
 _CHECKPOINT_COLUMNS = "seq, head, ts, key_id, signature"
 
 SELECT_HEAD: Final = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
@@ -51,8 +55,21 @@ def insert_checkpoint_sql(ph: str) -> str:
 
 
 def scan_sql(ph: str) -> str:
-    """``SELECT seq, body, hash`` after a ``seq``, in chain order, bound to ``(after, limit)``."""
-    return f"SELECT seq, body, hash FROM audit_records WHERE seq > {ph} ORDER BY seq LIMIT {ph}"  # noqa: S608
+    """Stored records after a ``seq``, in chain order, bound to ``(after, limit)``."""
+    return (
+        f"SELECT {_STORED_COLUMNS} FROM audit_records "  # noqa: S608
+        f"WHERE seq > {ph} ORDER BY seq LIMIT {ph}"
+    )
+
+
+def stored_records(
+    rows: Sequence[Sequence[object]], body_bytes: Callable[[object], bytes]
+) -> list[StoredRecord]:
+    """Rows of ``scan_sql`` or ``search_sql`` as ``StoredRecord``; ``body_bytes`` reads a body."""
+    return [
+        StoredRecord(body_bytes(row[1]), str(row[2]), int(str(row[0])), tuple(row[3:]))
+        for row in rows
+    ]
 
 
 def record_row(record: AuditRecord) -> tuple[object, ...]:
@@ -85,7 +102,7 @@ def _escape_like(text: str) -> str:
 
 
 def search_sql(query: AuditQuery, ph: str) -> tuple[str, list[object]]:
-    """``SELECT seq, body`` for ``query``; every value is a bound parameter."""
+    """Stored records matching ``query`` (as ``scan_sql``); every value is a bound parameter."""
     clauses: list[str] = []
     params: list[object] = []
     for column, value, op in (
@@ -108,18 +125,27 @@ def search_sql(query: AuditQuery, ph: str) -> tuple[str, list[object]]:
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     order = "ASC" if query.ascending else "DESC"
     params.append(query.limit)
-    sql = f"SELECT seq, body FROM audit_records{where} ORDER BY seq {order} LIMIT {ph}"  # noqa: S608
+    sql = f"SELECT {_STORED_COLUMNS} FROM audit_records{where} ORDER BY seq {order} LIMIT {ph}"  # noqa: S608
     return sql, params
 
 
-def parse_rows(rows: Sequence[tuple[int, bytes]]) -> list[AuditRecord]:
-    """Stored bytes back to records; an unreadable one means the chain was tampered with."""
+def parse_rows(stored: Sequence[StoredRecord]) -> list[AuditRecord]:
+    """Stored records back to records, refusing any that was tampered with.
+
+    A search selects by the columns, so a record whose columns no longer
+    agree with its body is refused (``column-edited``) rather than returned
+    as a match for something its signed body does not say.
+    """
     records: list[AuditRecord] = []
-    for seq, body in rows:
+    for item in stored:
         try:
-            records.append(parse_record(bytes(body)))
+            record = parse_record(item.body)
         except ValueError as exc:
             raise ChainBrokenError(
-                seq, "edited", f"stored record is unreadable ({exc}); run `glassgate audit verify`"
+                item.row or 0,
+                "edited",
+                f"stored record is unreadable ({exc}); run `glassgate audit verify`",
             ) from None
+        check_columns(record, item)
+        records.append(record)
     return records

@@ -29,6 +29,7 @@ from glassgate.adapters.storage.audit._sql import (
     record_row,
     scan_sql,
     search_sql,
+    stored_records,
 )
 from glassgate.adapters.storage.revision import sqlite_schema_revision
 from glassgate.audit.chain import GENESIS, ChainHead, StoredRecord, link
@@ -99,13 +100,13 @@ class SqliteAuditStore(SqliteConnection):
     def scan(self, after_seq: int = 0, limit: int = 1000) -> list[StoredRecord]:
         with self._using("read audit records") as conn:
             rows = conn.execute(scan_sql(_PH), (after_seq, limit)).fetchall()
-        return [StoredRecord(_blob(body), str(digest), int(seq)) for seq, body, digest in rows]
+        return stored_records(rows, _blob)
 
     def search(self, query: AuditQuery) -> list[AuditRecord]:
         sql, params = search_sql(query, _PH)
         with self._using("search audit records") as conn:
             rows = conn.execute(sql, params).fetchall()
-        return parse_rows([(int(seq), _blob(body)) for seq, body in rows])
+        return parse_rows(stored_records(rows, _blob))
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self._transaction("store an audit checkpoint") as conn:
