@@ -8,10 +8,25 @@ columns disagree with its hashed body).
 
 from __future__ import annotations
 
-import pytest
+import io
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
 
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from glassgate.adapters.storage.checkpoint_file import CheckpointFile
+from glassgate.audit.anchors import checkpoints_in
+from glassgate.audit.export import checkpoint_to_rfc5424, to_rfc5424
 from glassgate.cli import main
+from tests.support.audit import checkpoint_at
 from tests.support.audit_db import Setup
+from tests.support.echo_upstream import EchoUpstream
+from tests.support.gateway import GatewayProcess
 
 
 @pytest.mark.parametrize(
@@ -57,3 +72,169 @@ def test_search_never_returns_a_record_whose_columns_were_edited(
     assert "BROKEN at record 4: column-edited" in captured.out
     assert "holds 'mallory' but the hashed body says 'user-3'" in captured.out
     assert "[" not in captured.out  # no result list at all
+
+
+# --- truncation below a checkpoint held outside (issue 11 audit 2) -----------------------------
+
+
+def _cut_tail_everywhere(setup: Setup) -> None:
+    """Records 10-12 and every local trace of checkpoint 12 are gone: DB table and file."""
+    setup.tamper(
+        "DELETE FROM audit_records WHERE seq > 9", "DELETE FROM audit_checkpoints WHERE seq = 12"
+    )
+    first_line = setup.checkpoints.read_bytes().splitlines(keepends=True)[0]
+    setup.checkpoints.write_bytes(first_line)
+
+
+def _siem_capture(setup: Setup, tmp_path: Path) -> Path:
+    """What a syslog server wrote to its file while the gateway ran."""
+    [checkpoint_12] = [c for c in CheckpointFile(setup.checkpoints).checkpoints() if c.seq == 12]
+    lines = [to_rfc5424(record, hostname="gw") for record in setup.records]
+    lines.append(checkpoint_to_rfc5424(checkpoint_12, hostname="gw"))
+    capture = tmp_path / "siem.log"
+    capture.write_bytes(b"\n".join(lines) + b"\n")
+    return capture
+
+
+def test_a_tail_cut_with_its_local_checkpoints_needs_an_anchor(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture = _siem_capture(setup, tmp_path)
+    _cut_tail_everywhere(setup)
+    assert main(["audit", "verify", "--config", str(setup.config)]) == 0  # the remaining window
+    assert "without --anchor" in capsys.readouterr().err
+    args = ["audit", "verify", "--config", str(setup.config), "--anchor", str(capture)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "BROKEN at record 10: truncated" in out
+    assert "covers record 12" in out
+
+
+def test_an_anchor_can_come_on_stdin(
+    setup: Setup,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    capture = _siem_capture(setup, tmp_path)
+    _cut_tail_everywhere(setup)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(capture.read_bytes())))
+    assert main(["audit", "verify", "--config", str(setup.config), "--anchor", "-"]) == 1
+    assert "BROKEN at record 10: truncated" in capsys.readouterr().out
+
+
+def test_an_intact_log_reaches_its_anchor(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture = _siem_capture(setup, tmp_path)
+    assert main(["audit", "verify", "--config", str(setup.config), "--anchor", str(capture)]) == 0
+    assert "newest outside checkpoint (record 12)" in capsys.readouterr().out
+
+
+def test_a_forged_anchor_is_refused(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = tmp_path / "forged.jsonl"
+    forged.write_bytes(checkpoint_at(setup.records[11], Ed25519PrivateKey.generate()).to_json())
+    assert main(["audit", "verify", "--config", str(setup.config), "--anchor", str(forged)]) == 1
+    assert "BROKEN at record 12: forged-checkpoint" in capsys.readouterr().out
+
+
+def test_an_anchor_without_checkpoints_is_a_usage_error(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"nothing here\n")
+    assert main(["audit", "verify", "--config", str(setup.config), "--anchor", str(empty)]) == 2
+    assert "holds no glassgate checkpoint" in capsys.readouterr().err
+
+
+# --- a real gateway: checkpoints leave the host as they are made, and on shutdown ---------------
+
+SERVED = """\
+version: 1
+listen: ${{GLASSGATE_LISTEN}}
+issuers:
+  - id: idp
+    issuer: ${{GLASSGATE_ISSUER}}
+    audiences: [api://gateway]
+upstreams:
+  - id: app
+    targets: [{upstream}]
+storage:
+  sqlite: {{path: {db}}}
+audit:
+  checkpoint: {{every_records: 1000, every: 1h, key_file: {key}, file: {checkpoints}}}
+  sinks:
+    - {{type: syslog, host: 127.0.0.1, port: {syslog}, transport: udp}}
+routes:
+  - id: open
+    match: {{ path: /open/* }}
+    upstream: app
+    anonymous: true
+"""
+
+
+class SyslogCapture:
+    """A syslog server writing every datagram it receives to a file, one per line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        with self.path.open("ab") as out:
+            while not self._stop.is_set():
+                try:
+                    data = self.sock.recv(65536)
+                except TimeoutError:
+                    continue
+                out.write(data + b"\n")
+                out.flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+def test_shutdown_checkpoint_reaches_the_sinks_and_anchors_the_log(
+    oidc_provider: Any,
+    upstream: EchoUpstream,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    capture = SyslogCapture(tmp_path / "siem.log")
+    config = tmp_path / "gw.yaml"
+    files = {
+        "db": tmp_path / "gw.db",
+        "key": tmp_path / "k.pem",
+        "checkpoints": tmp_path / "c.jsonl",
+    }
+    config.write_text(SERVED.format(upstream=upstream.url, syslog=capture.port, **files))
+    gateway = GatewayProcess(
+        config, {"GLASSGATE_ISSUER": oidc_provider.issuer}, tmp_path / "gw.log"
+    )
+    gateway.start()
+    try:
+        for i in range(5):
+            assert httpx.get(f"{gateway.url}/open/{i}").status_code == 200
+    finally:
+        gateway.stop()  # SIGTERM: a clean shutdown
+        time.sleep(0.3)
+        capture.close()
+    head = max(c.seq for c in CheckpointFile(files["checkpoints"]).checkpoints())
+    assert head == 5  # every record, although neither 1000 records nor 1 h had passed
+    assert [c.seq for c in checkpoints_in(capture.path.read_bytes())] == [5]
+    for name in ("GLASSGATE_ISSUER", "GLASSGATE_LISTEN"):
+        monkeypatch.setenv(name, gateway.env[name])
+    args = ["audit", "verify", "--config", str(config), "--anchor", str(capture.path)]
+    assert main(args) == 0
+    assert "newest outside checkpoint (record 5)" in capsys.readouterr().out

@@ -81,6 +81,11 @@ class Checkpoint:
             data: Any = json.loads(line)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not a JSON checkpoint: {exc}") from None
+        return cls.from_fields(data)
+
+    @classmethod
+    def from_fields(cls, data: object) -> Checkpoint:
+        """A checkpoint from its decoded JSON object; ``ValueError`` if it is not one."""
         fields = ("seq", "head", "ts", "key_id", "sig")
         if not isinstance(data, dict) or data.get("v") != CHECKPOINT_VERSION:
             raise ValueError("not a version 1 checkpoint")

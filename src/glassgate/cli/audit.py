@@ -1,8 +1,10 @@
 """``glassgate audit verify | export | search``: check, ship and query the audit log.
 
 - ``verify`` walks the whole chain and every signed checkpoint (from the
-  database and the checkpoint file). Exit 0 only when intact; otherwise it
-  prints the first broken record and the kind of break, and exits 1.
+  database and the checkpoint file, and with ``--anchor FILE|-`` those an
+  outside system holds, so a log cut below them is caught). Exit 0 only when
+  intact; otherwise it prints the first broken record and the kind of break,
+  and exits 1.
 - ``export --format jsonl|syslog [--since TIME]`` writes records for a SIEM.
 - ``search`` filters by time, subject, actor, route, outcome and event type;
   a table by default, ``--json`` for machines. A matching record whose
@@ -20,9 +22,11 @@ import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from glassgate.audit.chain import ChainReport
+from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.query import AuditQuery
 from glassgate.audit.records import AuditRecord, format_ts, parse_ts
 from glassgate.cli._storage import add_source_arguments, open_existing_store, resolve_source
@@ -34,6 +38,10 @@ __all__ = ["parse_time", "register"]
 EXIT_BROKEN = 1
 EXIT_USAGE = 2
 _PAGE = 1000
+_ANCHOR_HINT = (
+    "give the checkpoints your SIEM, syslog server or webhook receiver kept "
+    "(glassgate forwards each one to the audit sinks as it is made)"
+)
 
 
 def register(subparsers: Any) -> None:
@@ -63,6 +71,15 @@ def _register_verify(verbs: Any) -> None:
         metavar="FILE",
         help="a trusted checkpoint key, public or private PEM (repeatable, e.g. after rotation); "
         "default: audit.checkpoint.key_file of --config",
+    )
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="checkpoints an outside system holds (a SIEM or syslog capture, webhook bodies, "
+        "a copy of the checkpoint file; '-' reads stdin): a log cut below the newest of them "
+        "is reported as truncated (repeatable)",
     )
     verify.set_defaults(handler=run_verify)
 
@@ -123,6 +140,27 @@ def _trusted_keys(args: argparse.Namespace, source_audit: Any) -> dict[str, Any]
     return {key_id(key): key for key in keys}
 
 
+def _read_anchors(paths: Sequence[str]) -> list[Checkpoint]:
+    """The checkpoints in each ``--anchor``; a file holding none is a usage error."""
+    from glassgate.audit.anchors import checkpoints_in
+
+    found: list[Checkpoint] = []
+    for path in paths:
+        try:
+            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                [Problem("--anchor", f"cannot read {path}: {exc.strerror}")]
+            ) from None
+        anchors = checkpoints_in(data, source="stdin" if path == "-" else path)
+        if not anchors:
+            raise ConfigError(
+                [Problem("--anchor", f"{path} holds no glassgate checkpoint", _ANCHOR_HINT)]
+            )
+        found.extend(anchors)
+    return found
+
+
 def run_verify(args: argparse.Namespace) -> int:
     from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile
     from glassgate.audit.chain import verify
@@ -132,9 +170,11 @@ def run_verify(args: argparse.Namespace) -> int:
     files = list(args.checkpoints)
     if not files and source.audit is not None:
         files.append(source.audit.checkpoint.file)
+    anchors = _read_anchors(args.anchor)
     store = open_existing_store(source.target)
     try:
         checkpoints = collect_checkpoints([store, *(CheckpointFile(path) for path in files)])
+        checkpoints = sorted({*checkpoints, *anchors}, key=lambda item: (item.seq, item.ts))
         if checkpoints and not args.public_key and source.audit is None:
             print(
                 "glassgate: checkpoints exist but no key to check them: pass --public-key FILE "
@@ -150,7 +190,7 @@ def run_verify(args: argparse.Namespace) -> int:
             return EXIT_BROKEN
     finally:
         store.close()
-    _print_report(report, files)
+    _print_report(report, files, anchors)
     return 0
 
 
@@ -165,17 +205,26 @@ def _print_break(exc: ChainBrokenError, store: AuditStore | None = None) -> None
         print(f"  stored at that position: {found[0].body.decode('utf-8', 'replace')}")
 
 
-def _print_report(report: ChainReport, files: Sequence[str]) -> None:
+def _print_report(report: ChainReport, files: Sequence[str], anchors: Sequence[Checkpoint]) -> None:
     head = report.head
     print(
         f"audit log intact: {report.records} record(s), head {head.seq} {head.hash[:16]}, "
         f"{report.checkpoints} signed checkpoint(s) verified"
         + (f", latest at record {report.latest_checkpoint}" if report.latest_checkpoint else "")
     )
+    if anchors:
+        newest = max(anchor.seq for anchor in anchors)
+        print(f"anchored: the log reaches the newest outside checkpoint (record {newest})")
     if not report.checkpoints:
         where = ", ".join(files) or "none given"
         print(
             f"warning: no signed checkpoints (files: {where}); a deleted tail cannot be detected",
+            file=sys.stderr,
+        )
+    elif not anchors:
+        print(
+            "note: without --anchor, records after the newest checkpoint kept outside this "
+            "host could have been cut undetected",
             file=sys.stderr,
         )
 
