@@ -31,6 +31,7 @@ from glassgate.adapters.audit_sinks import build_sinks
 from glassgate.adapters.clock import now
 from glassgate.adapters.http.asgi import GatewayApp
 from glassgate.adapters.observability import Observability
+from glassgate.adapters.private_files import warn_if_exposed
 from glassgate.adapters.storage.api_keys import open_api_key_store
 from glassgate.adapters.storage.audit import open_audit_store
 from glassgate.adapters.storage.audit.checkpoint_file import (
@@ -71,9 +72,14 @@ def open_audit_log(storage: StorageConfig, audit: AuditConfig, *, clock: Clock =
     on first start when ``storage.auto_migrate``, and loads or creates the
     checkpoint signing key. ``StorageUnavailableError`` if the store is unusable.
     """
-    store = open_audit_store(StorageTarget.from_config(storage), migrate=storage.auto_migrate)
+    target = StorageTarget.from_config(storage)
+    settings = audit.checkpoint
+    written = [settings.key_file, settings.file]
+    if target.backend == "sqlite":
+        written += [target.location + suffix for suffix in ("", "-wal", "-shm")]
+    warn_if_exposed(written)  # before anything is created: only files the operator left
+    store = open_audit_store(target, migrate=storage.auto_migrate)
     try:
-        settings = audit.checkpoint
         if not Path(settings.key_file).exists():
             _log.warning(
                 "creating a new audit checkpoint key at %s; keep it apart from the database",

@@ -263,7 +263,13 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    with open(path, "wb") as out:
+    from glassgate.adapters.private_files import open_owner_only
+
+    try:
+        out = open_owner_only(path)
+    except OSError as exc:
+        raise ConfigError([Problem("--output", f"cannot write {path}: {exc.strerror}")]) from None
+    with out:
         yield out
 
 

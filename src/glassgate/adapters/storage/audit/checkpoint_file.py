@@ -1,6 +1,6 @@
 """What protects the audit log from outside the database: the checkpoint file and the key.
 
-``CheckpointFile`` is an append-only JSON-lines file, one signed checkpoint
+``CheckpointFile`` is an append-only JSON-lines file (mode 0600), one signed checkpoint
 per line, each appended with a single ``O_APPEND`` write and ``fsync``. A last
 line without its newline is a write torn by a crash and is ignored; any other
 unreadable line is reported as a forged checkpoint.
@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 
+from glassgate.adapters.private_files import OWNER_ONLY
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.errors import ChainBrokenError, StorageUnavailableError
 
@@ -49,7 +50,7 @@ class CheckpointFile:
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         line = checkpoint.to_json() + b"\n"
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, OWNER_ONLY)
             try:
                 view = memoryview(line)
                 while view:
@@ -122,7 +123,7 @@ def load_or_create_signing_key(path: str | os.PathLike[str]) -> Ed25519PrivateKe
     )
     temporary = where.with_name(f".{where.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY)
         try:
             os.write(fd, pem)
             os.fsync(fd)
