@@ -85,7 +85,8 @@ class AuditStore(CheckpointLog, Protocol):
     ``append`` links and writes all ``events`` in one transaction, under a
     lock that serialises every writer of the same database (several
     processes included), so the chain never forks and no record is ever half
-    written. It returns the records as written. Nothing updates or deletes.
+    written. It returns the records as written. Nothing updates; only ``prune``
+    deletes, below a signed prune checkpoint.
     """
 
     def append(self, events: Sequence[AuditEvent]) -> list[AuditRecord]: ...
@@ -99,6 +100,15 @@ class AuditStore(CheckpointLog, Protocol):
         ...
 
     def search(self, query: AuditQuery) -> list[AuditRecord]: ...
+
+    def prune(self, checkpoint: Checkpoint) -> int:
+        """Keep the prune ``checkpoint`` and delete every record up to its ``seq``, at once.
+
+        The one deletion there is (``audit prune``): refused for the newest
+        record (``ValueError``) and when the record at ``seq`` no longer has
+        the signed hash (``ChainBrokenError``). Returns the records deleted.
+        """
+        ...
 
     def close(self) -> None: ...
 

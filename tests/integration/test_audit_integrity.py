@@ -8,8 +8,11 @@ columns disagree with its hashed body).
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import socket
+import stat
 import threading
 import time
 from pathlib import Path
@@ -19,8 +22,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from glassgate.adapters.storage.checkpoint_file import CheckpointFile
+from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile
 from glassgate.audit.anchors import checkpoints_in
+from glassgate.audit.checkpoints import sign_checkpoint
 from glassgate.audit.export import checkpoint_to_rfc5424, to_rfc5424
 from glassgate.cli import main
 from tests.support.audit import checkpoint_at
@@ -238,3 +242,132 @@ def test_shutdown_checkpoint_reaches_the_sinks_and_anchors_the_log(
     args = ["audit", "verify", "--config", str(config), "--anchor", str(capture.path)]
     assert main(args) == 0
     assert "newest outside checkpoint (record 5)" in capsys.readouterr().out
+
+
+# --- retention: prune keeps the chain verifiable (issue 11 audit 4) -----------------------------
+
+BEFORE_6 = "2026-09-21T14:13:25Z"  # T0 + 5 s: records 1..5 were written before it
+
+
+def _prune(setup: Setup, export: Path, before: str = BEFORE_6) -> int:
+    return main(
+        [
+            "audit",
+            "prune",
+            "--config",
+            str(setup.config),
+            "--before",
+            before,
+            "--export",
+            str(export),
+        ]
+    )
+
+
+def test_prune_exports_then_removes_and_verify_says_how_far(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "archive-1.jsonl"
+    assert _prune(setup, export) == 0
+    out = capsys.readouterr().out
+    assert "pruned records 1..5 (5)" in out
+    lines = export.read_bytes().splitlines(keepends=True)
+    assert [json.loads(line)["seq"] for line in lines] == [1, 2, 3, 4, 5]
+    assert lines[-1].rstrip(b"\n") == setup.records[4].body
+    assert stat.S_IMODE(export.stat().st_mode) == 0o600
+    digest = hashlib.sha256(export.read_bytes()).hexdigest()
+    [prune] = [c for c in CheckpointFile(setup.checkpoints).checkpoints() if c.is_prune]
+    assert (prune.pruned_from, prune.seq, prune.head) == (1, 5, setup.records[4].hash)
+    assert prune.export_sha256 == digest
+    assert main(["audit", "verify", "--config", str(setup.config)]) == 0
+    out = capsys.readouterr().out
+    assert "intact: 8 record(s)" in out  # 6..12 and the audit.prune record
+    assert "pruned up to record 5" in out
+    assert main(["audit", "search", "--db", str(setup.db), "--type", "audit", "--json"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert record["details"]["export_sha256"] == digest
+    assert record["actor"].startswith("cli:")
+
+
+def test_a_second_prune_continues_from_the_first(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _prune(setup, tmp_path / "a.jsonl") == 0
+    assert _prune(setup, tmp_path / "b.jsonl", "2026-09-21T14:13:28Z") == 0
+    assert "pruned records 6..8 (3)" in capsys.readouterr().out
+    assert main(["audit", "verify", "--config", str(setup.config)]) == 0
+    assert "pruned up to record 8" in capsys.readouterr().out
+
+
+def test_prune_never_removes_the_newest_record(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _prune(setup, tmp_path / "all.jsonl", "2099-01-01") == 0
+    assert "pruned records 1..11 (11)" in capsys.readouterr().out
+    assert main(["audit", "verify", "--config", str(setup.config)]) == 0
+
+
+def test_nothing_to_prune(setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _prune(setup, tmp_path / "none.jsonl", "2001-01-01") == 0
+    assert "nothing to prune" in capsys.readouterr().out
+    assert not (tmp_path / "none.jsonl").exists()
+
+
+def test_an_archive_is_never_overwritten(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "archive.jsonl"
+    export.write_bytes(b"older archive\n")
+    assert _prune(setup, export) == 2
+    assert "exists" in capsys.readouterr().err
+    assert export.read_bytes() == b"older archive\n"
+    assert main(["audit", "verify", "--config", str(setup.config)]) == 0
+    assert "pruned up to" not in capsys.readouterr().out
+
+
+def test_a_broken_log_is_never_pruned(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup.tamper("DELETE FROM audit_records WHERE seq = 3")
+    assert _prune(setup, tmp_path / "x.jsonl") == 1
+    assert "BROKEN at record 3: deleted" in capsys.readouterr().out
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_records_deleted_after_a_prune_are_still_caught(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _prune(setup, tmp_path / "a.jsonl") == 0
+    capsys.readouterr()
+    setup.tamper("DELETE FROM audit_records WHERE seq IN (6, 7)")
+    assert main(["audit", "verify", "--config", str(setup.config)]) == 1
+    out = capsys.readouterr().out
+    assert "BROKEN at record 6: deleted" in out
+    assert "record(s) 6..7 are missing" in out
+
+
+def test_a_prune_without_its_signed_checkpoint_is_a_deletion(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _prune(setup, tmp_path / "a.jsonl") == 0
+    setup.tamper("DROP TRIGGER audit_prunes_no_delete", "DELETE FROM audit_prunes")
+    lines = setup.checkpoints.read_bytes().splitlines(keepends=True)
+    setup.checkpoints.write_bytes(b"".join(line for line in lines if b"pruned_from" not in line))
+    assert main(["audit", "verify", "--config", str(setup.config)]) == 1
+    assert "BROKEN at record 1: deleted" in capsys.readouterr().out
+
+
+def test_a_forged_prune_checkpoint_is_refused(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Someone with the database but not the key deletes records 1..7 and writes a prune row.
+    forged = sign_checkpoint(
+        7, setup.records[6].hash, 1_790_000_100.0, Ed25519PrivateKey.generate(), pruned_from=1
+    )
+    setup.tamper(
+        "DELETE FROM audit_records WHERE seq <= 7",
+        "INSERT INTO audit_prunes (seq, pruned_from, head, ts, key_id, signature) VALUES "
+        f"(7, 1, '{forged.head}', '{forged.ts}', '{forged.key_id}', '{forged.signature}')",
+    )
+    assert main(["audit", "verify", "--config", str(setup.config)]) == 1
+    assert "forged-checkpoint" in capsys.readouterr().out

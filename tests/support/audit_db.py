@@ -64,7 +64,7 @@ class Setup:
         """What someone with write access to the database file can do."""
         conn = sqlite3.connect(self.db)
         try:
-            for table in ("audit_records", "audit_checkpoints"):
+            for table in ("audit_records", "audit_checkpoints"):  # audit_prunes: on purpose
                 for action in ("update", "delete"):
                     conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
             for statement in statements:

@@ -33,9 +33,14 @@ def create_owner_only(path: str | os.PathLike[str]) -> None:
     os.close(fd)
 
 
-def open_owner_only(path: str | os.PathLike[str]) -> BinaryIO:
-    """Open ``path`` for writing from the start, created 0600 (a regular file is tightened)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, OWNER_ONLY)
+def open_owner_only(path: str | os.PathLike[str], *, exclusive: bool = False) -> BinaryIO:
+    """Open ``path`` for writing from the start, created 0600 (a regular file is tightened).
+
+    ``exclusive`` refuses a path that exists (``FileExistsError``): an archive
+    is never overwritten.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, OWNER_ONLY)
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISREG(mode) and mode & _OTHERS:

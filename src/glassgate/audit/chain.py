@@ -16,6 +16,11 @@ record; ``kind`` names what happened:
 
 Without checkpoints, a deleted tail cannot be told apart from a shorter log:
 that is why checkpoints also live outside the database.
+
+A log may start after record 1 only where a signed *prune* checkpoint says it
+was cut on purpose (``audit prune``): the first record present must then be
+N+1 and link to the hash the prune checkpoint gives for N. The report says
+"pruned up to N"; anything else missing at the start is ``deleted``.
 """
 
 from __future__ import annotations
@@ -122,6 +127,7 @@ class ChainReport:
     head: ChainHead
     checkpoints: int
     latest_checkpoint: int | None
+    pruned_to: int | None = None  # the log starts after this record, by a signed prune
 
 
 def link(head: ChainHead, events: Sequence[AuditEvent]) -> list[AuditRecord]:
@@ -225,11 +231,35 @@ def _broken_link(record: AuditRecord, prev: AuditRecord | None, walker: _Walker)
     raise ChainBrokenError(record.seq, EDITED, "the record's link to its predecessor was changed")
 
 
+def _start(walker: _Walker, prunes: Mapping[int, Checkpoint]) -> ChainHead:
+    """Where the walk starts: the genesis, or the newest prune point below the first record.
+
+    Records missing between that prune point and the first record present are
+    then reported as deleted from the prune point on, not from record 1.
+    """
+    first = walker.peek()
+    seq = _seq_of(first) if first is not None else None
+    below = [point for point in prunes if seq is not None and point < seq]
+    if not below:
+        return GENESIS
+    prune = prunes[max(below)]
+    return ChainHead(prune.seq, prune.head)
+
+
 def _walk(
-    records: Iterable[StoredRecord], anchors: Mapping[int, list[Checkpoint]]
-) -> tuple[int, ChainHead]:
+    records: Iterable[StoredRecord],
+    anchors: Mapping[int, list[Checkpoint]],
+    prunes: Mapping[int, Checkpoint],
+) -> tuple[int, ChainHead, int | None]:
     walker = _Walker(records)
-    head, prev, last_anchor, count = GENESIS, None, 0, 0
+    head = _start(walker, prunes)
+    pruned_to = head.seq or None
+    for checkpoint in anchors.get(head.seq, ()) if pruned_to else ():
+        if checkpoint.head != head.hash:  # the records are gone: the statements must agree
+            raise ChainBrokenError(
+                head.seq, EDITED, f"signed checkpoints disagree about record {head.seq}"
+            )
+    prev, last_anchor, count = None, head.seq, 0
     while (stored := walker.next()) is not None:
         expected = head.seq + 1
         record = _parse(stored, expected)
@@ -248,7 +278,7 @@ def _walk(
                 )
             last_anchor = record.seq
         head, prev, count = ChainHead(record.seq, record.hash), record, count + 1
-    return count, head
+    return count, head, pruned_to
 
 
 def verify(
@@ -263,11 +293,14 @@ def verify(
     required to verify under one of them.
     """
     anchors: dict[int, list[Checkpoint]] = {}
+    prunes: dict[int, Checkpoint] = {}
     trusted = keys or {}
     for checkpoint in sorted(set(checkpoints), key=lambda item: item.seq):
         verify_checkpoint(checkpoint, trusted)
         anchors.setdefault(checkpoint.seq, []).append(checkpoint)
-    count, head = _walk(records, anchors)
+        if checkpoint.is_prune:
+            prunes[checkpoint.seq] = checkpoint
+    count, head, pruned_to = _walk(records, anchors, prunes)
     latest = max(anchors, default=None)
     if latest is not None and latest > head.seq:
         raise ChainBrokenError(
@@ -281,4 +314,5 @@ def verify(
         head=head,
         checkpoints=sum(len(items) for items in anchors.values()),
         latest_checkpoint=latest,
+        pruned_to=pruned_to,
     )

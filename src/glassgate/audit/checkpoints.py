@@ -6,6 +6,11 @@ database *and* to places the database's owner cannot rewrite (an append-only
 file, syslog), it lets ``verify`` notice what a hash chain alone cannot: a
 deleted tail, or a chain rewritten from some record onwards.
 
+A *prune* checkpoint (``pruned_from`` set) says more: "records
+``pruned_from``..N were removed on purpose, after an export whose SHA-256 is
+``export_sha256``; the log now starts after record N, whose hash was H". It is
+what lets ``verify`` accept a log that starts late (``audit prune``).
+
 This module is pure: keys come in as objects, time as ``now``.
 """
 
@@ -16,7 +21,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
@@ -56,15 +61,25 @@ class Checkpoint:
     ts: str
     key_id: str
     signature: str
+    pruned_from: int | None = None  # a prune checkpoint: records pruned_from..seq were removed
+    export_sha256: str | None = None  # and exported first, to a file with this digest
+
+    @property
+    def is_prune(self) -> bool:
+        return self.pruned_from is not None
 
     def _signed_fields(self) -> dict[str, object]:
-        return {
+        fields: dict[str, object] = {
             "v": CHECKPOINT_VERSION,
             "seq": self.seq,
             "head": self.head,
             "ts": self.ts,
             "key_id": self.key_id,
         }
+        if self.pruned_from is not None:
+            fields["pruned_from"] = self.pruned_from
+            fields["export_sha256"] = self.export_sha256
+        return fields
 
     def payload(self) -> bytes:
         """The exact bytes that are signed."""
@@ -92,19 +107,47 @@ class Checkpoint:
         if not all(name in data for name in fields):
             raise ValueError("checkpoint is missing fields")
         seq = data["seq"]
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        if not _is_positive_int(seq):
             raise ValueError("checkpoint seq must be a positive integer")
         if not all(isinstance(data[name], str) for name in fields[1:]):
             raise ValueError("checkpoint fields must be strings")
-        return cls(seq, data["head"], data["ts"], data["key_id"], data["sig"])
+        pruned_from, export = _prune_fields(data, seq)
+        return cls(seq, data["head"], data["ts"], data["key_id"], data["sig"], pruned_from, export)
 
 
-def sign_checkpoint(seq: int, head: str, now: float, key: Ed25519PrivateKey) -> Checkpoint:
-    """Sign the head ``(seq, head)`` as of ``now``."""
-    unsigned = Checkpoint(seq, head, format_ts(now), key_id(key.public_key()), "")
+def _is_positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _prune_fields(data: dict[str, Any], seq: int) -> tuple[int | None, str | None]:
+    """``(pruned_from, export_sha256)`` of a prune checkpoint; ``(None, None)`` otherwise."""
+    if "pruned_from" not in data:
+        if "export_sha256" in data:
+            raise ValueError("export_sha256 belongs to a prune checkpoint only")
+        return None, None
+    first, export = data["pruned_from"], data.get("export_sha256")
+    if not _is_positive_int(first) or first > seq:
+        raise ValueError("pruned_from must be a positive integer no larger than seq")
+    if export is not None and not isinstance(export, str):
+        raise ValueError("export_sha256 must be a string")
+    return first, export
+
+
+def sign_checkpoint(
+    seq: int,
+    head: str,
+    now: float,
+    key: Ed25519PrivateKey,
+    *,
+    pruned_from: int | None = None,
+    export_sha256: str | None = None,
+) -> Checkpoint:
+    """Sign the head ``(seq, head)`` as of ``now``; with ``pruned_from``, a prune checkpoint."""
+    ts, kid = format_ts(now), key_id(key.public_key())
+    unsigned = Checkpoint(seq, head, ts, kid, "", pruned_from, export_sha256)
     signature = key.sign(unsigned.payload())
     encoded = base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
-    return Checkpoint(seq, head, unsigned.ts, unsigned.key_id, encoded)
+    return replace(unsigned, signature=encoded)
 
 
 def verify_checkpoint(checkpoint: Checkpoint, keys: Mapping[str, Ed25519PublicKey]) -> None:

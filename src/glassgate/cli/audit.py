@@ -6,6 +6,8 @@
   intact; otherwise it prints the first broken record and the kind of break,
   and exits 1.
 - ``export --format jsonl|syslog [--since TIME]`` writes records for a SIEM.
+- ``prune --before TIME --export FILE`` removes the oldest records after
+  exporting them (``cli.audit_prune``).
 - ``search`` filters by time, subject, actor, route, outcome and event type;
   a table by default, ``--json`` for machines. A matching record whose
   columns disagree with its hashed body is never shown: exit 1, as ``verify``.
@@ -33,7 +35,7 @@ from glassgate.cli._storage import add_source_arguments, open_existing_store, re
 from glassgate.errors import ChainBrokenError, ConfigError, Problem
 from glassgate.ports import AuditStore
 
-__all__ = ["parse_time", "register"]
+__all__ = ["all_checkpoints", "parse_time", "print_break", "register", "trusted_keys"]
 
 EXIT_BROKEN = 1
 EXIT_USAGE = 2
@@ -52,6 +54,9 @@ def register(subparsers: Any) -> None:
     _register_verify(verbs)
     _register_export(verbs)
     _register_search(verbs)
+    from glassgate.cli.audit_prune import register_prune
+
+    register_prune(verbs)
 
 
 def _register_verify(verbs: Any) -> None:
@@ -130,12 +135,17 @@ def _now() -> float:
 
 
 def _trusted_keys(args: argparse.Namespace, source_audit: Any) -> dict[str, Any]:
-    from glassgate.adapters.storage.audit.checkpoint_file import load_public_key
-    from glassgate.audit.checkpoints import key_id
-
     paths: list[str] = list(args.public_key)
     if not paths and source_audit is not None:
         paths.append(source_audit.checkpoint.key_file)
+    return trusted_keys(paths)
+
+
+def trusted_keys(paths: Sequence[str]) -> dict[str, Any]:
+    """The checkpoint keys in ``paths`` (public or private PEM), by key id."""
+    from glassgate.adapters.storage.audit.checkpoint_file import load_public_key
+    from glassgate.audit.checkpoints import key_id
+
     keys = [load_public_key(path) for path in paths]
     return {key_id(key): key for key in keys}
 
@@ -161,10 +171,20 @@ def _read_anchors(paths: Sequence[str]) -> list[Checkpoint]:
     return found
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def all_checkpoints(
+    store: AuditStore, files: Sequence[str], anchors: Sequence[Checkpoint] = ()
+) -> list[Checkpoint]:
+    """The checkpoints in the database, the checkpoint ``files`` and the ``anchors``, once each."""
     from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile
+    from glassgate.audit.verification import collect_checkpoints
+
+    found = collect_checkpoints([store, *(CheckpointFile(path) for path in files)])
+    return sorted({*found, *anchors}, key=lambda item: (item.seq, item.ts))
+
+
+def run_verify(args: argparse.Namespace) -> int:
     from glassgate.audit.chain import verify
-    from glassgate.audit.verification import collect_checkpoints, iter_stored
+    from glassgate.audit.verification import iter_stored
 
     source = resolve_source(args)
     files = list(args.checkpoints)
@@ -173,8 +193,7 @@ def run_verify(args: argparse.Namespace) -> int:
     anchors = _read_anchors(args.anchor)
     store = open_existing_store(source.target)
     try:
-        checkpoints = collect_checkpoints([store, *(CheckpointFile(path) for path in files)])
-        checkpoints = sorted({*checkpoints, *anchors}, key=lambda item: (item.seq, item.ts))
+        checkpoints = all_checkpoints(store, files, anchors)
         if checkpoints and not args.public_key and source.audit is None:
             print(
                 "glassgate: checkpoints exist but no key to check them: pass --public-key FILE "
@@ -186,7 +205,7 @@ def run_verify(args: argparse.Namespace) -> int:
         try:
             report = verify(iter_stored(store), checkpoints, keys)
         except ChainBrokenError as exc:
-            _print_break(exc, store)
+            print_break(exc, store)
             return EXIT_BROKEN
     finally:
         store.close()
@@ -194,7 +213,7 @@ def run_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_break(exc: ChainBrokenError, store: AuditStore | None = None) -> None:
+def print_break(exc: ChainBrokenError, store: AuditStore | None = None) -> None:
     """What broke and where; with ``store``, also what is stored at that position."""
     print(f"audit log BROKEN at record {exc.index}: {exc.kind}")
     print(f"  {str(exc).split(': ', 1)[-1]}")
@@ -212,6 +231,8 @@ def _print_report(report: ChainReport, files: Sequence[str], anchors: Sequence[C
         f"{report.checkpoints} signed checkpoint(s) verified"
         + (f", latest at record {report.latest_checkpoint}" if report.latest_checkpoint else "")
     )
+    if report.pruned_to is not None:
+        print(f"pruned up to record {report.pruned_to} (a signed prune checkpoint says so)")
     if anchors:
         newest = max(anchor.seq for anchor in anchors)
         print(f"anchored: the log reaches the newest outside checkpoint (record {newest})")
@@ -292,7 +313,7 @@ def run_search(args: argparse.Namespace) -> int:
     try:
         records = store.search(query)
     except ChainBrokenError as exc:  # a record that no longer says what was signed: no result
-        _print_break(exc)
+        print_break(exc)
         print("  run `glassgate audit verify` on this log", file=sys.stderr)
         return EXIT_BROKEN
     finally:

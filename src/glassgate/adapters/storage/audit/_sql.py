@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Any, Final
 
 from glassgate.audit.chain import StoredRecord, check_columns
 from glassgate.audit.checkpoints import Checkpoint
@@ -14,12 +14,13 @@ from glassgate.errors import ChainBrokenError
 
 __all__ = [
     "CHAIN_LOCK_KEY",
-    "SELECT_CHECKPOINTS",
     "SELECT_HEAD",
     "checkpoint_row",
     "insert_checkpoint_sql",
     "insert_record_sql",
     "parse_rows",
+    "prune_records",
+    "read_checkpoints",
     "record_row",
     "scan_sql",
     "search_sql",
@@ -36,8 +37,11 @@ _RECORD_COLUMNS = "seq, ts, type, outcome, subject, actor, route, request_id, ha
 _STORED_COLUMNS = "seq, body, hash, " + ", ".join(SEARCH_COLUMNS)
 _CHECKPOINT_COLUMNS = "seq, head, ts, key_id, signature"
 
+_PRUNE_COLUMNS = "seq, head, ts, key_id, signature, pruned_from, export_sha256"
+
 SELECT_HEAD: Final = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
 SELECT_CHECKPOINTS: Final = f"SELECT {_CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"  # noqa: S608
+SELECT_PRUNES: Final = f"SELECT {_PRUNE_COLUMNS} FROM audit_prunes ORDER BY seq"  # noqa: S608
 
 
 def insert_record_sql(ph: str) -> str:
@@ -46,12 +50,52 @@ def insert_record_sql(ph: str) -> str:
     return f"INSERT INTO audit_records ({_RECORD_COLUMNS}) VALUES ({values})"  # noqa: S608
 
 
-def insert_checkpoint_sql(ph: str) -> str:
-    values = ", ".join([ph] * 5)
-    return (
-        f"INSERT INTO audit_checkpoints ({_CHECKPOINT_COLUMNS}) "  # noqa: S608
-        f"VALUES ({values}) ON CONFLICT (seq) DO NOTHING"
+def insert_checkpoint_sql(ph: str, checkpoint: Checkpoint) -> str:
+    """Keep ``checkpoint`` once: a prune checkpoint in ``audit_prunes``, any other one beside."""
+    table, columns, count = (
+        ("audit_prunes", _PRUNE_COLUMNS, 7)
+        if checkpoint.is_prune
+        else ("audit_checkpoints", _CHECKPOINT_COLUMNS, 5)
     )
+    values = ", ".join([ph] * count)
+    return f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (seq) DO NOTHING"  # noqa: S608
+
+
+def read_checkpoints(conn: Any) -> list[Checkpoint]:
+    """Every checkpoint kept in the database, prune checkpoints included, by sequence number."""
+    found = [
+        Checkpoint(int(str(s)), str(h), str(t), str(k), str(g))
+        for s, h, t, k, g in conn.execute(SELECT_CHECKPOINTS).fetchall()
+    ]
+    found.extend(
+        Checkpoint(int(str(s)), str(h), str(t), str(k), str(g), int(str(f)), _text_or_none(d))
+        for s, h, t, k, g, f, d in conn.execute(SELECT_PRUNES).fetchall()
+    )
+    return sorted(found, key=lambda item: (item.seq, item.is_prune))
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def prune_records(conn: Any, ph: str, checkpoint: Checkpoint) -> int:
+    """Keep the prune checkpoint, then delete every record up to it; in the caller's transaction.
+
+    Refuses to cut at the newest record (the chain continues from it) and at a
+    record whose stored hash is not the one the checkpoint signs.
+    """
+    seq = checkpoint.seq
+    row = conn.execute(SELECT_HEAD).fetchone()
+    if row is None or seq >= int(str(row[0])):
+        raise ValueError(f"record {seq} is the newest (or missing): the newest is never pruned")
+    found = conn.execute(f"SELECT hash FROM audit_records WHERE seq = {ph}", (seq,)).fetchone()  # noqa: S608
+    if found is not None and str(found[0]) != checkpoint.head:
+        raise ChainBrokenError(
+            seq, "edited", f"record {seq} no longer has the hash the prune checkpoint signs"
+        )
+    conn.execute(insert_checkpoint_sql(ph, checkpoint), checkpoint_row(checkpoint))
+    deleted = conn.execute(f"DELETE FROM audit_records WHERE seq <= {ph}", (seq,))  # noqa: S608
+    return int(deleted.rowcount)
 
 
 def scan_sql(ph: str) -> str:
@@ -88,13 +132,10 @@ def record_row(record: AuditRecord) -> tuple[object, ...]:
 
 
 def checkpoint_row(checkpoint: Checkpoint) -> tuple[object, ...]:
-    return (
-        checkpoint.seq,
-        checkpoint.head,
-        checkpoint.ts,
-        checkpoint.key_id,
-        checkpoint.signature,
-    )
+    row = (checkpoint.seq, checkpoint.head, checkpoint.ts, checkpoint.key_id, checkpoint.signature)
+    if checkpoint.is_prune:
+        return (*row, checkpoint.pruned_from, checkpoint.export_sha256)
+    return row
 
 
 def _escape_like(text: str) -> str:

@@ -17,12 +17,13 @@ import psycopg
 from glassgate.adapters.storage._connection import PostgresConnection
 from glassgate.adapters.storage.audit._sql import (
     CHAIN_LOCK_KEY,
-    SELECT_CHECKPOINTS,
     SELECT_HEAD,
     checkpoint_row,
     insert_checkpoint_sql,
     insert_record_sql,
     parse_rows,
+    prune_records,
+    read_checkpoints,
     record_row,
     scan_sql,
     search_sql,
@@ -75,12 +76,16 @@ class PostgresAuditStore(PostgresConnection):
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self._using("store an audit checkpoint") as conn:
-            conn.execute(insert_checkpoint_sql(_PH), checkpoint_row(checkpoint))
+            conn.execute(insert_checkpoint_sql(_PH, checkpoint), checkpoint_row(checkpoint))
 
     def checkpoints(self) -> list[Checkpoint]:
         with self._using("read audit checkpoints") as conn:
-            rows = conn.execute(SELECT_CHECKPOINTS).fetchall()
-        return [Checkpoint(int(str(s)), str(h), str(t), str(k), str(g)) for s, h, t, k, g in rows]
+            return read_checkpoints(conn)
+
+    def prune(self, checkpoint: Checkpoint) -> int:
+        with self._using("prune audit records") as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK_KEY,))
+            return prune_records(conn, _PH, checkpoint)
 
 
 def _bytes(value: object) -> bytes:

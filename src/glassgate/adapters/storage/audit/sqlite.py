@@ -20,12 +20,13 @@ from contextlib import contextmanager
 
 from glassgate.adapters.storage._connection import SqliteConnection
 from glassgate.adapters.storage.audit._sql import (
-    SELECT_CHECKPOINTS,
     SELECT_HEAD,
     checkpoint_row,
     insert_checkpoint_sql,
     insert_record_sql,
     parse_rows,
+    prune_records,
+    read_checkpoints,
     record_row,
     scan_sql,
     search_sql,
@@ -110,9 +111,13 @@ class SqliteAuditStore(SqliteConnection):
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self._transaction("store an audit checkpoint") as conn:
-            conn.execute(insert_checkpoint_sql(_PH), checkpoint_row(checkpoint))
+            conn.execute(insert_checkpoint_sql(_PH, checkpoint), checkpoint_row(checkpoint))
 
     def checkpoints(self) -> list[Checkpoint]:
         with self._using("read audit checkpoints") as conn:
-            rows = conn.execute(SELECT_CHECKPOINTS).fetchall()
-        return [Checkpoint(int(s), str(h), str(t), str(k), str(g)) for s, h, t, k, g in rows]
+            return read_checkpoints(conn)
+
+    def prune(self, checkpoint: Checkpoint) -> int:
+        self._sync_for(True)  # the removal is as durable as a privileged record
+        with self._transaction("prune audit records") as conn:
+            return prune_records(conn, _PH, checkpoint)
