@@ -39,7 +39,8 @@ exceptions: an exception means the machinery could not decide or act.
     │       └── ApiKeyUnavailableError   the key store cannot answer: refused (fail closed)
     ├── AuditError
     │   ├── AuditUnavailableError    privileged actions are refused (fail closed)
-    │   └── ChainBrokenError         .index, .kind (edited, deleted, reordered, ...)
+    │   ├── ChainBrokenError         .index, .kind (edited, deleted, reordered, ...)
+    │   └── CheckpointKeyError       another key signed this log's checkpoints: refuse to start
     └── BackendError
         ├── IdPUnavailableError      discovery, JWKS or introspection unreachable
         ├── StorageUnavailableError
@@ -75,6 +76,7 @@ __all__ = [
     "BackendError",
     "BodyTooLargeError",
     "ChainBrokenError",
+    "CheckpointKeyError",
     "ClaimError",
     "ClientGoneError",
     "ClientTimeoutError",
@@ -325,6 +327,12 @@ class ChainBrokenError(AuditError):
         self.index = index
         self.kind = kind
         super().__init__(f"audit chain broken at record {index} ({kind}): {message}")
+
+
+class CheckpointKeyError(AuditError):
+    """The checkpoint key at hand is not the one that signed the log's checkpoints."""
+
+    code = "checkpoint_key_mismatch"
 
 
 class BackendError(GlassgateError):

@@ -20,7 +20,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -32,12 +32,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from glassgate.audit.records import canonical_json, format_ts
-from glassgate.errors import ChainBrokenError
+from glassgate.errors import ChainBrokenError, CheckpointKeyError
 
 __all__ = [
     "CHECKPOINT_VERSION",
     "Checkpoint",
     "CheckpointSchedule",
+    "check_signing_key",
     "key_id",
     "sign_checkpoint",
     "verify_checkpoint",
@@ -189,3 +190,24 @@ class CheckpointSchedule:
         if head_seq <= last_seq:
             return False
         return head_seq - last_seq >= self.every_records or now - last_time >= self.every_seconds
+
+
+def check_signing_key(key_id: str | None, kept: Sequence[Checkpoint], where: str) -> None:
+    """Refuse to sign a log with a key other than the one its newest checkpoint names.
+
+    ``key_id`` is the key at ``where`` (``None``: there is no key file yet).
+    A new key, or another deployment's, would sign checkpoints no verifier
+    of this log trusts, and a missing key would be silently replaced: both
+    are refused until the key is restored or rotated on purpose.
+    """
+    if not kept:
+        return
+    newest = max(kept, key=lambda item: item.seq)
+    if key_id == newest.key_id:
+        return
+    found = "there is no key file" if key_id is None else f"its key is {key_id}"
+    raise CheckpointKeyError(
+        f"the audit log's newest checkpoint (record {newest.seq}) is signed by key "
+        f"{newest.key_id}, but {found} at {where}; point audit.checkpoint.key_file at that "
+        "key, or change keys on purpose with `glassgate audit rotate-key`"
+    )

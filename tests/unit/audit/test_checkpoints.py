@@ -8,11 +8,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from glassgate.audit.checkpoints import (
     Checkpoint,
     CheckpointSchedule,
+    check_signing_key,
     key_id,
     sign_checkpoint,
     verify_checkpoint,
 )
-from glassgate.errors import ChainBrokenError
+from glassgate.errors import ChainBrokenError, CheckpointKeyError
 from tests.support.audit import T0
 
 KEY = Ed25519PrivateKey.generate()
@@ -127,3 +128,30 @@ def test_from_json_rejects_a_malformed_prune(extra: bytes) -> None:
     line = b'{"v":1,"seq":42,"head":"x","ts":"t","key_id":"k","sig":"s"' + extra + b"}"
     with pytest.raises(ValueError, match=r"\S"):
         Checkpoint.from_json(line)
+
+
+# --- the key a log is signed with (issue 11 audit 3) --------------------------------------------
+
+OTHER = Ed25519PrivateKey.generate()
+
+
+def test_a_log_without_checkpoints_takes_any_key() -> None:
+    check_signing_key(None, [], "k.pem")
+    check_signing_key("anything", [], "k.pem")
+
+
+def test_the_key_of_the_newest_checkpoint_is_accepted() -> None:
+    kept = [sign_checkpoint(1, HEAD, T0, OTHER), sign_checkpoint(9, HEAD, T0, KEY)]
+    check_signing_key(key_id(KEY.public_key()), kept, "k.pem")  # rotated from OTHER to KEY
+
+
+@pytest.mark.parametrize("current", [None, "0123456789abcdef"])
+def test_a_missing_or_foreign_key_is_refused(current: str | None) -> None:
+    kept = [sign_checkpoint(9, HEAD, T0, KEY)]
+    with pytest.raises(CheckpointKeyError) as info:
+        check_signing_key(current, kept, "/etc/glassgate/k.pem")
+    message = str(info.value)
+    assert key_id(KEY.public_key()) in message
+    assert "/etc/glassgate/k.pem" in message
+    assert "rotate-key" in message
+    assert info.value.code == "checkpoint_key_mismatch"
