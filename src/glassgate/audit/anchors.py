@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any, cast
 
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.export import BOM
@@ -37,8 +38,8 @@ _DECODER = json.JSONDecoder()
 _WEBHOOK_TYPE = "audit.checkpoint"
 
 
-def _values(text: str) -> Iterator[object]:
-    """The JSON value starting at the first ``{`` of ``text``, if it parses."""
+def _values(text: str) -> Iterator[dict[str, Any]]:
+    """The JSON object starting at the first ``{`` of ``text``, if it parses."""
     brace = text.find("{")
     if brace < 0:
         return
@@ -46,19 +47,17 @@ def _values(text: str) -> Iterator[object]:
         value, _ = _DECODER.raw_decode(text, brace)
     except (ValueError, RecursionError):
         return
-    yield value
+    yield cast("dict[str, Any]", value)  # what starts with '{' and parses is an object
 
 
-def _line_values(line: bytes) -> Iterator[object]:
+def _line_values(line: bytes) -> Iterator[dict[str, Any]]:
     parts = line.split(BOM)
     for part in parts[1:] if len(parts) > 1 else parts:
         yield from _values(part.decode("utf-8", "replace"))
 
 
-def _presented(value: object) -> Iterator[object]:
+def _presented(value: dict[str, Any]) -> Iterator[object]:
     """The objects in ``value`` that present themselves as checkpoints."""
-    if not isinstance(value, dict):
-        return
     if "sig" in value and "v" in value:
         yield value
     elif value.get("type") == _WEBHOOK_TYPE:

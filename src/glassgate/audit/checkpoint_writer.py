@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from glassgate.audit.chain import ChainHead
 from glassgate.audit.checkpoints import Checkpoint, sign_checkpoint
-from glassgate.audit.settings import CheckpointPlan
 from glassgate.audit.retention import PrunePlan
+from glassgate.audit.settings import CheckpointPlan
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import AuditSink, CheckpointLog
 from glassgate.types import Clock

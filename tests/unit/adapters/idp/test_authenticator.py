@@ -194,7 +194,7 @@ def test_introspection_bounds_come_from_the_config() -> None:
         introspection=IntrospectionConfig(client_id="gw", client_secret="s3cret", **options),  # type: ignore[arg-type]
     )
 
-    async def body(auth: Authenticator, clock: Clock) -> None:
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
         first = asyncio.ensure_future(auth.authenticate("opaque-1", clock.value))
         await asyncio.sleep(0.01)
         with pytest.raises(IdPUnavailableError):  # one slot, taken; 20 ms to get it
