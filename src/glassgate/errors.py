@@ -35,14 +35,15 @@ exceptions: an exception means the machinery could not decide or act.
     │       ├── ApiKeySecretMismatchError the secret does not match the stored hash
     │       ├── ApiKeyExpiredError · ApiKeyRevokedError
     │       ├── ApiKeyTierUnknownError   the key's quota tier is no longer configured
-    │       ├── ApiKeysDisabledError     ``api_keys.enabled`` is false
-    │       └── ApiKeyUnavailableError   the key store cannot answer: refused (fail closed)
+    │       └── ApiKeysDisabledError     ``api_keys.enabled`` is false
     ├── AuditError
     │   ├── AuditUnavailableError    privileged actions are refused (fail closed)
     │   ├── ChainBrokenError         .index, .kind (edited, deleted, reordered, ...)
     │   └── CheckpointKeyError       another key signed this log's checkpoints: refuse to start
     └── BackendError
-        ├── IdPUnavailableError      discovery, JWKS or introspection unreachable
+        ├── CredentialUnavailableError  a credential cannot be checked now: 503, never 401
+        │   ├── IdPUnavailableError      discovery, JWKS or introspection unreachable
+        │   └── ApiKeyUnavailableError   the API key store cannot answer
         ├── StorageUnavailableError
         ├── AlertDeliveryError
         │   └── PermanentDeliveryError   the receiver refused for good: retrying cannot help
@@ -82,6 +83,7 @@ __all__ = [
     "ClientTimeoutError",
     "ConfigError",
     "ConfigTooLargeError",
+    "CredentialUnavailableError",
     "DisallowedAlgorithmError",
     "ForwardedRequestError",
     "GlassgateError",
@@ -302,12 +304,6 @@ class ApiKeysDisabledError(ApiKeyError):
     detail = "api-key-disabled"
 
 
-class ApiKeyUnavailableError(ApiKeyError):
-    """The key store could not be asked; the key is refused rather than trusted blindly."""
-
-    detail = "api-key-store-unavailable"
-
-
 class AuditError(GlassgateError):
     code = "audit_error"
 
@@ -339,8 +335,30 @@ class BackendError(GlassgateError):
     code = "backend_unavailable"
 
 
-class IdPUnavailableError(BackendError):
+class CredentialUnavailableError(BackendError):
+    """A credential could not be checked now: answered 503 with ``Retry-After``, never 401.
+
+    The client's credential may be perfectly good; telling it otherwise would
+    make it throw a valid credential away. On an anonymous route the request
+    goes on without an identity instead.
+    """
+
+    code = "credential_unavailable"
+    detail: ClassVar[str] = "credential-check-unavailable"
+
+
+class IdPUnavailableError(CredentialUnavailableError):
+    """Discovery, JWKS or introspection could not be asked (or answered nonsense)."""
+
     code = "idp_unavailable"
+    detail = "idp-unavailable"
+
+
+class ApiKeyUnavailableError(CredentialUnavailableError):
+    """The key store could not be asked; the key is neither trusted blindly nor called bad."""
+
+    code = "api_key_store_unavailable"
+    detail = "api-key-store-unavailable"
 
 
 class StorageUnavailableError(BackendError):

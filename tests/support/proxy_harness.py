@@ -22,7 +22,7 @@ from glassgate.app.server import Listener, bind_socket, server_config
 from glassgate.config.load import load_config
 from glassgate.config.schema import Config
 from glassgate.core.principal import Principal
-from glassgate.errors import TokenExpiredError
+from glassgate.errors import IdPUnavailableError, TokenExpiredError
 from glassgate.tokens.keyring import KeyRing
 
 __all__ = ["ISSUER", "FakeAuthenticator", "RunningGateway", "fake_authenticator", "serve_gateway"]
@@ -39,12 +39,15 @@ class _NoKeys:
 
 
 class FakeAuthenticator:
-    """``tok-<group>`` is a principal ``user-<group>`` in ``<group>``; anything else expired."""
+    """``tok-<group>`` is a principal ``user-<group>`` in ``<group>``; ``idp-down`` cannot be
+    checked (the IdP does not answer); anything else expired."""
 
     ready = True
     keys = _NoKeys()
 
     async def authenticate(self, raw: str, now: float) -> Principal:
+        if raw == "idp-down":
+            raise IdPUnavailableError("introspection: https://idp.test answered HTTP 503")
         if not raw.startswith("tok-"):
             raise TokenExpiredError("expired")
         group = raw[4:]

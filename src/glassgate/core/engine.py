@@ -102,9 +102,9 @@ def _decide(
         return match, route, Decision(Outcome.UNAUTHENTICATED, route_id, (credential_reason,))
     if route is None:
         return match, None, _METHOD_DENIED if match is Match.PARTIAL else _NOT_FOUND
-    if route.issuers and principal.issuer not in route.issuers:
+    if not route.accepts_issuer(principal):
         return match, route, Decision(Outcome.DENY, route.id, (Reason.ISSUER_DENIED,))
-    if principal.route_scope is not None and route.id not in principal.route_scope:
+    if not route.in_scope_of(principal):
         return match, route, Decision(Outcome.DENY, route.id, (Reason.ROUTE_SCOPE_DENIED,))
     ctx = Context(request, principal, now, risk)
     enforced = _run_criteria(route, ctx, trace)

@@ -25,6 +25,7 @@ from glassgate.adapters.http.outbound import (
     answer_for_audit_failure,
     answer_for_decision,
     answer_for_rejection,
+    answer_for_unavailable_credential,
 )
 from glassgate.adapters.http.proxy import Forward, forward
 from glassgate.adapters.http.upstreams import Upstream
@@ -34,6 +35,7 @@ from glassgate.errors import (
     BodyTooLargeError,
     ClientGoneError,
     ClientTimeoutError,
+    CredentialUnavailableError,
     RequestRejectedError,
     UpstreamError,
 )
@@ -113,6 +115,8 @@ class GatewayApp:
         except AuditUnavailableError:
             log.error("request refused: its audit record could not be written")
             await _answer(send, answer_for_audit_failure())
+        except CredentialUnavailableError:  # the component that failed reports it, rate-limited
+            await _answer(send, answer_for_unavailable_credential())
 
     async def _proxy(
         self, state: ServingState, scope: Scope, raw_path: bytes, receive: Receive, send: Send
@@ -151,6 +155,8 @@ class GatewayApp:
             admitted = await self._admit(state, scope, raw_path, "GET")
         except RequestRejectedError as exc:
             admitted = answer_for_rejection(exc)
+        except CredentialUnavailableError:
+            admitted = answer_for_unavailable_credential()
         if isinstance(admitted, Answer):
             await refuse(scope, send, admitted)
             return

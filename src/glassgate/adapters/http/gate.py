@@ -19,7 +19,7 @@ from glassgate.core.policy import CompiledRoute, Policy
 from glassgate.core.principal import Principal
 from glassgate.core.quota import QuotaResult, QuotaTier, bucket_key, limit, tier_for
 from glassgate.core.reasons import Reason
-from glassgate.errors import TokenError
+from glassgate.errors import CredentialUnavailableError, TokenError
 from glassgate.ports import Authenticates, DecisionAudit, DecisionSink, QuotaStore
 from glassgate.types import Clock
 
@@ -66,8 +66,17 @@ class Gate:
         self._audit = audit
 
     async def check(self, facts: RequestFacts) -> GateResult:
+        """Decide ``facts``; ``CredentialUnavailableError`` when a credential that matters
+        cannot be checked now (the door answers 503, never 401)."""
         now = self._clock()
-        principal, reason, detail = await self._authenticate(facts, now)
+        try:
+            principal, reason, detail = await self._authenticate(facts, now)
+        except CredentialUnavailableError as exc:
+            # Only an anonymous route can do without the credential: there the request goes
+            # on without an identity; everywhere else the answer must wait for the check.
+            principal, reason, detail = None, Reason.TOKEN_INVALID, exc.detail
+            if not self._anonymous(facts):
+                raise
         route, decision = decide_route(
             self.policy, facts.request, principal, now, credential_reason=reason
         )
@@ -87,6 +96,11 @@ class Gate:
         if self._audit is not None:
             await self._audit.audit(outcome, now)  # may refuse: AuditUnavailableError
         return outcome
+
+    def _anonymous(self, facts: RequestFacts) -> bool:
+        request = facts.request
+        _, route = self.policy.routes.lookup(request.method, request.host, request.path)
+        return route is not None and route.anonymous
 
     async def _authenticate(
         self, facts: RequestFacts, now: float

@@ -26,12 +26,20 @@ from urllib.parse import quote
 
 from glassgate.adapters.http.gate import GateResult
 from glassgate.core.policy import CompiledRoute
-from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.principal import Principal
 from glassgate.core.request import AccessRequest
+from glassgate.tokens.api_keys import is_api_key
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers
 
-__all__ = ["PREFIX", "forwardable", "identity_headers", "is_stripped", "upstream_identity"]
+__all__ = [
+    "PREFIX",
+    "carries_api_key",
+    "forwardable",
+    "identity_headers",
+    "is_stripped",
+    "upstream_identity",
+]
 
 
 PREFIX = b"x-glassgate-"
@@ -122,19 +130,31 @@ def is_stripped(name: bytes) -> bool:
     return verdict
 
 
-def forwardable(headers: Headers, principal: Principal | None = None) -> Headers:
+def carries_api_key(authorization: bytes) -> bool:
+    """Whether an ``Authorization`` value presents a ``gg_`` key (any case, any spacing).
+
+    Judged on the raw header, not on what became of the key: a key that was
+    refused, unknown, malformed or never checked (keys disabled, store down)
+    is a credential for the gateway all the same.
+    """
+    scheme, _, credential = authorization.strip().partition(b" ")
+    return scheme.lower() == b"bearer" and is_api_key(credential.strip().decode("latin-1"))
+
+
+def forwardable(headers: Headers) -> Headers:
     """The client's headers that may pass to the upstream.
 
-    An API key's ``Authorization`` is dropped as well: the key is a credential
-    for the gateway alone (an upstream, or its logs, could replay it), and the
-    upstream learns who called from the signed identity instead.
+    An ``Authorization`` carrying a ``gg_`` API key is dropped as well, whatever
+    became of the key: it is a credential for the gateway alone (an upstream,
+    or its logs, could replay it), and the upstream learns who called from the
+    signed identity instead. An IdP token is passed on.
     """
     named: set[bytes] = set()
     for name, value in headers:
         if name == b"connection":
             named.update(t.strip().lower() for t in value.split(b","))
-    if principal is not None and principal.kind is CredentialKind.API_KEY:
-        named.add(b"authorization")
+        elif name == b"authorization" and carries_api_key(value):
+            named.add(b"authorization")
     verdicts = _VERDICTS
     if not named:
         return [h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0]))]
@@ -185,6 +205,8 @@ def upstream_identity(
     request gets the forwarding headers only.
     """
     principal = result.principal
+    if principal is not None and not route.admits(principal):
+        principal = None  # e.g. a key scoped elsewhere on an anonymous route: not asserted
     jwt = None
     if principal is not None:
         audience = route.upstream or route.id

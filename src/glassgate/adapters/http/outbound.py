@@ -21,11 +21,18 @@ from glassgate.core.reasons import Reason
 from glassgate.errors import RequestRejectedError
 from glassgate.types import Headers
 
-__all__ = ["Answer", "answer_for_audit_failure", "answer_for_decision", "answer_for_rejection"]
+__all__ = [
+    "Answer",
+    "answer_for_audit_failure",
+    "answer_for_decision",
+    "answer_for_rejection",
+    "answer_for_unavailable_credential",
+]
 
 
 _JSON = (b"content-type", b"application/json")
 _NO_STORE = (b"cache-control", b"no-store")
+_RETRY_AFTER_SECONDS = b"5"  # a store or IdP outage: try again soon, not at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,5 +112,15 @@ def answer_for_rejection(error: RequestRejectedError) -> Answer:
 
 def answer_for_audit_failure() -> Answer:
     """The audit record could not be written: refuse (503), never act unrecorded."""
-    headers: Headers = [_JSON, _NO_STORE, (b"retry-after", b"5")]
+    headers: Headers = [_JSON, _NO_STORE, (b"retry-after", _RETRY_AFTER_SECONDS)]
     return Answer(503, headers, _body("audit_unavailable", "audit-unavailable"))
+
+
+def answer_for_unavailable_credential() -> Answer:
+    """A credential that matters could not be checked now: 503 with ``Retry-After``.
+
+    Never a 401: that would tell the client its credential is bad when the
+    gateway simply could not ask (the key store or the IdP is down).
+    """
+    headers: Headers = [_JSON, _NO_STORE, (b"retry-after", _RETRY_AFTER_SECONDS)]
+    return Answer(503, headers, _body("temporarily_unavailable", "credential-check-unavailable"))

@@ -85,7 +85,7 @@ def _request_head(
         parts.append(b"\r\ntransfer-encoding: chunked")
     elif facts.content_length is not None:
         parts.append(b"\r\ncontent-length: %d" % facts.content_length)
-    for name, value in forwardable(headers, result.principal):
+    for name, value in forwardable(headers):
         parts += (b"\r\n", name, b": ", value)
     for name, value in extra:
         parts += (b"\r\n", name, b": ", value)

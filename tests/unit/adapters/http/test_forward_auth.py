@@ -19,7 +19,7 @@ from glassgate.adapters.http.upstreams import Upstream
 from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import LoadedConfig, load_config_text
 from glassgate.config.schema import ForwardAuthConfig
-from glassgate.core.principal import Principal
+from glassgate.core.principal import CredentialKind, Principal
 from glassgate.errors import ConfigError, TokenExpiredError
 from glassgate.tokens.downstream import IdentitySigner
 
@@ -88,6 +88,14 @@ PRINCIPALS = {
         "adp", ISSUER, groups=frozenset({"Admins"}), amr=frozenset({"pwd"}), token_hash="h5"
     ),
     "tok-bg": Principal("bg", ISSUER, groups=frozenset({"BreakGlass"}), token_hash="h6"),
+    "tok-key-public": Principal(  # a machine key scoped to the public route only
+        "svc:ci",
+        "urn:glassgate:api-key",
+        groups=frozenset({"Developers"}),
+        token_hash="h7",
+        kind=CredentialKind.API_KEY,
+        route_scope=frozenset({"public"}),
+    ),
 }
 
 
@@ -309,6 +317,14 @@ def test_anonymous_route_answers_200_without_identity(door: FakeState) -> None:
     answer = door.ask(nginx("/open/status"))
     assert answer.status == 200
     assert not any(n.startswith(b"x-glassgate-") for n, _ in answer.headers)
+
+
+def test_a_key_is_asserted_only_where_its_scope_reaches(door: FakeState) -> None:
+    inside = door.ask(nginx("/public/x", token="tok-key-public"))
+    assert (inside.status, header(inside, "x-glassgate-subject")) == (200, "svc:ci")
+    outside = door.ask(nginx("/open/status", token="tok-key-public"))  # anonymous, out of scope
+    assert outside.status == 200
+    assert not any(n.startswith(b"x-glassgate-") for n, _ in outside.headers)
 
 
 def test_deny_wins_403(door: FakeState) -> None:
