@@ -63,7 +63,12 @@ api_keys: {{ enabled: {enabled}, cache_ttl: 0s, negative_cache_ttl: 0s }}
 """
     + ROUTES
 )
-IDENTITY = ("x-glassgate-subject", "x-glassgate-issuer", "x-glassgate-groups", "x-glassgate-identity")
+IDENTITY = (
+    "x-glassgate-subject",
+    "x-glassgate-issuer",
+    "x-glassgate-groups",
+    "x-glassgate-identity",
+)
 
 
 class Keys:
