@@ -39,6 +39,7 @@ __all__ = [
     "ForwardAuthSuite",
     "NginxPeer",
     "Peer",
+    "Stack",
     "TraefikPeer",
 ]
 

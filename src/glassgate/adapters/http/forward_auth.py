@@ -30,7 +30,12 @@ from ipaddress import ip_address
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import PREFIX, upstream_identity
 from glassgate.adapters.http.inbound import Inbound, RequestFacts, read_ext_authz, read_forwarded
-from glassgate.adapters.http.outbound import Answer, answer_for_decision, answer_for_rejection
+from glassgate.adapters.http.outbound import (
+    Answer,
+    answer_for_decision,
+    answer_for_rejection,
+    with_rate_limit,
+)
 from glassgate.config.schema import ForwardAuthConfig
 from glassgate.errors import RequestRejectedError, UntrustedCallerError
 from glassgate.ports import DoorState
@@ -99,7 +104,7 @@ def _allowed(result: GateResult, signer: IdentitySigner) -> Answer:
         extra = upstream_identity(result, route, signer, "")
         # The proxy sets X-Forwarded-* itself; only glassgate's own headers are ours to give.
         headers.extend(h for h in extra if h[0].startswith(PREFIX))
-    return Answer(200, headers, b"")
+    return Answer(200, with_rate_limit(headers, result.quota), b"")
 
 
 async def forward_auth(

@@ -27,6 +27,7 @@ __all__ = [
     "answer_for_decision",
     "answer_for_rejection",
     "answer_for_unavailable_credential",
+    "with_rate_limit",
 ]
 
 
@@ -91,6 +92,21 @@ def answer_for_decision(
     if reason == Reason.SCOPES_INSUFFICIENT:
         headers.append((b"www-authenticate", b'Bearer error="insufficient_scope"'))
     return Answer(status, headers, _body("forbidden", reason))
+
+
+_RATE_LIMIT_NAMES = frozenset({b"ratelimit-policy", b"ratelimit"})
+
+
+def with_rate_limit(headers: Headers, quota: tuple[QuotaTier, QuotaResult] | None) -> Headers:
+    """An allowed answer's ``headers`` with the quota's, on every metered response.
+
+    The upstream's own ``RateLimit`` headers are replaced on a metered route:
+    the client is held to the gateway's quota, and two answers would conflict.
+    """
+    if quota is None:
+        return headers
+    kept = [h for h in headers if h[0] not in _RATE_LIMIT_NAMES]
+    return kept + rate_limit_headers(quota)
 
 
 def rate_limit_headers(quota: tuple[QuotaTier, QuotaResult] | None) -> Headers:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import forwardable
+from glassgate.adapters.http.outbound import with_rate_limit
 from glassgate.adapters.http.upstream_conn import UpstreamConnection, UpstreamResponse
 from glassgate.adapters.http.upstreams import IDEMPOTENT, Target, Upstream
 from glassgate.core.paths import encode_path
@@ -218,7 +219,7 @@ async def forward(
             {
                 "type": "http.response.start",
                 "status": response.status,
-                "headers": _response_headers(response),
+                "headers": with_rate_limit(_response_headers(response), result.quota),
             }
         )
         while True:
