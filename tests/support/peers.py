@@ -52,6 +52,7 @@ listen: ${GLASSGATE_LISTEN}
 trusted_proxies: [127.0.0.1/32]
 forward_auth:
   enabled: true
+  allowed_peers: [127.0.0.1/32]
 issuers:
   - id: idp
     issuer: ${GLASSGATE_ISSUER}

@@ -61,6 +61,7 @@ class GatewayState:
             trusted_proxies=compiled.trusted_proxies,
             max_header_bytes=config.limits.max_header_bytes,
             max_token_bytes=config.limits.max_token_bytes,
+            door_peers=compiled.forward_auth_peers,
         )
         upstreams = build_upstreams(config.upstreams)
         return cls(loaded, gate, inbound, upstreams, authenticator, api_keys)

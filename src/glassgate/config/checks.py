@@ -74,12 +74,26 @@ def _issuers(config: Config) -> Iterator[Finding]:
 
 
 def _forward_auth(config: Config) -> Iterator[Finding]:
-    if config.forward_auth.enabled and not config.trusted_proxies:
+    door = config.forward_auth
+    if door.enabled and not door.allowed_peers:
         yield (
-            ("forward_auth", "enabled"),
-            "the forward-auth door answers only trusted proxies, and none are configured",
-            "list your proxy's address in trusted_proxies, e.g. [127.0.0.1/32]",
+            ("forward_auth", "allowed_peers"),
+            "the forward-auth door answers only forward_auth.allowed_peers, and none are listed",
+            "list the address of the proxy that calls it, e.g. allowed_peers: [127.0.0.1/32]",
         )
+    trusted = [ipaddress.ip_network(cidr) for cidr in config.trusted_proxies]
+    for index, cidr in enumerate(door.allowed_peers):
+        peers = ipaddress.ip_network(cidr)
+        if not any(
+            peers.version == proxy.version and peers.subnet_of(proxy)  # type: ignore[arg-type]
+            for proxy in trusted
+        ):
+            yield (
+                ("forward_auth", "allowed_peers", index),
+                f"{cidr} is not inside trusted_proxies: the door reads the client's address "
+                "from the caller's X-Forwarded-For, which is believed only from trusted proxies",
+                "add the same network to trusted_proxies",
+            )
 
 
 def _named_networks(config: Config) -> Iterator[Finding]:

@@ -36,6 +36,7 @@ class CompiledConfig:
     policy: Policy
     quota_tiers: Mapping[str, QuotaTier]
     trusted_proxies: tuple[Network, ...]
+    forward_auth_peers: tuple[Network, ...] = ()
 
 
 def compile_config(config: Config) -> CompiledConfig:
@@ -48,7 +49,8 @@ def compile_config(config: Config) -> CompiledConfig:
         for name, tier in config.quotas.items()
     }
     proxies = tuple(ip_network(cidr) for cidr in config.trusted_proxies)
-    return CompiledConfig(Policy.from_targets(targets), tiers, proxies)
+    door_peers = tuple(ip_network(cidr) for cidr in config.forward_auth.allowed_peers)
+    return CompiledConfig(Policy.from_targets(targets), tiers, proxies, door_peers)
 
 
 def _target(

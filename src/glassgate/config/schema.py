@@ -184,12 +184,18 @@ class ForwardAuthConfig(Model):
     """The forward-auth door (nginx auth_request, Caddy, Traefik, Envoy ext_authz).
 
     Off by default: it answers "is this request allowed?" for any method and
-    path a caller names, so only a proxy listed in ``trusted_proxies`` may call it.
+    path a caller names, and hands out signed identity tokens, so only the TCP
+    peers in ``allowed_peers`` may call it (default: none). That list is the
+    door's own, apart from ``trusted_proxies`` (whose ``X-Forwarded-For`` is
+    believed): a load balancer listed there must not let every client behind
+    it ask the door. Each allowed peer must also be a trusted proxy, since the
+    door learns the client's address from its ``X-Forwarded-For``.
     """
 
     enabled: bool = False
     path: str = Field(default="/_glassgate/auth", pattern=_INTERNAL_PATH)
     ext_authz_prefix: str = Field(default="/_glassgate/ext_authz", pattern=_INTERNAL_PATH)
+    allowed_peers: tuple[CIDR, ...] = ()
 
 
 class ObservabilityConfig(Model):

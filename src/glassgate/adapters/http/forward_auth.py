@@ -16,9 +16,11 @@ glassgate's identity headers (``X-Glassgate-Subject``, ``-Issuer``, ``-Groups``,
 Trust: the forwarded method and URI *are* the request being authorised, so a
 caller that could reach this endpoint directly could ask about any request it
 likes and collect signed identity tokens. The door is therefore off unless
-``forward_auth.enabled``, and even then answers only TCP peers listed in
-``trusted_proxies`` (the same parties whose ``X-Forwarded-For`` is believed);
-anyone else gets 403. Keep the endpoint reachable by the proxy alone.
+``forward_auth.enabled``, and even then answers only TCP peers listed in its
+own ``forward_auth.allowed_peers`` (default: none); anyone else gets 403.
+That list is not ``trusted_proxies``: a load balancer trusted for
+``X-Forwarded-For`` would otherwise let every client behind it ask the door.
+Keep the endpoint reachable by the proxy alone.
 """
 
 from __future__ import annotations
@@ -74,8 +76,8 @@ def _check_caller(inbound: Inbound, peer: str | None) -> None:
         raise UntrustedCallerError("the caller's address is unknown") from None
     mapped = getattr(address, "ipv4_mapped", None)
     address = mapped if mapped is not None else address
-    if not any(address.version == n.version and address in n for n in inbound.trusted_proxies):
-        raise UntrustedCallerError("the caller is not listed in trusted_proxies")
+    if not any(address.version == n.version and address in n for n in inbound.door_peers):
+        raise UntrustedCallerError("the caller is not listed in forward_auth.allowed_peers")
 
 
 def _facts(

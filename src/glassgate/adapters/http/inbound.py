@@ -66,6 +66,7 @@ class Inbound:
     trusted_proxies: tuple[Network, ...]
     max_header_bytes: int
     max_token_bytes: int
+    door_peers: tuple[Network, ...] = ()  # forward_auth.allowed_peers: who may ask the door
     peers: dict[str | None, IPAddress] = field(default_factory=dict, compare=False, repr=False)
 
 

@@ -25,7 +25,7 @@ issuers:
 upstreams:
   - id: app
     targets: [{url}]
-forward_auth: {{ enabled: true }}
+forward_auth: {{ enabled: true, allowed_peers: [127.0.0.1/32] }}
 trusted_proxies: [127.0.0.1/32]
 quotas:
   small: {{ rate: 1, per: 60s, burst: 3 }}
