@@ -144,6 +144,8 @@ class StateHolder:
                     "reload refused, the old configuration keeps serving: %s", problem.render()
                 )
             return None
+        for warning in loaded.warnings:
+            log.warning("configuration: %s", warning.render())
         state: GatewayState | None = None
         try:
             state = GatewayState.build(loaded, self.runtime)

@@ -13,9 +13,9 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import signal
 
+from glassgate.adapters.config_watch import StableFile, fingerprint, when_stable
 from glassgate.adapters.http.forward_auth import door_for, forward_auth
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import upstream_identity
@@ -49,7 +49,7 @@ log = logging.getLogger("glassgate")
 
 
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
-_WATCH_INTERVAL = 2.0
+_WATCH_INTERVAL = 2.0  # also how far apart two reads must agree before a reload
 _HTTP_SCHEME = {"ws": "http", "wss": "https"}  # X-Forwarded-Proto of an upgrade request
 
 
@@ -80,7 +80,7 @@ class GatewayApp:
         self._signer = signer
         self._watch = watch
         self._watcher: asyncio.Task[None] | None = None
-        self._reloads: set[asyncio.Future[bool]] = set()
+        self._reloads: set[asyncio.Future[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -218,25 +218,19 @@ class GatewayApp:
             self._watcher = asyncio.create_task(self._watch_file())
 
     def _schedule_reload(self) -> None:
-        task = asyncio.ensure_future(self.holder.reload())
+        task = asyncio.ensure_future(self._reload_when_stable())
         self._reloads.add(task)  # the loop keeps only weak references to tasks
         task.add_done_callback(self._reloads.discard)
 
+    async def _reload_when_stable(self) -> None:
+        """SIGHUP: reload once the file has stopped changing (a rewrite may be under way)."""
+        await when_stable(self.holder.path, _WATCH_INTERVAL)
+        await self.holder.reload()
+
     async def _watch_file(self) -> None:
-        last = _stamp(self.holder.path)
+        """Reload a changed file once it is the same in two polls in a row (``config_watch``)."""
+        watch = StableFile(fingerprint(self.holder.path))
         while True:
             await asyncio.sleep(_WATCH_INTERVAL)
-            current = _stamp(self.holder.path)
-            if current != last:
-                last = current
+            if watch.observe(fingerprint(self.holder.path)):
                 await self.holder.reload()
-
-
-def _stamp(path: str) -> tuple[int, int, int]:
-    """mtime, size and inode: an atomic rename (editors, Kubernetes ConfigMaps) changes the
-    inode even when the new file's mtime equals the old one's."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (0, 0, 0)
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
