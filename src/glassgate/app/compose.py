@@ -25,7 +25,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from glassgate.adapters.audit_sinks import build_sinks
 from glassgate.adapters.clock import now
@@ -34,17 +35,15 @@ from glassgate.adapters.observability import Observability
 from glassgate.adapters.private_files import warn_if_exposed
 from glassgate.adapters.storage.api_keys import open_api_key_store
 from glassgate.adapters.storage.audit import open_audit_store
-from glassgate.adapters.storage.audit.checkpoint_file import (
-    CheckpointFile,
-    load_or_create_signing_key,
-)
+from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile, signing_key_for
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.app.runtime import AuthenticatorFactory, Runtime
 from glassgate.app.state import StateHolder
 from glassgate.audit.checkpoints import CheckpointSchedule
 from glassgate.audit.service import AuditLog
 from glassgate.audit.settings import AuditSettings, CheckpointPlan
-from glassgate.config.audit import AuditConfig
+from glassgate.audit.verification import collect_checkpoints
+from glassgate.config.audit import AuditConfig, checkpoint_paths
 from glassgate.config.load import LoadedConfig
 from glassgate.config.schema import Config
 from glassgate.config.storage import StorageConfig
@@ -65,30 +64,38 @@ __all__ = [
 _log = logging.getLogger("glassgate.audit")
 
 
-def open_audit_log(storage: StorageConfig, audit: AuditConfig, *, clock: Clock = now) -> AuditLog:
+def open_audit_log(
+    storage: StorageConfig,
+    audit: AuditConfig,
+    *,
+    clock: Clock = now,
+    signing_key: Ed25519PrivateKey | None = None,
+) -> AuditLog:
     """The one ``AuditLog`` construction: store, checkpoint key and file, sinks.
 
     Blocking by design (call it before serving): opens the store, migrating it
-    on first start when ``storage.auto_migrate``, and loads or creates the
-    checkpoint signing key. ``StorageUnavailableError`` if the store is unusable.
+    on first start when ``storage.auto_migrate``, and loads the checkpoint
+    signing key, creating it only for a log no key has signed yet
+    (``CheckpointKeyError`` otherwise). ``signing_key`` is for ``audit
+    rotate-key`` alone: the new key, taking over on purpose.
+    ``StorageUnavailableError`` if the store is unusable.
     """
     target = StorageTarget.from_config(storage)
     settings = audit.checkpoint
-    written = [settings.key_file, settings.file]
-    if target.backend == "sqlite":
-        written += [target.location + suffix for suffix in ("", "-wal", "-shm")]
+    sqlite = target.location if target.backend == "sqlite" else None
+    key_file, file = checkpoint_paths(settings, sqlite, None)
+    written = [key_file, file]
+    if sqlite is not None:
+        written += [sqlite + suffix for suffix in ("", "-wal", "-shm")]
     warn_if_exposed(written)  # before anything is created: only files the operator left
     store = open_audit_store(target, migrate=storage.auto_migrate)
     try:
-        if not Path(settings.key_file).exists():
-            _log.warning(
-                "creating a new audit checkpoint key at %s; keep it apart from the database",
-                settings.key_file,
-            )
+        checkpoint_file = CheckpointFile(file)
         plan = CheckpointPlan(
-            key=load_or_create_signing_key(settings.key_file),
+            key=signing_key
+            or signing_key_for(key_file, collect_checkpoints([store, checkpoint_file])),
             schedule=CheckpointSchedule(settings.every_records, settings.every),
-            logs=(CheckpointFile(settings.file), store),
+            logs=(checkpoint_file, store),
             to_sinks=settings.to_sinks,
         )
         sinks = build_sinks(audit.sinks, clock=clock)

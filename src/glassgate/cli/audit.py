@@ -8,6 +8,7 @@
 - ``export --format jsonl|syslog [--since TIME]`` writes records for a SIEM.
 - ``prune --before TIME --export FILE`` removes the oldest records after
   exporting them (``cli.audit_prune``).
+- ``rotate-key`` changes the checkpoint signing key on purpose (``cli.audit_keys``).
 - ``search`` filters by time, subject, actor, route, outcome and event type;
   a table by default, ``--json`` for machines. A matching record whose
   columns disagree with its hashed body is never shown: exit 1, as ``verify``.
@@ -54,9 +55,11 @@ def register(subparsers: Any) -> None:
     _register_verify(verbs)
     _register_export(verbs)
     _register_search(verbs)
+    from glassgate.cli.audit_keys import register_rotate_key
     from glassgate.cli.audit_prune import register_prune
 
     register_prune(verbs)
+    register_rotate_key(verbs)
 
 
 def _register_verify(verbs: Any) -> None:
@@ -75,7 +78,8 @@ def _register_verify(verbs: Any) -> None:
         default=[],
         metavar="FILE",
         help="a trusted checkpoint key, public or private PEM (repeatable, e.g. after rotation); "
-        "default: audit.checkpoint.key_file of --config",
+        "default: audit.checkpoint.key_file of --config and the retired keys' public halves "
+        "beside it",
     )
     verify.add_argument(
         "--anchor",
@@ -135,9 +139,12 @@ def _now() -> float:
 
 
 def _trusted_keys(args: argparse.Namespace, source_audit: Any) -> dict[str, Any]:
+    from glassgate.adapters.storage.audit.checkpoint_file import retired_public_keys
+
     paths: list[str] = list(args.public_key)
     if not paths and source_audit is not None:
-        paths.append(source_audit.checkpoint.key_file)
+        key_file = source_audit.checkpoint.key_file
+        paths += [key_file, *map(str, retired_public_keys(key_file))]  # rotate-key keeps these
     return trusted_keys(paths)
 
 

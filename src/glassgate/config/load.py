@@ -16,6 +16,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from glassgate.config.audit import checkpoint_paths
 from glassgate.config.checks import Finding, check_config
 from glassgate.config.compile import CompiledConfig, compile_config
 from glassgate.config.risks import config_risks
@@ -73,7 +74,18 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str]) -> Loaded
     if early or problems or compiled is None:
         raise ConfigError(early + problems)
     warnings = tuple(_locate(config_risks(config), located, filename))
+    config = _with_checkpoint_paths(config, filename)
     return LoadedConfig(source=filename, config=config, compiled=compiled, warnings=warnings)
+
+
+def _with_checkpoint_paths(config: Config, filename: str) -> Config:
+    """The config with the audit checkpoint key and file placed (``config.audit``)."""
+    storage = config.storage
+    sqlite = storage.sqlite.path if storage.backend == "sqlite" else None
+    key_file, file = checkpoint_paths(config.audit.checkpoint, sqlite, filename)
+    checkpoint = config.audit.checkpoint.model_copy(update={"key_file": key_file, "file": file})
+    audit = config.audit.model_copy(update={"checkpoint": checkpoint})
+    return config.model_copy(update={"audit": audit})
 
 
 def _check_and_compile(
