@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from glassgate.config.checks import Finding
 from glassgate.config.schema import Config
 
-__all__ = ["config_risks", "is_loopback_url"]
+__all__ = ["config_risks", "is_loopback_url", "is_plain_http_elsewhere"]
 
 
 def is_loopback_url(url: str) -> bool:
@@ -33,7 +33,8 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def _plain_http(url: str | None) -> bool:
+def is_plain_http_elsewhere(url: str | None) -> bool:
+    """A plain ``http://`` URL to a host other than loopback: anyone on the path reads it."""
     return url is not None and urlsplit(url).scheme.lower() == "http" and not is_loopback_url(url)
 
 
@@ -47,7 +48,7 @@ def config_risks(config: Config) -> Iterator[Finding]:
             (("introspection", "endpoint"), endpoint),
         )
         for field, url in urls:
-            if _plain_http(url):
+            if is_plain_http_elsewhere(url):
                 yield (
                     ("issuers", index, *field),
                     f"{url} is plain HTTP to a host other than loopback: anyone on the path "
