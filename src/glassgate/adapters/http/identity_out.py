@@ -131,14 +131,13 @@ def is_stripped(name: bytes) -> bool:
 
 
 def carries_api_key(authorization: bytes) -> bool:
-    """Whether an ``Authorization`` value presents a ``gg_`` key (any case, any spacing).
+    """Whether an ``Authorization`` value holds a ``gg_`` key (any case, scheme or spacing).
 
     Judged on the raw header, not on what became of the key: a key that was
-    refused, unknown, malformed or never checked (keys disabled, store down)
-    is a credential for the gateway all the same.
+    refused, unknown, malformed, sent without ``Bearer`` or never checked
+    (keys disabled, store down) is a secret for the gateway all the same.
     """
-    scheme, _, credential = authorization.strip().partition(b" ")
-    return scheme.lower() == b"bearer" and is_api_key(credential.strip().decode("latin-1"))
+    return any(is_api_key(part.decode("latin-1")) for part in authorization.split())
 
 
 def forwardable(headers: Headers) -> Headers:
