@@ -32,12 +32,12 @@ from glassgate.tokens.api_keys import issue_api_key
 from tests.support.echo_upstream import EchoUpstream, Seen
 from tests.support.hostile_upstream import Reply, fetch
 from tests.support.postgres import ThrowawayPostgres
-from tests.support.proxy_harness import serve_gateway
+from tests.support.proxy_harness import ask_gateway, gateway_config, raw_request, serve_gateway
 
 NOW = 1_790_000_000.0
-ROUTES = """
-quotas:
-  machine: {{rate: 100, per: 60s}}
+REST = """
+storage: {storage}
+api_keys: {{ enabled: {enabled}, cache_ttl: 0s, negative_cache_ttl: 0s }}
 routes:
   - id: deploy
     match: {{ path: /deploy/* }}
@@ -48,21 +48,6 @@ routes:
     upstream: app
     anonymous: true
 """
-CONFIG = (
-    """
-version: 1
-issuers:
-  - id: idp
-    issuer: http://127.0.0.1:9400
-    audiences: [api://gateway]
-upstreams:
-  - id: app
-    targets: [{url}]
-storage: {storage}
-api_keys: {{ enabled: {enabled}, cache_ttl: 0s, negative_cache_ttl: 0s }}
-"""
-    + ROUTES
-)
 IDENTITY = (
     "x-glassgate-subject",
     "x-glassgate-issuer",
@@ -101,27 +86,20 @@ def keys(tmp_path: Path) -> Iterator[Keys]:
 
 def _config(upstream: EchoUpstream, keys: Keys | None) -> str:
     if keys is None:
-        return CONFIG.format(url=upstream.url, storage="{}", enabled="false")
-    storage = f"{{backend: {keys.target.backend}, {keys.target.backend}: "
-    location = "path" if keys.target.backend == "sqlite" else "dsn"
-    storage += f'{{{location}: "{keys.target.location}"}}}}'
-    return CONFIG.format(url=upstream.url, storage=storage, enabled="true")
+        return gateway_config(upstream.url, REST.format(storage="{}", enabled="false"))
+    backend, location = keys.target.backend, keys.target.location
+    field = "path" if backend == "sqlite" else "dsn"
+    storage = f'{{backend: {backend}, {backend}: {{{field}: "{location}"}}}}'
+    return gateway_config(upstream.url, REST.format(storage=storage, enabled="true"))
 
 
 def _get(path: str, authorization: str) -> bytes:
-    return (
-        f"GET {path} HTTP/1.1\r\nhost: gw.test\r\nauthorization: {authorization}\r\n"
-        "connection: close\r\n\r\n"
-    ).encode()
+    return raw_request("GET", path, f"authorization: {authorization}")
 
 
 def _ask(upstream: EchoUpstream, config: str, *requests: bytes) -> list[Reply]:
-    async def go() -> list[Reply]:
-        async with serve_gateway(config) as gw:
-            return [await fetch(gw.port, raw) for raw in requests]
-
     upstream.clear()
-    return uvloop.run(go())
+    return ask_gateway(config, *requests)
 
 
 def _leaked(seen: Seen) -> list[str]:

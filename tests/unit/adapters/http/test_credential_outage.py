@@ -9,47 +9,33 @@ from __future__ import annotations
 
 import json
 
-import uvloop
-
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.hostile_upstream import Reply, fetch
-from tests.support.proxy_harness import serve_gateway
+from tests.support.hostile_upstream import Reply
+from tests.support.proxy_harness import ask_gateway, gateway_config, raw_request
 
-CONFIG = """
-version: 1
-issuers:
-  - id: idp
-    issuer: http://127.0.0.1:9400
-    audiences: [api://gateway]
-upstreams:
-  - id: app
-    targets: [{url}]
-forward_auth: {{ enabled: true, allowed_peers: [127.0.0.1/32] }}
+REST = """
+forward_auth: { enabled: true, allowed_peers: [127.0.0.1/32] }
 trusted_proxies: [127.0.0.1/32]
 routes:
   - id: team
-    match: {{ path: /team/* }}
+    match: { path: /team/* }
     upstream: app
-    allow: {{ groups: [Red] }}
+    allow: { groups: [Red] }
   - id: open
-    match: {{ path: /* }}
+    match: { path: /* }
     upstream: app
     anonymous: true
 """
 
 
 def _ask(upstream: EchoUpstream, raw: bytes) -> Reply:
-    async def go() -> Reply:
-        async with serve_gateway(CONFIG.format(url=upstream.url)) as gw:
-            return await fetch(gw.port, raw)
-
     upstream.clear()
-    return uvloop.run(go())
+    [reply] = ask_gateway(gateway_config(upstream.url, REST), raw)
+    return reply
 
 
 def _get(path: str, *headers: str) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", "host: gw.test", *headers, "connection: close"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+    return raw_request("GET", path, *headers)
 
 
 def test_a_protected_route_waits_for_the_idp_with_503(upstream: EchoUpstream) -> None:

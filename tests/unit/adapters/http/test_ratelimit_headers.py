@@ -10,49 +10,34 @@ from __future__ import annotations
 
 import re
 
-import uvloop
-
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.hostile_upstream import Reply, fetch
-from tests.support.proxy_harness import serve_gateway
+from tests.support.hostile_upstream import Reply
+from tests.support.proxy_harness import ask_gateway, gateway_config, raw_request
 
-CONFIG = """
-version: 1
-issuers:
-  - id: idp
-    issuer: http://127.0.0.1:9400
-    audiences: [api://gateway]
-upstreams:
-  - id: app
-    targets: [{url}]
-forward_auth: {{ enabled: true, allowed_peers: [127.0.0.1/32] }}
+REST = """
+forward_auth: { enabled: true, allowed_peers: [127.0.0.1/32] }
 trusted_proxies: [127.0.0.1/32]
 quotas:
-  small: {{ rate: 1, per: 60s, burst: 3 }}
+  small: { rate: 1, per: 60s, burst: 3 }
 routes:
   - id: metered
-    match: {{ path: /metered/* }}
+    match: { path: /metered/* }
     upstream: app
     quota: small
   - id: free
-    match: {{ path: /* }}
+    match: { path: /* }
     upstream: app
 """
 REMAINING = re.compile(rb'"small";r=(\d+);t=(\d+)')
 
 
 def _get(path: str, *headers: str) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", "host: gw.test", "authorization: Bearer tok-Red", *headers]
-    return ("\r\n".join([*lines, "connection: close"]) + "\r\n\r\n").encode()
+    return raw_request("GET", path, "authorization: Bearer tok-Red", *headers)
 
 
 def _ask(upstream: EchoUpstream, *requests: bytes) -> list[Reply]:
-    async def go() -> list[Reply]:
-        async with serve_gateway(CONFIG.format(url=upstream.url)) as gw:
-            return [await fetch(gw.port, raw) for raw in requests]
-
     upstream.clear()
-    return uvloop.run(go())
+    return ask_gateway(gateway_config(upstream.url, REST), *requests)
 
 
 def _remaining(reply: Reply) -> int:

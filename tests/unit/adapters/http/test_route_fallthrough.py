@@ -17,55 +17,40 @@ upstream" is the property checked, whatever the status.
 from __future__ import annotations
 
 import pytest
-import uvloop
 
 from tests.support.echo_upstream import EchoUpstream
-from tests.support.hostile_upstream import Reply, fetch
-from tests.support.proxy_harness import serve_gateway
+from tests.support.hostile_upstream import Reply
+from tests.support.proxy_harness import ask_gateway, gateway_config, raw_request
 
-CONFIG = """
-version: 1
-issuers:
-  - id: idp
-    issuer: http://127.0.0.1:9400
-    audiences: [api://gateway]
-upstreams:
-  - id: app
-    targets: [{url}]
+ROUTES = """
 routes:
   - id: admin
-    match: {{ path: /admin/* }}
+    match: { path: /admin/* }
     upstream: app
-    allow: {{ groups: [Admins] }}
+    allow: { groups: [Admins] }
   - id: tenant
-    match: {{ path: /*, hosts: [admin.example.com, "*.corp.example"] }}
+    match: { path: /*, hosts: [admin.example.com, "*.corp.example"] }
     upstream: app
-    allow: {{ groups: [Admins] }}
+    allow: { groups: [Admins] }
   - id: docs
-    match: {{ path: /docs/*, methods: [GET] }}
+    match: { path: /docs/*, methods: [GET] }
     upstream: app
-    allow: {{ groups: [Readers] }}
+    allow: { groups: [Readers] }
   - id: open
-    match: {{ path: /* }}
+    match: { path: /* }
     upstream: app
     anonymous: true
 """
 
 
 def _ask(upstream: EchoUpstream, raw: bytes) -> Reply:
-    async def go() -> Reply:
-        async with serve_gateway(CONFIG.format(url=upstream.url)) as gw:
-            return await fetch(gw.port, raw, head=raw.startswith(b"HEAD "))
-
     upstream.clear()
-    return uvloop.run(go())
+    [reply] = ask_gateway(gateway_config(upstream.url, ROUTES), raw)
+    return reply
 
 
 def _request(target: str, host: str = "gw.test", method: str = "GET") -> bytes:
-    return (
-        f"{method} {target} HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer tok-Guests\r\n"
-        "connection: close\r\n\r\n"
-    ).encode("latin-1")
+    return raw_request(method, target, "authorization: Bearer tok-Guests", host=host)
 
 
 def test_the_catch_all_really_forwards(upstream: EchoUpstream) -> None:

@@ -60,14 +60,7 @@ class CheckpointFile:
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         line = checkpoint.to_json() + b"\n"
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, OWNER_ONLY)
-            try:
-                view = memoryview(line)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _write_durably(self.path, line, os.O_APPEND | os.O_CREAT)
         except OSError as exc:
             raise StorageUnavailableError(
                 f"cannot append to the checkpoint file {self.path}: {exc.strerror}; "
@@ -123,9 +116,9 @@ def load_signing_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     return key
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    """Write a new owner-only file (never replacing one), on disk before this returns."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY)
+def _write_durably(path: Path, data: bytes, flags: int) -> None:
+    """Write ``data`` to an owner-only file opened with ``flags``; on disk before this returns."""
+    fd = os.open(path, os.O_WRONLY | flags, OWNER_ONLY)
     try:
         view = memoryview(data)
         while view:
@@ -133,6 +126,11 @@ def _write_new(path: Path, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """A new owner-only file, never replacing one."""
+    _write_durably(path, data, os.O_CREAT | os.O_EXCL)
 
 
 def _pem(key: Ed25519PrivateKey) -> bytes:
