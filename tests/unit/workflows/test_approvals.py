@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -227,7 +229,7 @@ groups = st.frozensets(st.sampled_from(["A", "B", "C"]), max_size=3)
 @given(st.lists(st.tuples(names, groups), max_size=6))
 def test_rule_met_never_counts_a_person_twice(people: list[tuple[str, frozenset[str]]]) -> None:
     """Met for an alternative implies as many distinct people as it has slots."""
-    approvals = [Approval(n, 0.0, g) for n, g in {n: g for n, g in people}.items()]
+    approvals = [Approval(n, 0.0, g) for n, g in dict(people).items()]
     if rule_met(A_OR_AB, approvals):
         assert len({a.approver for a in approvals if a.groups & {"A", "B"}}) >= 2
 
@@ -244,19 +246,15 @@ class ApprovalMachine(RuleBasedStateMachine):
     def approve_one(self, name: str, step: float) -> None:
         self.now += step
         who = Approver("breakglass:ops", CUSTODIANS) if name == "ops" else custodian(name)
-        try:
+        with contextlib.suppress(WorkflowError):
             self.request, _ = approve(self.request, who, self.now)
-        except WorkflowError:
-            pass
 
     @rule(name=st.sampled_from(["a", "b", "c"]), step=st.floats(0, 30))
     @precondition(lambda self: self.request.state is ApprovalState.PENDING)
     def deny_one(self, name: str, step: float) -> None:
         self.now += step
-        try:
+        with contextlib.suppress(WorkflowError):
             self.request, _ = deny(self.request, custodian(name), self.now)
-        except WorkflowError:
-            pass
 
     @rule(step=st.floats(0, 60))
     def sweep(self, step: float) -> None:
