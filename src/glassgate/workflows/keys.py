@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-__all__ = ["WebAuthnKey", "touch"]
+__all__ = ["WebAuthnKey", "retire", "touch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class WebAuthnKey:
     device_type: str = ""  # "single_device" (security key) or "multi_device" (passkey)
     backed_up: bool = False
     last_used_at: float | None = None
+    retired_at: float | None = None  # replaced at a rotation: never accepted again
 
     @property
     def key_id(self) -> str:
@@ -38,3 +39,7 @@ class WebAuthnKey:
 
 def touch(key: WebAuthnKey, sign_count: int, now: float) -> WebAuthnKey:
     return replace(key, sign_count=sign_count, last_used_at=now)
+
+
+def retire(key: WebAuthnKey, now: float) -> WebAuthnKey:
+    return replace(key, retired_at=now)

@@ -26,6 +26,7 @@ __all__ = [
     "issue_link",
     "link_digest",
     "redeem",
+    "retire_link",
 ]
 
 LINK_TTL = 3600.0
@@ -94,3 +95,10 @@ def redeem(link: OneTimeLink | None, token: str, purpose: LinkPurpose, now: floa
     """The link marked used; it never works again."""
     usable = check_usable(link, token, purpose, now)
     return replace(usable, used_at=now)
+
+
+def retire_link(link: OneTimeLink, now: float) -> OneTimeLink:
+    """An unused link withdrawn (a newer one replaces it); it never works again."""
+    if link.used_at is not None:
+        return link
+    return replace(link, used_at=now)
