@@ -7,7 +7,8 @@ key; it holds its credentials by RP id.
 
 Knobs for negative tests: ``user_verified=False`` (presence only),
 ``counter_step=0`` (a synced passkey whose counter stays 0), ``origin`` (the
-page it believes it is on), ``rewind`` to send a stale counter.
+page it believes it is on), ``rewind`` to send a stale counter,
+``ignore_allow_list`` to sign with a key the server did not ask for.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class SoftAuthenticator:
         self.origin = origin
         self.user_verified = user_verified
         self.counter_step = counter_step
+        self.ignore_allow_list = False  # sign with a held key even if not allowed (an attacker)
         self.credentials: dict[str, _Credential] = {}  # by base64url credential id
         self.aaguid = os.urandom(16)
 
@@ -112,7 +114,7 @@ class SoftAuthenticator:
         allowed = [c["id"] for c in options.get("allowCredentials", [])]
         cid = next((c for c in allowed if c in self.credentials), None)
         if cid is None:
-            if allowed or not self.credentials:
+            if (allowed and not self.ignore_allow_list) or not self.credentials:
                 raise LookupError("this authenticator holds none of the allowed credentials")
             cid = next(iter(self.credentials))
         credential = self.credentials[cid]

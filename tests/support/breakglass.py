@@ -1,0 +1,171 @@
+"""A break-glass service wired with real parts where they run in-process.
+
+Real: the WebAuthn ceremonies (py_webauthn) against software authenticators
+with user verification, argon2id (fast parameters), the audit log (hash
+chain in memory), the workflow store contract (memory). Fake: the clock
+(moved by hand) and, unless a test passes real sinks, the alert fan-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import ip_address, ip_network
+from typing import Any
+
+from glassgate.adapters.alerts.fanout import AlertFanout
+from glassgate.adapters.credentials.passwords import Argon2Parameters, PasswordHasher
+from glassgate.adapters.credentials.webauthn import RelyingParty, WebAuthnCeremonies
+from glassgate.adapters.storage.memory import MemoryAuditStore
+from glassgate.adapters.storage.workflows import MemoryWorkflowStore
+from glassgate.alerts import Alert
+from glassgate.audit.records import AuditRecord, parse_record
+from glassgate.audit.service import AuditLog
+from glassgate.errors import AlertDeliveryError
+from glassgate.types import Secret
+from glassgate.workflows._ports import AlertSink, WorkflowStore
+from glassgate.workflows.identities import IdentityKind
+from glassgate.workflows.policy import AccountPolicy, BreakglassPolicy
+from glassgate.workflows.requests import Decision
+from glassgate.workflows.service import BreakglassService
+from glassgate.workflows.views import Actor, DecisionResult
+from tests.support.authenticator import SoftAuthenticator
+
+__all__ = ["ALLOWED", "ORIGIN", "OUTSIDE", "PASSWORD", "Clock", "Harness", "RecordingSink"]
+
+ORIGIN = "http://localhost:8081"
+ALLOWED = ip_address("10.0.0.5")
+OUTSIDE = ip_address("192.0.2.9")
+PASSWORD = "correct horse battery staple"
+T0 = 1_790_000_000.0
+
+
+@dataclass
+class Clock:
+    t: float = T0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+class RecordingSink:
+    """An alert sink that keeps what it got, or refuses everything when ``down``."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+        self.down = False
+
+    async def deliver(self, alert: Alert) -> None:
+        if self.down:
+            raise AlertDeliveryError("recording sink is down")
+        self.alerts.append(alert)
+
+    def kinds(self) -> list[str]:
+        return [alert.kind for alert in self.alerts]
+
+
+def default_policy(**overrides: Any) -> BreakglassPolicy:
+    fields: dict[str, Any] = {
+        "accounts": {"ops": AccountPolicy("ops", (ip_network("10.0.0.0/24"),))},
+        "custodians": frozenset({"alice", "bob", "carol"}),
+        "quorum": 2,
+        "recovery_routes": ("okta-admin",),
+        "drill_route": "drill",
+    }
+    fields.update(overrides)
+    return BreakglassPolicy(**fields)
+
+
+@dataclass
+class Harness:
+    policy: BreakglassPolicy = field(default_factory=default_policy)
+    clock: Clock = field(default_factory=Clock)
+    sink: RecordingSink = field(default_factory=RecordingSink)
+    store: WorkflowStore = field(default_factory=MemoryWorkflowStore)
+    sinks: tuple[AlertSink, ...] | None = None
+    devices: dict[str, SoftAuthenticator] = field(default_factory=dict)
+    audit_store: MemoryAuditStore = field(default_factory=MemoryAuditStore)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditLog(self.audit_store, clock=self.clock)
+        alerts = AlertFanout(self.sinks if self.sinks is not None else (self.sink,), timeout=2)
+        self.service = BreakglassService(
+            self.policy,
+            self.store,
+            self.audit,
+            alerts,
+            PasswordHasher(Argon2Parameters(time_cost=1, memory_cost=8, parallelism=1)),
+            WebAuthnCeremonies(RelyingParty("localhost", "glassgate", (ORIGIN,))),
+            self.clock,
+        )
+
+    async def aclose(self) -> None:
+        await self.service.aclose()
+        await self.audit.close()
+
+    def records(self, prefix: str = "breakglass") -> list[AuditRecord]:
+        found = [
+            record
+            for stored in self.audit_store.scan(0, 100_000)
+            for record in [_parse(stored.body)]
+            if record.type.startswith(prefix)
+        ]
+        return found
+
+    def types(self, prefix: str = "breakglass") -> list[tuple[str, str]]:
+        return [(r.type, r.outcome) for r in self.records(prefix)]
+
+    async def enrol(
+        self, kind: IdentityKind, name: str, *, password: str = PASSWORD
+    ) -> SoftAuthenticator:
+        link = await self.service.enrolment.create(kind, name, "cli:root")
+        device = SoftAuthenticator(ORIGIN)
+        await self.enrol_with(link.token.reveal(), device, password)
+        self.devices[name] = device
+        return device
+
+    async def enrol_with(self, token: str, device: SoftAuthenticator, password: str) -> str:
+        start = await self.service.enrolment.begin(token)
+        credential = device.create(start.ceremony.public_key)
+        return await self.service.enrolment.finish(
+            token, start.ceremony.challenge_id, Secret(password), credential
+        )
+
+    async def sign_in(
+        self,
+        name: str,
+        *,
+        address: Any = ALLOWED,
+        password: str = PASSWORD,
+        device: SoftAuthenticator | None = None,
+    ) -> Actor:
+        options = await self.service.sign_in.begin(name, address)
+        assertion = (device or self.devices[name]).get(options.public_key)
+        signed = await self.service.sign_in.finish(
+            name, Secret(password), options.challenge_id, assertion, address
+        )
+        return signed.actor
+
+    async def decide(
+        self, actor: Actor, request_id: str, decision: Decision = Decision.APPROVE
+    ) -> DecisionResult:
+        options = await self.service.activations.begin_decision(actor, request_id, decision)
+        assertion = self.devices[actor.name].get(options.public_key)
+        return await self.service.activations.decide(
+            actor, request_id, decision, options.challenge_id, assertion
+        )
+
+    async def team(self) -> dict[str, Actor]:
+        """ops (account) and alice, bob (custodians), enrolled and signed in."""
+        await self.enrol(IdentityKind.ACCOUNT, "ops")
+        for name in ("alice", "bob"):
+            await self.enrol(IdentityKind.CUSTODIAN, name)
+        return {name: await self.sign_in(name) for name in ("ops", "alice", "bob")}
+
+
+def _parse(body: bytes) -> AuditRecord:
+    return parse_record(body)
