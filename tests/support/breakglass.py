@@ -108,13 +108,12 @@ class Harness:
         await self.audit.close()
 
     def records(self, prefix: str = "breakglass") -> list[AuditRecord]:
-        found = [
+        return [
             record
             for stored in self.audit_store.scan(0, 100_000)
             for record in [_parse(stored.body)]
             if record.type.startswith(prefix)
         ]
-        return found
 
     def types(self, prefix: str = "breakglass") -> list[tuple[str, str]]:
         return [(r.type, r.outcome) for r in self.records(prefix)]

@@ -312,7 +312,7 @@ def test_enrolment_links_expire_and_work_once() -> None:
         fresh = await h.service.enrolment.create(CUSTODIAN, "bob", "cli:root")  # re-issue
         with pytest.raises(InvalidTransitionError):  # alice exists: reset, not create
             await h.service.enrolment.create(CUSTODIAN, "alice", "cli:root")
-        with pytest.raises(WorkflowInputError, match="breakglass.custodians"):
+        with pytest.raises(WorkflowInputError, match=r"breakglass\.custodians"):
             await h.service.enrolment.create(CUSTODIAN, "mallory", "cli:root")
         with pytest.raises(WorkflowInputError):  # a password too short
             await h.enrol_with(fresh.token.reveal(), SoftAuthenticator(ORIGIN), "short")
