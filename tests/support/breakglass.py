@@ -16,7 +16,7 @@ from glassgate.adapters.alerts.fanout import AlertFanout
 from glassgate.adapters.credentials.passwords import Argon2Parameters, PasswordHasher
 from glassgate.adapters.credentials.webauthn import RelyingParty, WebAuthnCeremonies
 from glassgate.adapters.storage.memory import MemoryAuditStore
-from glassgate.adapters.storage.workflows import MemoryWorkflowStore
+from glassgate.adapters.storage.workflows.memory import MemoryWorkflowStore
 from glassgate.alerts import Alert
 from glassgate.audit.records import AuditRecord, parse_record
 from glassgate.audit.service import AuditLog

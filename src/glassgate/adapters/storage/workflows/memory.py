@@ -1,6 +1,6 @@
-"""WorkflowStore adapters: versioned documents for break-glass (and grant) records.
+"""MemoryWorkflowStore: versioned documents in a dict, for tests and the demo.
 
-``MemoryWorkflowStore`` is held to the same contract as the SQL stores
+It is held to the same contract as the SQL stores
 (``tests/contract/test_workflow_store.py``): batches are all-or-nothing and
 every write checks the version it replaces.
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from glassgate.errors import ConcurrentChangeError
 from glassgate.workflows._ports import StoredRecord
 
-__all__ = ["MemoryWorkflowStore", "check_batch"]
+__all__ = ["MemoryWorkflowStore", "check_batch", "conflict"]
 
 
 def check_batch(writes: Sequence[StoredRecord]) -> None:
@@ -29,7 +29,7 @@ def check_batch(writes: Sequence[StoredRecord]) -> None:
         seen.add(ident)
 
 
-def _conflict(write: StoredRecord) -> ConcurrentChangeError:
+def conflict(write: StoredRecord) -> ConcurrentChangeError:
     return ConcurrentChangeError(
         f"{write.kind} {write.key} was changed by someone else meanwhile; reload and retry"
     )
@@ -47,7 +47,7 @@ class MemoryWorkflowStore:
                 current = self._records.get((write.kind, write.key))
                 have = 0 if current is None else current.version
                 if have != write.version - 1:
-                    raise _conflict(write)
+                    raise conflict(write)
             for write in writes:
                 self._records[(write.kind, write.key)] = copy.deepcopy(write)
 
