@@ -15,6 +15,8 @@ from glassgate.workflows.incidents import Incident, IncidentState
 from glassgate.workflows.policy import BreakglassPolicy
 from glassgate.workflows.recorder import Recorder
 from glassgate.workflows.records import Change
+from glassgate.workflows.requests import BreakglassRequest
+from glassgate.workflows.sessions import Session
 from glassgate.workflows.views import DrillView, IncidentView
 
 __all__ = ["Aftercare"]
@@ -60,3 +62,17 @@ class Aftercare:
         drills = [item.value for item in await self._recorder.records.find(Drill)]
         now = self._recorder.clock()
         return overdue([*enrolled, *missing], drills, now, self._policy.drill_interval)
+
+    async def facts(
+        self, request_id: str
+    ) -> tuple[BreakglassRequest, Session | None, Incident | None]:
+        """What the post-use report of ``request_id`` is built from (``workflows.report``)."""
+        found = await self._recorder.records.get(BreakglassRequest, request_id)
+        if found is None:
+            raise NotFoundError(f"no break-glass request {request_id[:40]!r}")
+        request = found.value
+        sessions = await self._recorder.records.find(Session, a=request.account)
+        session = next((s.value for s in sessions if s.value.request_id == request.id), None)
+        incidents = await self._recorder.records.find(Incident, a=request.account)
+        incident = next((i.value for i in incidents if i.value.request_id == request.id), None)
+        return request, session, incident

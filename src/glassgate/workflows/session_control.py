@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 
 from glassgate.audit.records import AuditRecord
 from glassgate.core.request import IPAddress
@@ -85,7 +86,7 @@ class SessionControl:
             now=now,
         )
         session = issued.session
-        changes = [Change(fulfilled, found.version), Change(session)]
+        changes = [Change(fulfilled, found.version)]
         all_events = [*events, *started]
         if request.kind is RequestKind.ACTIVATION:
             locked = lock(identity.value, request.id, now)
@@ -100,21 +101,23 @@ class SessionControl:
             changes += [Change(locked, identity.version), Change(incident)]
             all_events += opened
 
-        def with_drill(written: list[AuditRecord]) -> list[Change]:
+        def with_range(written: list[AuditRecord]) -> list[Change]:
+            first_seq = written[0].seq
+            batch = [*changes, Change(replace(session, first_seq=first_seq))]
             if request.kind is not RequestKind.DRILL:
-                return changes
+                return batch
             drill = drills.start_drill(
                 request.id,
                 request.account,
                 session.id,
                 signed_in_at=actor.signed_in_at,
                 approvers=[(a.approver, a.key_id) for a in request.approval.approvals],
-                first_seq=written[0].seq,
+                first_seq=first_seq,
                 now=now,
             )
-            return [*changes, Change(drill)]
+            return [*batch, Change(drill)]
 
-        await self._recorder.apply(all_events, with_drill)
+        await self._recorder.apply(all_events, with_range)
         cookie = CookieSpec(
             SESSION_COOKIE,
             issued.token,
@@ -191,7 +194,7 @@ class SessionControl:
             drill = await self._recorder.records.get(Drill, closed.request_id)
 
         def changes(written: list[AuditRecord]) -> list[Change]:
-            batch = [Change(closed, found.version)]
+            batch = [Change(replace(closed, last_seq=written[-1].seq), found.version)]
             if drill is not None and drill.value.result is DrillResult.RUNNING:
                 finished, _ = drills.finish_drill(
                     drill.value, written[-1].seq, closed.ended_at or 0

@@ -75,6 +75,8 @@ class Session:
     uses: int = 0
     reported_uses: int = 0
     reported_at: float | None = None
+    first_seq: int | None = None  # audit range: the activation record ...
+    last_seq: int | None = None  # ... to the end or expiry record
 
     def live(self, now: float) -> bool:
         return self.state is SessionState.ACTIVE and now < self.expires_at
