@@ -36,6 +36,9 @@ exceptions: an exception means the machinery could not decide or act.
     │       ├── ApiKeyTierUnknownError   the key's quota tier is no longer configured
     │       ├── ApiKeysDisabledError     ``api_keys.enabled`` is false
     │       └── ApiKeyUnavailableError   the key store cannot answer: refused (fail closed)
+    │   └── BreakglassTokenError     a break-glass session token refused at the gate
+    │       ├── BreakglassSessionOverError  ended or expired
+    │       └── BreakglassAddressError      presented from another client address
     ├── WorkflowError            an administrative step refused; ``status`` is its HTTP status
     │   ├── WorkflowInputError       a field out of bounds (reason missing, password too short)
     │   ├── NotFoundError            no such request, session, account, incident or drill
@@ -91,6 +94,9 @@ __all__ = [
     "AuthenticationFailedError",
     "BackendError",
     "BodyTooLargeError",
+    "BreakglassAddressError",
+    "BreakglassSessionOverError",
+    "BreakglassTokenError",
     "ChainBrokenError",
     "ClaimError",
     "ClientGoneError",
@@ -324,6 +330,20 @@ class ApiKeyUnavailableError(ApiKeyError):
     """The key store could not be asked; the key is refused rather than trusted blindly."""
 
     detail = "api-key-store-unavailable"
+
+
+class BreakglassTokenError(TokenError):
+    """A ``ggbg_`` session token refused at the gate: ended, expired, unknown, other address."""
+
+    detail = "breakglass-session-invalid"
+
+
+class BreakglassSessionOverError(BreakglassTokenError):
+    detail = "breakglass-session-ended"
+
+
+class BreakglassAddressError(BreakglassTokenError):
+    detail = "breakglass-session-address"
 
 
 class AuditError(GlassgateError):

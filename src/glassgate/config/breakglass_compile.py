@@ -74,8 +74,8 @@ def read_sealed(config: SealedCredentialConfig, env: Mapping[str, str]) -> Secre
         if not raw.strip():
             raise ValueError(f"{path} is empty")
     value = config.prefix + raw.strip()
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
-        raise ValueError("the sealed credential holds control characters")
+    if not all(0x20 <= ord(char) < 0x7F for char in value):
+        raise ValueError("the sealed credential must be printable ASCII (a header value)")
     return Secret(value)
 
 
