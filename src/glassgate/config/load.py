@@ -16,6 +16,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from glassgate.config.breakglass_compile import check_breakglass
 from glassgate.config.checks import check_config
 from glassgate.config.compile import CompiledConfig, compile_config
 from glassgate.config.schema import Config
@@ -67,22 +68,24 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str]) -> Loaded
         config = Config.model_validate(located.data)
     except ValidationError as exc:
         raise ConfigError(early + _schema_problems(exc, located, filename)) from None
-    problems, compiled = _check_and_compile(config, located, filename)
+    problems, compiled = _check_and_compile(config, located, filename, env)
     if early or problems or compiled is None:
         raise ConfigError(early + problems)
     return LoadedConfig(source=filename, config=config, compiled=compiled)
 
 
 def _check_and_compile(
-    config: Config, located: Located, filename: str
+    config: Config, located: Located, filename: str, env: Mapping[str, str]
 ) -> tuple[list[Problem], CompiledConfig | None]:
+    """``env`` is where sealed break-glass credentials named by ``env:`` are read from."""
+    findings = [*check_config(config), *check_breakglass(config.breakglass, config, env)]
     located_problems = [
         Problem(format_path(path), message, hint, file=filename, line=located.line_of(path))
-        for path, message, hint in check_config(config)
+        for path, message, hint in findings
     ]
     if located_problems:
         return located_problems, None
-    return [], compile_config(config)
+    return [], compile_config(config, env)
 
 
 _FIELD_HINTS = {

@@ -145,3 +145,47 @@ def test_sealed_credential_from_a_file(tmp_path: Path) -> None:
 def test_schema_refusals(changes: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         section(**changes)
+
+
+YAML = """
+issuers:
+  - {id: idp, issuer: "https://idp.example", audiences: [api]}
+upstreams:
+  - {id: okta, targets: ["http://127.0.0.1:9"]}
+routes:
+  - {id: okta-admin, match: {path: /api/v1/*}, upstream: okta}
+breakglass:
+  accounts:
+    - {name: ops, networks: [10.0.0.0/24]}
+  custodians: [alice, bob]
+  recovery_routes:
+    - route: okta-admin
+      credential: {env: OKTA_TOKEN, prefix: "SSWS "}
+"""
+
+
+def test_load_compiles_the_section_and_locates_its_problems() -> None:
+    from glassgate.config.load import load_config_text
+    from glassgate.errors import ConfigError
+
+    loaded = load_config_text(YAML, "gw.yaml", ENV)
+    compiled = loaded.compiled.breakglass
+    assert compiled is not None
+    assert compiled.sealed["okta-admin"].value.reveal() == "SSWS 00abcdefSECRET"
+    assert compiled.policy.alerts_required
+    with pytest.raises(ConfigError) as failed:
+        load_config_text(YAML.replace("okta-admin\n      cred", "nope\n      cred"), "gw.yaml", ENV)
+    (problem,) = failed.value.problems
+    assert problem.location == "breakglass.recovery_routes[0].route"
+    assert problem.line == 13
+    with pytest.raises(ConfigError) as unset:
+        load_config_text(YAML, "gw.yaml", {})
+    assert "OKTA_TOKEN" in unset.value.problems[0].render()
+    assert "SECRET" not in unset.value.problems[0].render()
+
+
+def test_no_section_means_off() -> None:
+    from glassgate.config.load import load_config_text
+
+    text = YAML.split("breakglass:")[0]
+    assert load_config_text(text, "gw.yaml", {}).compiled.breakglass is None
