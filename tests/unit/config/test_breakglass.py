@@ -187,5 +187,5 @@ def test_load_compiles_the_section_and_locates_its_problems() -> None:
 def test_no_section_means_off() -> None:
     from glassgate.config.load import load_config_text
 
-    text = YAML.split("breakglass:")[0]
+    text = YAML.split("breakglass:", maxsplit=1)[0]
     assert load_config_text(text, "gw.yaml", {}).compiled.breakglass is None
