@@ -189,3 +189,31 @@ def test_no_section_means_off() -> None:
 
     text = YAML.split("breakglass:", maxsplit=1)[0]
     assert load_config_text(text, "gw.yaml", {}).compiled.breakglass is None
+
+
+def test_reload_changes_are_named_without_values() -> None:
+    from glassgate.config.breakglass_diff import breakglass_changes
+    from glassgate.config.load import load_config_text
+
+    old = load_config_text(YAML, "gw.yaml", ENV)
+    same = load_config_text(YAML, "gw.yaml", ENV)
+    assert (
+        breakglass_changes(
+            old.config, old.compiled.breakglass, same.config, same.compiled.breakglass
+        )
+        == []
+    )
+    rotated = load_config_text(YAML, "gw.yaml", {"OKTA_TOKEN": "new-secret"})
+    widened = load_config_text(YAML.replace("[alice, bob]", "[alice, bob, eve]"), "gw.yaml", ENV)
+    changes = breakglass_changes(
+        old.config, old.compiled.breakglass, rotated.config, rotated.compiled.breakglass
+    )
+    assert changes == ["breakglass.recovery_routes[okta-admin].credential.value"]
+    changes = breakglass_changes(
+        old.config, old.compiled.breakglass, widened.config, widened.compiled.breakglass
+    )
+    assert changes == ["breakglass.custodians"]
+    gone = load_config_text(YAML.split("breakglass:", maxsplit=1)[0], "gw.yaml", {})
+    removed = breakglass_changes(old.config, old.compiled.breakglass, gone.config, None)
+    assert "breakglass.quorum" in removed
+    assert all("SECRET" not in key for key in removed)
