@@ -17,7 +17,6 @@ from typing import Any
 
 from glassgate.errors import (
     ActionForbiddenError,
-    AuthenticationFailedError,
     InvalidTransitionError,
     NotFoundError,
     WorkflowError,
@@ -26,8 +25,8 @@ from glassgate.errors import (
 from glassgate.workflows import requests
 from glassgate.workflows._ports import Ceremonies
 from glassgate.workflows.approvals import Approver
-from glassgate.workflows.challenges import Challenge, ChallengePurpose, consume, issue_challenge
-from glassgate.workflows.enrolment import live_keys
+from glassgate.workflows.ceremony import key_version, live_keys, use_challenge
+from glassgate.workflows.challenges import ChallengePurpose, issue_challenge
 from glassgate.workflows.events import Event
 from glassgate.workflows.identities import IdentityKind, IdentityState, LocalIdentity
 from glassgate.workflows.keys import touch
@@ -182,7 +181,7 @@ class Activations:
         challenge = issue_challenge(
             ChallengePurpose.DECIDE, actor.ref, request.binding(decision, actor.ref), now
         )
-        keys = [k.value for k in await live_keys(self._recorder, actor.ref)]
+        keys = [k.value for k in await live_keys(self._recorder.records, actor.ref)]
         options = self._ceremonies.authentication_options(challenge.value, keys)
         await self._recorder.records.commit(Change(challenge))
         return CeremonyOptions(challenge.id, options)
@@ -214,13 +213,11 @@ class Activations:
     ) -> DecisionResult:
         now = self._recorder.clock()
         found = await self._load(request_id)
-        stored = await self._recorder.records.get(Challenge, challenge_id)
-        if stored is None:
-            raise AuthenticationFailedError("challenge-unknown")
         binding = found.value.binding(decision, actor.ref)
-        challenge = consume(stored.value, ChallengePurpose.DECIDE, actor.ref, binding, now)
-        await self._recorder.records.commit(Change(challenge, stored.version))  # used, whatever
-        keys = await live_keys(self._recorder, actor.ref)
+        challenge = await use_challenge(
+            self._recorder.records, challenge_id, ChallengePurpose.DECIDE, actor.ref, binding, now
+        )
+        keys = await live_keys(self._recorder.records, actor.ref)
         key, count = self._ceremonies.verify_authentication(
             assertion, challenge.value, [k.value for k in keys]
         )
@@ -232,8 +229,10 @@ class Activations:
             key.key_id,
         )
         updated, events = requests.decide(found.value, approver, decision, now)
-        key_version = next(k.version for k in keys if k.value.credential_id == key.credential_id)
-        changes = [Change(updated, found.version), Change(touch(key, count, now), key_version)]
+        changes = [
+            Change(updated, found.version),
+            Change(touch(key, count, now), key_version(keys, key)),
+        ]
         link: IssuedLinkView | None = None
         if updated.kind is RequestKind.RESET and updated.state(now) is RequestState.APPROVED:
             updated, more, link, link_change = self._issue_reset_link(updated, now)

@@ -7,13 +7,11 @@ one client address. It grants nothing at the gate.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass, replace
 
 from glassgate.errors import AuthenticationFailedError
 from glassgate.types import Secret
+from glassgate.workflows import bearer
 
 __all__ = [
     "CONSOLE_PREFIX",
@@ -25,7 +23,6 @@ __all__ = [
 ]
 
 CONSOLE_PREFIX = "ggcs_"
-_ID_CHARS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,33 +40,21 @@ class ConsoleSession:
         return f"ConsoleSession({self.id!r}, identity={self.identity!r})"
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def open_console(
     identity: str, client_ip: str, key_id: str, now: float, ttl: float
 ) -> tuple[Secret, ConsoleSession]:
-    session_id = secrets.token_hex(_ID_CHARS // 2)
-    secret = secrets.token_urlsafe(32)
-    session = ConsoleSession(
-        session_id, identity, client_ip, _digest(secret), now, now + ttl, key_id
-    )
-    return Secret(f"{CONSOLE_PREFIX}{session_id}_{secret}"), session
+    minted = bearer.mint(CONSOLE_PREFIX)
+    session = ConsoleSession(minted.id, identity, client_ip, minted.digest, now, now + ttl, key_id)
+    return minted.token, session
 
 
 def parse_console_token(raw: str) -> tuple[str, str] | None:
-    if not raw.startswith(CONSOLE_PREFIX) or len(raw) > 128:
-        return None
-    session_id, sep, secret = raw[len(CONSOLE_PREFIX) :].partition("_")
-    if not sep or len(session_id) != _ID_CHARS or not session_id.isalnum() or not secret:
-        return None
-    return session_id, secret
+    return bearer.parse(CONSOLE_PREFIX, raw)
 
 
 def check_console(session: ConsoleSession | None, secret: str, client_ip: str, now: float) -> None:
     """Every failure is the same sign-in failure outward; ``detail`` says which."""
-    if session is None or not hmac.compare_digest(session.secret_hash, _digest(secret)):
+    if session is None or not bearer.digest_matches(session.secret_hash, secret):
         raise AuthenticationFailedError("console-session-unknown")
     if session.ended_at is not None or now >= session.expires_at:
         raise AuthenticationFailedError("console-session-ended")

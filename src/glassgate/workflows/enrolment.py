@@ -26,7 +26,8 @@ from glassgate.errors import (
 from glassgate.types import JSONValue, Secret
 from glassgate.workflows import identities
 from glassgate.workflows._ports import Ceremonies, Passwords
-from glassgate.workflows.challenges import Challenge, ChallengePurpose, consume, issue_challenge
+from glassgate.workflows.ceremony import live_keys, use_challenge
+from glassgate.workflows.challenges import ChallengePurpose, issue_challenge
 from glassgate.workflows.events import Event
 from glassgate.workflows.identities import IdentityKind, IdentityState, LocalIdentity
 from glassgate.workflows.keys import WebAuthnKey, retire
@@ -44,14 +45,9 @@ from glassgate.workflows.recorder import Recorder
 from glassgate.workflows.records import Change, Versioned
 from glassgate.workflows.views import CeremonyOptions, EnrolmentStart, IssuedLinkView
 
-__all__ = ["NAME_PATTERN", "Enrolment", "live_keys"]
+__all__ = ["NAME_PATTERN", "Enrolment"]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-
-
-async def live_keys(recorder: Recorder, identity: str) -> list[Versioned[WebAuthnKey]]:
-    keys = await recorder.records.find(WebAuthnKey, a=identity)
-    return [key for key in keys if key.value.retired_at is None]
 
 
 class Enrolment:
@@ -143,7 +139,7 @@ class Enrolment:
         return EnrolmentStart(identity.ref, link.purpose.value, link.expires_at, ceremony)
 
     async def _keys(self, ref: str) -> list[WebAuthnKey]:
-        return [key.value for key in await live_keys(self._recorder, ref)]
+        return [key.value for key in await live_keys(self._recorder.records, ref)]
 
     async def finish(
         self,
@@ -174,9 +170,9 @@ class Enrolment:
         now: float,
     ) -> str:
         link = found.value
-        stored = await self._recorder.records.get(Challenge, challenge_id)
-        challenge = consume(
-            None if stored is None else stored.value,
+        challenge = await use_challenge(
+            self._recorder.records,
+            challenge_id,
             ChallengePurpose.ENROL,
             link.digest,
             {"identity": identity.ref},
@@ -196,7 +192,7 @@ class Enrolment:
             updated = identities.rotate(current.value, password_hash, now)
             retired = [
                 Change(retire(old.value, now), old.version)
-                for old in await live_keys(self._recorder, identity.ref)
+                for old in await live_keys(self._recorder.records, identity.ref)
             ]
         name = "identity.enrolled" if link.purpose is LinkPurpose.ENROL else "identity.rotated"
         details: dict[str, JSONValue] = {
@@ -208,7 +204,6 @@ class Enrolment:
         changes = [
             Change(updated, current.version),
             Change(redeem(link, token, link.purpose, now), found.version),
-            Change(challenge, None if stored is None else stored.version),
             Change(key),
             *retired,
         ]

@@ -15,9 +15,6 @@ which uses are alerted: the first, then a summary at most every
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -29,6 +26,7 @@ from glassgate.errors import (
     WorkflowInputError,
 )
 from glassgate.types import JSONValue, Secret
+from glassgate.workflows import bearer
 from glassgate.workflows.events import Event
 
 __all__ = [
@@ -48,7 +46,6 @@ __all__ = [
 
 HARD_MAX_SESSION = 3600.0
 SESSION_PREFIX = "ggbg_"
-_ID_CHARS = 16
 
 
 class SessionState(StrEnum):
@@ -91,22 +88,13 @@ class IssuedSession:
     session: Session
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def is_session_token(raw: str) -> bool:
     return raw[: len(SESSION_PREFIX)].lower() == SESSION_PREFIX
 
 
 def parse_session_token(raw: str) -> tuple[str, str] | None:
     """``(session id, secret)`` of a well-formed token, else None."""
-    if not is_session_token(raw) or len(raw) > 128:
-        return None
-    session_id, sep, secret = raw[len(SESSION_PREFIX) :].partition("_")
-    if not sep or len(session_id) != _ID_CHARS or not secret or not session_id.isalnum():
-        return None
-    return session_id, secret
+    return bearer.parse(SESSION_PREFIX, raw)
 
 
 def start_session(
@@ -123,18 +111,10 @@ def start_session(
         raise WorkflowInputError("a break-glass session lasts more than 0 and at most 60 minutes")
     if not scope:
         raise WorkflowInputError("a break-glass session needs a scope")
-    session_id = secrets.token_hex(_ID_CHARS // 2)
-    secret = secrets.token_urlsafe(32)
+    minted = bearer.mint(SESSION_PREFIX)
+    session_id = minted.id
     session = Session(
-        session_id,
-        request_id,
-        account,
-        drill,
-        scope,
-        client_ip,
-        _digest(secret),
-        now,
-        now + ttl,
+        session_id, request_id, account, drill, scope, client_ip, minted.digest, now, now + ttl
     )
     details: dict[str, JSONValue] = {
         "session_id": session_id,
@@ -145,13 +125,12 @@ def start_session(
         "drill": drill,
     }
     event = Event("session.started", now, f"breakglass:{account}", account, details)
-    token = Secret(f"{SESSION_PREFIX}{session_id}_{secret}")
-    return IssuedSession(token, session), (event,)
+    return IssuedSession(minted.token, session), (event,)
 
 
 def check_use(session: Session, secret: str, client_ip: str, now: float) -> None:
     """Refuse a wrong secret, an ended or expired session, or another client address."""
-    if not hmac.compare_digest(session.secret_hash, _digest(secret)):
+    if not bearer.digest_matches(session.secret_hash, secret):
         raise SessionEndedError("this break-glass session token is not valid")
     if not session.live(now):
         raise SessionEndedError(

@@ -24,7 +24,8 @@ from glassgate.core.request import IPAddress
 from glassgate.errors import AuthenticationFailedError, WorkflowError
 from glassgate.types import JSONValue, Secret
 from glassgate.workflows._ports import Ceremonies, Passwords
-from glassgate.workflows.challenges import Challenge, ChallengePurpose, consume, issue_challenge
+from glassgate.workflows.ceremony import key_version, live_keys, use_challenge
+from glassgate.workflows.challenges import ChallengePurpose, issue_challenge
 from glassgate.workflows.consoles import (
     ConsoleSession,
     check_console,
@@ -32,7 +33,6 @@ from glassgate.workflows.consoles import (
     open_console,
     parse_console_token,
 )
-from glassgate.workflows.enrolment import live_keys
 from glassgate.workflows.events import Event
 from glassgate.workflows.identities import IdentityKind, LocalIdentity, check_can_sign_in
 from glassgate.workflows.keys import WebAuthnKey, touch
@@ -87,7 +87,9 @@ class SignIn:
         kind = self._kind_of(name)
         keys: list[WebAuthnKey] = []
         if kind is not None and self._address_allowed(kind, name, client):
-            keys = [k.value for k in await live_keys(self._recorder, f"{kind.value}:{name}")]
+            keys = [
+                k.value for k in await live_keys(self._recorder.records, f"{kind.value}:{name}")
+            ]
         challenge = issue_challenge(
             ChallengePurpose.SIGN_IN, f"sign-in:{name}", self._fields(name, client), now
         )
@@ -128,17 +130,21 @@ class SignIn:
         client: IPAddress,
         now: float,
     ) -> SignedIn:
-        stored = await self._recorder.records.get(Challenge, challenge_id)
-        if stored is None:
-            raise AuthenticationFailedError("challenge-unknown")
-        fields = self._fields(name, client)
-        challenge = consume(stored.value, ChallengePurpose.SIGN_IN, f"sign-in:{name}", fields, now)
-        await self._recorder.records.commit(Change(challenge, stored.version))  # used, whatever
+        challenge = await use_challenge(
+            self._recorder.records,
+            challenge_id,
+            ChallengePurpose.SIGN_IN,
+            f"sign-in:{name}",
+            self._fields(name, client),
+            now,
+        )
         kind = self._kind_of(name)
         identity = await self._identity(kind, name)
         # Both factors are always checked, whatever failed first: no early exit to time.
         password_error = await self._check_password(identity, password)
-        keys = [] if identity is None else await live_keys(self._recorder, identity.value.ref)
+        keys = (
+            [] if identity is None else await live_keys(self._recorder.records, identity.value.ref)
+        )
         try:
             key, count = self._ceremonies.verify_authentication(
                 assertion, challenge.value, [k.value for k in keys]
@@ -184,7 +190,7 @@ class SignIn:
         client: IPAddress,
         now: float,
     ) -> SignedIn:
-        version = next(k.version for k in keys if k.value.credential_id == key.credential_id)
+        version = key_version(keys, key)
         token, session = open_console(
             identity.ref, str(client), key.key_id, now, self._policy.console_ttl
         )
