@@ -23,6 +23,8 @@ from glassgate.core.request import IPAddress
 from glassgate.errors import ActionForbiddenError, NotFoundError, SessionEndedError, WorkflowError
 from glassgate.workflows import drills, incidents, requests, sessions
 from glassgate.workflows.activation import check_custodian
+from glassgate.workflows.challenges import Challenge
+from glassgate.workflows.consoles import ConsoleSession
 from glassgate.workflows.drills import Drill, DrillResult
 from glassgate.workflows.events import Event
 from glassgate.workflows.identities import IdentityKind, LocalIdentity, check_can_sign_in, lock
@@ -170,7 +172,11 @@ class SessionControl:
         return SessionView.of(ended, now)
 
     async def sweep(self) -> int:
-        """Record the expiry of sessions and requests whose time ran out; returns how many."""
+        """Record the expiry of sessions and requests whose time ran out; returns how many.
+
+        Expired challenges and console sign-ins are dropped too. The gateway runs
+        this periodically; readers see expiry at once anyway (``state(now)``).
+        """
         now = self._recorder.clock()
         count = 0
         for found in await self._recorder.records.find(Session, b=SessionState.ACTIVE.value):
@@ -184,6 +190,8 @@ class SessionControl:
                     updated, events = requests.expire(req.value, now)
                     await self._recorder.apply(events, [Change(updated, req.version)])
                     count += 1
+        await self._recorder.records.purge(Challenge, now)
+        await self._recorder.records.purge(ConsoleSession, now)
         return count
 
     async def _close(
