@@ -10,15 +10,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from glassgate.adapters.storage import StorageTarget
+from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows import MemoryWorkflowStore, open_workflow_store
 from glassgate.errors import ConcurrentChangeError, StorageUnavailableError
-from glassgate.workflows._ports import StoredRecord, WorkflowStore
+from glassgate.ports import WorkflowStore
+from glassgate.workflows.stored import WorkflowRecord
 
 BACKENDS = ["memory", "sqlite", "postgres"]
 
 
-def rec(key: str, version: int = 1, **changes: object) -> StoredRecord:
+def rec(key: str, version: int = 1, **changes: object) -> WorkflowRecord:
     fields: dict[str, object] = {
         "kind": "bg-request",
         "key": key,
@@ -28,7 +29,7 @@ def rec(key: str, version: int = 1, **changes: object) -> StoredRecord:
         "b": "pending",
     }
     fields.update(changes)
-    return StoredRecord(**fields)  # type: ignore[arg-type]
+    return WorkflowRecord(**fields)  # type: ignore[arg-type]
 
 
 @pytest.fixture(params=BACKENDS, ids=[f"backend={name}" for name in BACKENDS])

@@ -12,14 +12,15 @@ from typing import Any, TypeVar
 import pytest
 
 from glassgate.adapters.alerts.fanout import AlertFanout
-from glassgate.adapters.audit_log import build_audit_log
 from glassgate.adapters.clock import now
 from glassgate.adapters.credentials.passwords import Argon2Parameters, PasswordHasher
 from glassgate.adapters.credentials.webauthn import RelyingParty, WebAuthnCeremonies
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows import open_workflow_store
+from glassgate.app.compose import open_audit_log
 from glassgate.cli import main
 from glassgate.config.load import load_config
+from glassgate.store_runner import StoreRunner
 from glassgate.types import Secret
 from glassgate.workflows.requests import Decision
 from glassgate.workflows.service import BreakglassService
@@ -82,9 +83,10 @@ class World:
         assert compiled is not None
 
         async def body() -> T:
-            audit = build_audit_log(config.storage, config.audit)
+            audit = open_audit_log(config.storage, config.audit)
             await audit.start()
             store = open_workflow_store(StorageTarget.from_config(config.storage))
+            runner = StoreRunner("test-workflows")
             service = BreakglassService(
                 compiled.policy,
                 store,
@@ -93,11 +95,13 @@ class World:
                 PasswordHasher(Argon2Parameters(1, 8, 1)),
                 WebAuthnCeremonies(RelyingParty("localhost", "glassgate", (ORIGIN,))),
                 now,
+                runner,
             )
             try:
                 return await action(service)
             finally:
-                await service.aclose()
+                store.close()
+                runner.close()
                 await audit.close()
 
         return asyncio.run(body())

@@ -15,14 +15,15 @@ from typing import Any
 from glassgate.adapters.alerts.fanout import AlertFanout
 from glassgate.adapters.credentials.passwords import Argon2Parameters, PasswordHasher
 from glassgate.adapters.credentials.webauthn import RelyingParty, WebAuthnCeremonies
-from glassgate.adapters.storage.memory import MemoryAuditStore
+from glassgate.adapters.storage.audit.memory import MemoryAuditStore
 from glassgate.adapters.storage.workflows.memory import MemoryWorkflowStore
 from glassgate.alerts import Alert
 from glassgate.audit.records import AuditRecord, parse_record
 from glassgate.audit.service import AuditLog
 from glassgate.errors import AlertDeliveryError
+from glassgate.ports import AlertSink, WorkflowStore
+from glassgate.store_runner import StoreRunner
 from glassgate.types import Secret
-from glassgate.workflows._ports import AlertSink, WorkflowStore
 from glassgate.workflows.identities import IdentityKind
 from glassgate.workflows.policy import AccountPolicy, BreakglassPolicy
 from glassgate.workflows.requests import Decision
@@ -93,6 +94,7 @@ class Harness:
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.audit_store, clock=self.clock)
         alerts = AlertFanout(self.sinks if self.sinks is not None else (self.sink,), timeout=2)
+        self.runner = StoreRunner("test-workflows")
         self.service = BreakglassService(
             self.policy,
             self.store,
@@ -101,10 +103,12 @@ class Harness:
             PasswordHasher(Argon2Parameters(time_cost=1, memory_cost=8, parallelism=1)),
             WebAuthnCeremonies(RelyingParty("localhost", "glassgate", (ORIGIN,))),
             self.clock,
+            self.runner,
         )
 
     async def aclose(self) -> None:
-        await self.service.aclose()
+        self.store.close()
+        self.runner.close()
         await self.audit.close()
 
     def records(self, prefix: str = "breakglass") -> list[AuditRecord]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -28,7 +27,6 @@ __all__ = [
     "add_config_argument",
     "link_url",
     "load",
-    "operator",
     "run_service",
     "when",
 ]
@@ -39,14 +37,6 @@ LINK_PATHS = {"enrol": "/enrol/", "reset": "/reset/"}
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, metavar="FILE", help="the gateway config")
-
-
-def operator() -> str:
-    """Who runs the command, for the audit record."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name in the environment or passwd
-        return "cli:unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,23 +60,13 @@ def load(path: str) -> BreakglassSetup:
 
 def run_service(setup: BreakglassSetup, action: Callable[[BreakglassService], Awaitable[_T]]) -> _T:
     """Open the audit log and the break-glass service, run ``action``, close both."""
-    from glassgate.adapters.audit_log import build_audit_log
-    from glassgate.adapters.breakglass_service import open_breakglass
-    from glassgate.adapters.clock import now
-
-    config, compiled = setup.config, setup.compiled
+    from glassgate.app.compose import admin_services
 
     async def run() -> _T:
-        audit = build_audit_log(config.storage, config.audit)
-        await audit.start()
-        try:
-            parts = await open_breakglass(config, compiled, audit, clock=now)
-            try:
-                return await action(parts.service)
-            finally:
-                await parts.aclose()
-        finally:
-            await audit.close()
+        async with admin_services(setup.config, breakglass=setup.compiled) as services:
+            if services.breakglass is None:  # admin_services opens it when asked
+                raise ConfigError([Problem("breakglass", "the break-glass service is off")])
+            return await action(services.breakglass)
 
     return asyncio.run(run())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ __all__ = [
     "add_source_arguments",
     "open_existing_key_store",
     "open_existing_store",
+    "operator",
     "resolve_source",
 ]
 
@@ -71,3 +73,11 @@ def open_existing_key_store(target: StorageTarget) -> ApiKeyStore:
 
     _check_exists(target, "database")
     return open_api_key_store(target, migrate=False)
+
+
+def operator() -> str:
+    """Who runs the command, for the audit record (``cli:<login name>``)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in the environment or passwd
+        return "cli:unknown"

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from glassgate.cli._storage import add_source_arguments, open_existing_key_store, resolve_source
+from glassgate.cli._storage import (
+    add_source_arguments,
+    open_existing_key_store,
+    operator,
+    resolve_source,
+)
 from glassgate.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
@@ -112,14 +116,6 @@ def parse_expires(text: str) -> float | None:
     return seconds
 
 
-def _actor() -> str:
-    """Who runs the command, for the audit record."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name in the environment or passwd
-        return "cli:unknown"
-
-
 def _now() -> float:
     from glassgate.adapters.clock import now
 
@@ -155,7 +151,7 @@ def run_create(args: argparse.Namespace) -> int:
     for warning in new_key_warnings(config, request):
         print(f"warning: {warning}", file=sys.stderr)
     try:
-        issued = _run_admin(config, lambda admin: admin.create(request, _actor()))
+        issued = _run_admin(config, lambda admin: admin.create(request, operator()))
     except ValueError as exc:
         raise ConfigError([Problem("apikey create", str(exc))]) from None
     _print_issued(issued, args.json)
@@ -209,7 +205,7 @@ def run_revoke(args: argparse.Namespace) -> int:
 
     config = load_config(args.config).config
     key_id = _key_id(args.key_id.strip())
-    result = _run_admin(config, lambda admin: admin.revoke(key_id, _actor()))
+    result = _run_admin(config, lambda admin: admin.revoke(key_id, operator()))
     if result is None:
         print(f"glassgate: no API key with id {key_id[:32]!r}", file=sys.stderr)
         return EXIT_USAGE

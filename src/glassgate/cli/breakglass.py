@@ -28,10 +28,10 @@ from glassgate.cli._breakglass import (
     add_config_argument,
     link_url,
     load,
-    operator,
     run_service,
     when,
 )
+from glassgate.cli._storage import operator
 
 if TYPE_CHECKING:
     from glassgate.workflows.identities import IdentityKind
@@ -207,7 +207,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 def build_report(setup: BreakglassSetup, request_id: str) -> SessionReport:
     """The request's facts from the store, its records and the verdict from the audit log."""
-    from glassgate.adapters.storage.checkpoint_file import CheckpointFile, load_public_key
+    from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile, load_public_key
     from glassgate.adapters.storage.target import StorageTarget
     from glassgate.audit.checkpoints import key_id
     from glassgate.audit.records import parse_record

@@ -22,8 +22,8 @@ from glassgate.errors import (
     WorkflowError,
     WorkflowInputError,
 )
+from glassgate.ports import Ceremonies
 from glassgate.workflows import requests
-from glassgate.workflows._ports import Ceremonies
 from glassgate.workflows.approvals import Approver
 from glassgate.workflows.ceremony import key_version, live_keys, use_challenge
 from glassgate.workflows.challenges import ChallengePurpose, issue_challenge

@@ -23,9 +23,9 @@ from glassgate.errors import (
     WorkflowError,
     WorkflowInputError,
 )
+from glassgate.ports import Ceremonies, Passwords
 from glassgate.types import JSONValue, Secret
 from glassgate.workflows import identities
-from glassgate.workflows._ports import Ceremonies, Passwords
 from glassgate.workflows.ceremony import live_keys, use_challenge
 from glassgate.workflows.challenges import ChallengePurpose, issue_challenge
 from glassgate.workflows.events import Event

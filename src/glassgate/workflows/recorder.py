@@ -21,26 +21,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
 
 from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.errors import AlertDeliveryError, AuditUnavailableError, GlassgateError
-from glassgate.types import JSONValue
-from glassgate.workflows._ports import Alerts
+from glassgate.ports import Alerts, AuditAppender
+from glassgate.types import Clock, JSONValue
 from glassgate.workflows.events import Event
 from glassgate.workflows.notices import REQUIRED, alert_for
 from glassgate.workflows.records import Change, Records
 
-__all__ = ["AuditAppender", "Recorder"]
+__all__ = ["Recorder", "audit_event"]
 
 _log = logging.getLogger("glassgate.breakglass")
 PREFIX = "breakglass"
-
-
-class AuditAppender(Protocol):
-    """The durable half of ``audit.service.AuditLog``."""
-
-    async def append(self, event: AuditEvent) -> AuditRecord: ...
 
 
 def audit_event(event: Event, outcome: str = "ok") -> AuditEvent:
@@ -60,7 +53,7 @@ class Recorder:
         records: Records,
         audit: AuditAppender,
         alerts: Alerts,
-        clock: Callable[[], float],
+        clock: Clock,
         *,
         alerts_required: bool,
         runbook: str,

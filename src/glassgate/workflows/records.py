@@ -1,21 +1,21 @@
 """Typed access to the ``WorkflowStore``: which record is which kind, key and index.
 
 The registry below is an explicit list (no registration by import). Every
-store call runs on one worker thread, so a slow database never stalls the
-event loop and a cancelled request never cuts a transaction in half.
+store call runs through the service's ``StoreRunner`` (one worker thread), so
+a slow database never stalls the event loop and a cancelled request never
+cuts a transaction in half.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from glassgate.errors import StorageUnavailableError
-from glassgate.workflows._ports import StoredRecord, WorkflowStore
+from glassgate.ports import WorkflowStore
+from glassgate.store_runner import StoreRunner
 from glassgate.workflows.challenges import Challenge
 from glassgate.workflows.codec import decode, encode
 from glassgate.workflows.consoles import ConsoleSession
@@ -26,6 +26,7 @@ from glassgate.workflows.keys import WebAuthnKey
 from glassgate.workflows.links import OneTimeLink
 from glassgate.workflows.requests import BreakglassRequest
 from glassgate.workflows.sessions import Session
+from glassgate.workflows.stored import WorkflowRecord
 
 __all__ = ["Change", "Records", "Versioned"]
 
@@ -84,10 +85,10 @@ def _spec(cls: type) -> _Spec:
     return spec
 
 
-def _stored(change: Change) -> StoredRecord:
+def _stored(change: Change) -> WorkflowRecord:
     spec = _spec(type(change.value))
     value = change.value
-    return StoredRecord(
+    return WorkflowRecord(
         kind=spec.kind,
         key=spec.key(value),
         version=(change.previous or 0) + 1,
@@ -98,7 +99,7 @@ def _stored(change: Change) -> StoredRecord:
     )
 
 
-def _read(cls: type[T], record: StoredRecord) -> Versioned[T]:
+def _read(cls: type[T], record: WorkflowRecord) -> Versioned[T]:
     try:
         return Versioned(decode(cls, record.document), record.version)
     except ValueError as exc:
@@ -108,17 +109,14 @@ def _read(cls: type[T], record: StoredRecord) -> Versioned[T]:
 
 
 class Records:
-    """Async, typed facade over one ``WorkflowStore``."""
+    """Async, typed facade over one ``WorkflowStore``, called through its ``StoreRunner``."""
 
-    def __init__(self, store: WorkflowStore) -> None:
+    def __init__(self, store: WorkflowStore, runner: StoreRunner) -> None:
         self._store = store
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="glassgate-workflows")
+        self._runner = runner
 
     async def _call(self, function: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(function, *args, **kwargs)
-        )
+        return await self._runner.run(functools.partial(function, *args, **kwargs))
 
     async def get(self, cls: type[T], key: str) -> Versioned[T] | None:
         record = await self._call(self._store.get, _spec(cls).kind, key)
@@ -136,7 +134,3 @@ class Records:
 
     async def purge(self, cls: type, before: float) -> int:
         return await self._call(self._store.purge, _spec(cls).kind, before)
-
-    async def aclose(self) -> None:
-        await self._call(self._store.close)
-        self._executor.shutdown(wait=False)

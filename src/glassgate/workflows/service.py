@@ -12,14 +12,14 @@ stable ``code`` and an HTTP ``status``; ``AuditUnavailableError`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from glassgate.workflows._ports import Alerts, Ceremonies, Passwords, WorkflowStore
+from glassgate.ports import Alerts, AuditAppender, Ceremonies, Passwords, WorkflowStore
+from glassgate.store_runner import StoreRunner
+from glassgate.types import Clock
 from glassgate.workflows.activation import Activations
 from glassgate.workflows.aftercare import Aftercare
 from glassgate.workflows.enrolment import Enrolment
 from glassgate.workflows.policy import BreakglassPolicy
-from glassgate.workflows.recorder import AuditAppender, Recorder
+from glassgate.workflows.recorder import Recorder
 from glassgate.workflows.records import Records
 from glassgate.workflows.session_control import SessionControl
 from glassgate.workflows.signin import SignIn
@@ -31,7 +31,8 @@ class BreakglassService:
     """``enrolment``, ``sign_in``, ``activations``, ``sessions`` and ``aftercare``.
 
     One per configuration: the policy is frozen into it, and a reload that
-    changes the policy builds a new service.
+    changes the policy builds a new service. The store and its runner belong
+    to the caller, who closes them.
     """
 
     def __init__(
@@ -42,10 +43,11 @@ class BreakglassService:
         alerts: Alerts,
         passwords: Passwords,
         ceremonies: Ceremonies,
-        clock: Callable[[], float],
+        clock: Clock,
+        runner: StoreRunner,
     ) -> None:
         self.policy = policy
-        self.records = Records(store)
+        self.records = Records(store, runner)
         recorder = Recorder(
             self.records,
             audit,
@@ -59,6 +61,3 @@ class BreakglassService:
         self.activations = Activations(recorder, policy, ceremonies)
         self.sessions = SessionControl(recorder, policy)
         self.aftercare = Aftercare(recorder, policy)
-
-    async def aclose(self) -> None:
-        await self.records.aclose()

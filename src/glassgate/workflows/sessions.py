@@ -31,6 +31,7 @@ from glassgate.workflows.events import Event
 
 __all__ = [
     "HARD_MAX_SESSION",
+    "SESSION_COOKIE",
     "SESSION_PREFIX",
     "IssuedSession",
     "Session",
@@ -46,6 +47,7 @@ __all__ = [
 
 HARD_MAX_SESSION = 3600.0
 SESSION_PREFIX = "ggbg_"
+SESSION_COOKIE = "gg_breakglass"  # the browser's copy: Secure; HttpOnly; SameSite=Strict
 
 
 class SessionState(StrEnum):

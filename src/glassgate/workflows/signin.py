@@ -22,8 +22,8 @@ from typing import Any
 
 from glassgate.core.request import IPAddress
 from glassgate.errors import AuthenticationFailedError, WorkflowError
+from glassgate.ports import Ceremonies, Passwords
 from glassgate.types import JSONValue, Secret
-from glassgate.workflows._ports import Ceremonies, Passwords
 from glassgate.workflows.ceremony import key_version, live_keys, use_challenge
 from glassgate.workflows.challenges import ChallengePurpose, issue_challenge
 from glassgate.workflows.consoles import (

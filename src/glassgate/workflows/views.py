@@ -14,7 +14,7 @@ from glassgate.types import Secret
 from glassgate.workflows.drills import Drill
 from glassgate.workflows.incidents import Incident
 from glassgate.workflows.requests import BreakglassRequest
-from glassgate.workflows.sessions import Session
+from glassgate.workflows.sessions import SESSION_COOKIE, Session
 
 __all__ = [
     "SESSION_COOKIE",
@@ -32,8 +32,6 @@ __all__ = [
     "SessionView",
     "SignedIn",
 ]
-
-SESSION_COOKIE = "gg_breakglass"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ from glassgate.config.alerts import (
     SyslogAlertSinkConfig,
     WebhookAlertSinkConfig,
 )
+from glassgate.ports import AlertSink
 from glassgate.types import Secret
-from glassgate.workflows._ports import AlertSink
 
 __all__ = [
     "AlertFanout",

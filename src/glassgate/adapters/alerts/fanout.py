@@ -13,20 +13,14 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 from glassgate.alerts import Alert
 from glassgate.errors import AlertDeliveryError
-from glassgate.workflows._ports import AlertSink
+from glassgate.ports import AlertSink
 
 __all__ = ["AlertCounters", "AlertFanout"]
 
 _log = logging.getLogger("glassgate.alerts")
-
-
-@runtime_checkable
-class _Closable(Protocol):
-    async def close(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -84,6 +78,8 @@ class AlertFanout:
         return False
 
     async def close(self) -> None:
+        """Close the sinks that hold a connection (``close``, when they have one)."""
         for sink in self._sinks:
-            if isinstance(sink, _Closable):
-                await sink.close()
+            close = getattr(sink, "close", None)
+            if close is not None:
+                await close()

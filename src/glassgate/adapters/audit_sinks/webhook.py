@@ -55,7 +55,7 @@ class SignedPoster:
         url: str,
         secret: Secret,
         *,
-        clock: Callable[[], float],
+        clock: Clock,
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:

@@ -21,76 +21,44 @@ dictionary miss on the cookie name only when a Cookie header is present.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
-from glassgate.audit.records import token_fingerprint
+from glassgate.adapters.http.gate import GateResult
+from glassgate.adapters.http.outbound import Answer, answer_forbidden
+from glassgate.audit.records import AuditEvent
+from glassgate.audit.screening import redact_text
 from glassgate.config.breakglass_compile import CompiledBreakglass
-from glassgate.core.body_guard import BodyGuard
-from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.body_guard import BodyGuard, GuardVerdict
+from glassgate.core.principal import CredentialKind, Principal, token_fingerprint
 from glassgate.core.request import IPAddress
 from glassgate.errors import (
     BreakglassAddressError,
     BreakglassSessionOverError,
     BreakglassTokenError,
+    ClientGoneError,
     GlassgateError,
     SessionAddressError,
     SessionEndedError,
 )
+from glassgate.ports import AuditAppender
+from glassgate.types import Headers, Message, Receive
 from glassgate.workflows.session_control import SessionControl
 from glassgate.workflows.sessions import is_session_token
-from glassgate.workflows.views import SESSION_COOKIE
 
-__all__ = ["ISSUER", "BreakglassDoor", "refuse_token", "session_cookie", "strip_session_cookie"]
+__all__ = ["ISSUER", "BreakglassDoor", "refuse_token"]
 
 ISSUER = "glassgate:breakglass"
-Headers = list[tuple[bytes, bytes]]
-_COOKIE = SESSION_COOKIE.encode("ascii") + b"="
 _log = logging.getLogger("glassgate.breakglass")
-
-
-def session_cookie(headers: Headers) -> str | None:
-    """The break-glass session cookie's value, if the request carries exactly one."""
-    found: list[bytes] = []
-    for name, value in headers:
-        if name == b"cookie" and _COOKIE in value:
-            found += [
-                part.strip()[len(_COOKIE) :]
-                for part in value.split(b";")
-                if part.strip().startswith(_COOKIE)
-            ]
-    if len(found) != 1:
-        return None  # none, or ambiguous: never pick one
-    try:
-        return found[0].decode("ascii")
-    except UnicodeDecodeError:
-        return None
-
-
-def strip_session_cookie(headers: Headers) -> Headers:
-    """The headers with our session cookie taken out of every Cookie header."""
-    out: Headers = []
-    for name, value in headers:
-        if name == b"cookie" and _COOKIE in value:
-            kept = [p.strip() for p in value.split(b";") if not p.strip().startswith(_COOKIE)]
-            if kept:
-                out.append((name, b"; ".join(kept)))
-            continue
-        out.append((name, value))
-    return out
 
 
 class BreakglassDoor:
     """Built per configuration (with its compiled policy); shared by both front doors."""
 
     def __init__(
-        self,
-        compiled: CompiledBreakglass,
-        sessions: SessionControl,
-        clock: Callable[[], float],
+        self, compiled: CompiledBreakglass, sessions: SessionControl, audit: AuditAppender
     ) -> None:
         self._compiled = compiled
         self._sessions = sessions
-        self._clock = clock
+        self._audit = audit
         drill = compiled.policy.drill_route
         self._drill_route = drill
         self._sealed = {
@@ -144,18 +112,108 @@ class BreakglassDoor:
             return None
         return self._compiled.guards.get(route_id)
 
-    async def note_use(self, principal: Principal, route_id: str | None, allowed: bool) -> None:
-        """Count the request (first-use and summary alerts, drill evidence); never raises."""
-        if principal.kind is not CredentialKind.BREAKGLASS or principal.token_id is None:
+    async def note_use(self, result: GateResult) -> None:
+        """Count a forwarded request (first-use and summary alerts, drill evidence).
+
+        Never raises: the request's own decision record is already written.
+        """
+        principal, route = result.principal, result.route
+        if principal is None or principal.kind is not CredentialKind.BREAKGLASS:
+            return
+        if principal.token_id is None:
             return
         try:
             await self._sessions.note_use(
                 principal.token_id,
-                succeeded=allowed,
-                drill_route=route_id is not None and route_id == self._drill_route,
+                succeeded=result.decision.allowed,
+                drill_route=route is not None and route.id == self._drill_route,
             )
         except GlassgateError as exc:  # the request's own audit record is already written
             _log.error("break-glass use of session %s not counted: %s", principal.token_id, exc)
+
+    def needs_proxy(self, result: GateResult) -> bool:
+        """Whether this route's body guard or sealed credential needs the proxy door."""
+        route = result.route
+        if route is None:
+            return False
+        return route.id in self._compiled.guards or route.id in self._sealed
+
+    async def prepare(
+        self, result: GateResult, extra: Headers, receive: Receive
+    ) -> tuple[Headers, Receive] | Answer:
+        """Before forwarding an allowed break-glass request: the guard, then the sealed header.
+
+        A guarded route's body is read (up to its cap) and checked before a
+        byte goes upstream; a refusal is audited durably and answered 403.
+        """
+        principal, route = result.principal, result.route
+        route_id = route.id if route is not None else None
+        guard = self.guard(principal, route_id)
+        if guard is not None and principal is not None:
+            body, replay = await _read_body(receive, guard.max_body_bytes)
+            request = result.facts.request
+            verdict = (
+                GuardVerdict.TOO_LARGE
+                if body is None
+                else guard.check(body, request.method, request.path)
+            )
+            if verdict is not GuardVerdict.OK:
+                await self._record_refusal(principal, route_id, result, verdict)
+                return answer_forbidden(verdict.value)
+            receive = replay
+        sealed = self.sealed_header(principal, route_id)
+        return ([*extra, sealed] if sealed is not None else extra), receive
+
+    async def _record_refusal(
+        self, principal: Principal, route_id: str | None, result: GateResult, verdict: GuardVerdict
+    ) -> None:
+        request = result.facts.request
+        await self._audit.append(
+            AuditEvent(
+                type="breakglass.session.body-refused",
+                outcome="refused",
+                at=result.decided_at,
+                subject=principal.subject,
+                actor=principal.subject,
+                route=route_id,
+                reasons=(verdict.value,),
+                jti=principal.token_id,
+                token_hash=principal.token_hash or None,
+                details={
+                    "method": redact_text(request.method, 32),
+                    "path": redact_text(request.path, 2048),
+                    "client_ip": str(request.client_ip),
+                },
+            )
+        )
+
+
+async def _read_body(receive: Receive, cap: int) -> tuple[bytes | None, Receive]:
+    """The whole body (None when over ``cap``), and a ``receive`` that replays it once."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientGoneError("the client went away while sending its body")
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > cap:
+            return None, receive
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
 
 
 def refuse_token(raw: str) -> BreakglassTokenError:

@@ -26,6 +26,7 @@ from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.request import AccessRequest
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers
+from glassgate.workflows.sessions import SESSION_COOKIE
 
 __all__ = ["PREFIX", "forwardable", "identity_headers", "is_stripped", "upstream_identity"]
 
@@ -81,6 +82,9 @@ _PREFIXES = (b"x-auth-request-", b"x-remote-", b"x-user", PREFIX)
 _SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ',%\\"')
 
 
+_GATEWAY_ONLY = frozenset({CredentialKind.API_KEY, CredentialKind.BREAKGLASS})
+_SESSION_COOKIE = SESSION_COOKIE.encode("ascii") + b"="
+
 _VERDICTS: dict[bytes, bool] = {}  # is_stripped per header name; names are client-chosen
 _MAX_VERDICTS = 4096
 
@@ -101,22 +105,42 @@ def is_stripped(name: bytes) -> bool:
 def forwardable(headers: Headers, principal: Principal | None = None) -> Headers:
     """The client's headers that may pass to the upstream.
 
-    An API key's ``Authorization`` is dropped as well: the key is a credential
-    for the gateway alone (an upstream, or its logs, could replay it), and the
-    upstream learns who called from the signed identity instead.
+    An API key's or a break-glass session's ``Authorization`` is dropped as
+    well: it is a credential for the gateway alone (an upstream, or its logs,
+    could replay it), and the upstream learns who called from the signed
+    identity instead. The break-glass session cookie is taken out of every
+    ``Cookie`` header, whoever calls: a browser holding one sends it to every
+    port of the host.
     """
     named: set[bytes] = set()
+    session_cookie = False
     for name, value in headers:
         if name == b"connection":
             named.update(t.strip().lower() for t in value.split(b","))
-    if principal is not None and principal.kind is CredentialKind.API_KEY:
+        elif name == b"cookie" and _SESSION_COOKIE in value:
+            session_cookie = True
+    if principal is not None and principal.kind in _GATEWAY_ONLY:
         named.add(b"authorization")
     verdicts = _VERDICTS
-    if not named:
+    if not named and not session_cookie:
         return [h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0]))]
-    return [
+    kept = [
         h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0])) and h[0] not in named
     ]
+    return _without_session_cookie(kept) if session_cookie else kept
+
+
+def _without_session_cookie(headers: Headers) -> Headers:
+    out: Headers = []
+    for name, value in headers:
+        if name != b"cookie" or _SESSION_COOKIE not in value:
+            out.append((name, value))
+            continue
+        parts = [p.strip() for p in value.split(b";")]
+        rest = b"; ".join(p for p in parts if p and not p.startswith(_SESSION_COOKIE))
+        if rest:
+            out.append((name, rest))
+    return out
 
 
 def _encode(value: str) -> bytes:

@@ -7,12 +7,9 @@ from ipaddress import ip_network
 
 import pytest
 
-from glassgate.adapters.http.breakglass import (
-    BreakglassDoor,
-    refuse_token,
-    session_cookie,
-    strip_session_cookie,
-)
+from glassgate.adapters.http.breakglass import BreakglassDoor, refuse_token
+from glassgate.adapters.http.identity_out import forwardable
+from glassgate.adapters.http.inbound import session_cookie
 from glassgate.config.breakglass_compile import CompiledBreakglass, SealedCredential
 from glassgate.core.body_guard import compile_body_guard
 from glassgate.core.principal import CredentialKind, Principal
@@ -29,6 +26,7 @@ from tests.support.breakglass import ALLOWED, OUTSIDE, Harness, default_policy
     [
         ([b"a=1; gg_breakglass=ggbg_x_y; b=2"], "ggbg_x_y"),
         ([b"gg_breakglass=ggbg_x_y"], "ggbg_x_y"),
+        ([b"gg_breakglass=eyJhbGciOi.eyJ.sig"], None),
         ([b"a=1"], None),
         ([b"gg_breakglass=one", b"gg_breakglass=two"], None),
         ([b"gg_breakglass=one; gg_breakglass=two"], None),
@@ -46,7 +44,11 @@ def test_our_cookie_never_goes_upstream() -> None:
         (b"cookie", b"gg_breakglass=ggbg_x_y"),
         (b"accept", b"*/*"),
     ]
-    assert strip_session_cookie(headers) == [(b"cookie", b"a=1; b=2"), (b"accept", b"*/*")]
+    assert forwardable(headers) == [(b"cookie", b"a=1; b=2"), (b"accept", b"*/*")]
+    with_token = [(b"authorization", b"Bearer ggbg_x_y"), (b"accept", b"*/*")]
+    bg = _principal(CredentialKind.BREAKGLASS, frozenset({"okta-admin"}))
+    assert forwardable(with_token, bg) == [(b"accept", b"*/*")]
+    assert forwardable(with_token, _principal(CredentialKind.JWT, None)) == with_token
 
 
 def _compiled(policy_kwargs: dict[str, object] | None = None) -> CompiledBreakglass:
@@ -67,7 +69,7 @@ def _principal(kind: CredentialKind, scope: frozenset[str] | None) -> Principal:
 
 def test_sealed_header_only_for_breakglass_on_its_route() -> None:
     harness = Harness()
-    door = BreakglassDoor(_compiled(), harness.service.sessions, harness.clock)
+    door = BreakglassDoor(_compiled(), harness.service.sessions, harness.audit)
     bg = _principal(CredentialKind.BREAKGLASS, frozenset({"okta-admin"}))
     assert door.sealed_header(bg, "okta-admin") == (b"authorization", b"SSWS sealed-123")
     assert door.sealed_header(bg, "other") is None
@@ -93,7 +95,7 @@ def test_a_session_becomes_a_scoped_breakglass_principal() -> None:
         await h.decide(team["alice"], request.id, Decision.APPROVE)
         await h.decide(team["bob"], request.id, Decision.APPROVE)
         started = await h.service.sessions.activate(team["ops"], request.id, ALLOWED)
-        door = BreakglassDoor(_compiled(), h.service.sessions, h.clock)
+        door = BreakglassDoor(_compiled(), h.service.sessions, h.audit)
         token = started.token.reveal()
         assert door.is_session_token(token)
         principal = await door.authenticate(token, ALLOWED)
@@ -105,7 +107,9 @@ def test_a_session_becomes_a_scoped_breakglass_principal() -> None:
         assert token not in repr(principal)
         with pytest.raises(BreakglassAddressError):
             await door.authenticate(token, OUTSIDE)
-        await door.note_use(principal, "okta-admin", allowed=True)
+        await h.service.sessions.note_use(
+            principal.token_id or "", succeeded=True, drill_route=False
+        )
         await h.service.sessions.end(team["alice"], started.session.id)
         with pytest.raises(BreakglassSessionOverError):
             await door.authenticate(token, ALLOWED)

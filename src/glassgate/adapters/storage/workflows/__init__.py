@@ -6,11 +6,13 @@ migrates the schema first when asked.
 
 from __future__ import annotations
 
-from glassgate.adapters.storage.revision import upgrade_if_due
+from collections.abc import Callable
+
+from glassgate.adapters.storage._open import open_store
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows.memory import MemoryWorkflowStore
 from glassgate.adapters.storage.workflows.sql import PostgresWorkflowStore, SqliteWorkflowStore
-from glassgate.workflows._ports import WorkflowStore
+from glassgate.ports import WorkflowStore
 
 __all__ = [
     "MemoryWorkflowStore",
@@ -22,10 +24,5 @@ __all__ = [
 
 def open_workflow_store(target: StorageTarget, *, migrate: bool = True) -> WorkflowStore:
     """Open the workflow store at ``target``, migrating the schema first if ``migrate``."""
-    if migrate:
-        upgrade_if_due(target)
-    if target.backend == "postgres":
-        return PostgresWorkflowStore.open(
-            target.location, connect_timeout=target.timeout, name=target.describe()
-        )
-    return SqliteWorkflowStore.open(target.location, busy_timeout=target.timeout)
+    sqlite: Callable[..., WorkflowStore] = SqliteWorkflowStore.open
+    return open_store(target, migrate=migrate, sqlite=sqlite, postgres=PostgresWorkflowStore.open)

@@ -12,12 +12,12 @@ import threading
 from collections.abc import Sequence
 
 from glassgate.errors import ConcurrentChangeError
-from glassgate.workflows._ports import StoredRecord
+from glassgate.workflows.stored import WorkflowRecord
 
 __all__ = ["MemoryWorkflowStore", "check_batch", "conflict"]
 
 
-def check_batch(writes: Sequence[StoredRecord]) -> None:
+def check_batch(writes: Sequence[WorkflowRecord]) -> None:
     """A batch never writes the same record twice, and versions start at 1."""
     seen: set[tuple[str, str]] = set()
     for write in writes:
@@ -29,7 +29,7 @@ def check_batch(writes: Sequence[StoredRecord]) -> None:
         seen.add(ident)
 
 
-def conflict(write: StoredRecord) -> ConcurrentChangeError:
+def conflict(write: WorkflowRecord) -> ConcurrentChangeError:
     return ConcurrentChangeError(
         f"{write.kind} {write.key} was changed by someone else meanwhile; reload and retry"
     )
@@ -38,9 +38,9 @@ def conflict(write: StoredRecord) -> ConcurrentChangeError:
 class MemoryWorkflowStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._records: dict[tuple[str, str], StoredRecord] = {}
+        self._records: dict[tuple[str, str], WorkflowRecord] = {}
 
-    def commit(self, writes: Sequence[StoredRecord]) -> None:
+    def commit(self, writes: Sequence[WorkflowRecord]) -> None:
         check_batch(writes)
         with self._lock:
             for write in writes:
@@ -51,14 +51,14 @@ class MemoryWorkflowStore:
             for write in writes:
                 self._records[(write.kind, write.key)] = copy.deepcopy(write)
 
-    def get(self, kind: str, key: str) -> StoredRecord | None:
+    def get(self, kind: str, key: str) -> WorkflowRecord | None:
         with self._lock:
             found = self._records.get((kind, key))
             return copy.deepcopy(found)
 
     def find(
         self, kind: str, *, a: str | None = None, b: str | None = None, limit: int = 1000
-    ) -> list[StoredRecord]:
+    ) -> list[WorkflowRecord]:
         with self._lock:
             found = [
                 record

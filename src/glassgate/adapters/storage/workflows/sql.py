@@ -12,15 +12,13 @@ is a bound parameter; the SQL is shared (only placeholders differ).
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from glassgate.adapters.storage._connection import PostgresConnection, SqliteConnection
 from glassgate.adapters.storage.workflows.memory import check_batch, conflict
 from glassgate.errors import StorageUnavailableError
-from glassgate.workflows._ports import StoredRecord
+from glassgate.workflows.stored import WorkflowRecord
 
 __all__ = ["PostgresWorkflowStore", "SqliteWorkflowStore"]
 
@@ -50,11 +48,11 @@ def _find_sql(ph: str, a: str | None, b: str | None) -> str:
     return f"{_SELECT} WHERE {where} ORDER BY seq LIMIT {ph}"
 
 
-def _document(record: StoredRecord) -> str:
+def _document(record: WorkflowRecord) -> str:
     return json.dumps(record.document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _write(execute: Callable[[str, tuple[Any, ...]], int], ph: str, record: StoredRecord) -> None:
+def _write(execute: Callable[[str, tuple[Any, ...]], int], ph: str, record: WorkflowRecord) -> None:
     document = _document(record)
     if record.version == 1:
         row = (record.kind, record.key, 1, document, record.a, record.b, record.expires_at)
@@ -66,13 +64,13 @@ def _write(execute: Callable[[str, tuple[Any, ...]], int], ph: str, record: Stor
         raise conflict(record)
 
 
-def _record(row: Sequence[Any], where: str) -> StoredRecord:
+def _record(row: Sequence[Any], where: str) -> WorkflowRecord:
     try:
         document = json.loads(str(row[3]))
         if not isinstance(document, dict):
             raise ValueError("not a JSON object")
         expires = None if row[6] is None else float(row[6])
-        return StoredRecord(
+        return WorkflowRecord(
             str(row[0]), str(row[1]), int(row[2]), document, row[4], row[5], expires
         )
     except (ValueError, TypeError) as exc:
@@ -86,19 +84,7 @@ class SqliteWorkflowStore(SqliteConnection):
     def open(cls, path: str, *, busy_timeout: float = 5.0) -> SqliteWorkflowStore:
         return cls(cls._connect(path, busy_timeout), path)
 
-    @contextmanager
-    def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
-        with self._using(action) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-
-    def commit(self, writes: Sequence[StoredRecord]) -> None:
+    def commit(self, writes: Sequence[WorkflowRecord]) -> None:
         check_batch(writes)
         with self._transaction("write workflow records") as conn:
 
@@ -108,14 +94,14 @@ class SqliteWorkflowStore(SqliteConnection):
             for record in writes:
                 _write(execute, "?", record)
 
-    def get(self, kind: str, key: str) -> StoredRecord | None:
+    def get(self, kind: str, key: str) -> WorkflowRecord | None:
         with self._using("read a workflow record") as conn:
             row = conn.execute(f"{_SELECT} WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         return None if row is None else _record(row, f"sqlite:{self._path}")
 
     def find(
         self, kind: str, *, a: str | None = None, b: str | None = None, limit: int = 1000
-    ) -> list[StoredRecord]:
+    ) -> list[WorkflowRecord]:
         params = (*tuple(v for v in (kind, a, b) if v is not None), limit)
         with self._using("find workflow records") as conn:
             rows = conn.execute(_find_sql("?", a, b), params).fetchall()
@@ -128,7 +114,7 @@ class SqliteWorkflowStore(SqliteConnection):
 
 
 class PostgresWorkflowStore(PostgresConnection):
-    def commit(self, writes: Sequence[StoredRecord]) -> None:
+    def commit(self, writes: Sequence[WorkflowRecord]) -> None:
         check_batch(writes)
         with self._using("write workflow records") as conn, conn.transaction():
 
@@ -138,7 +124,7 @@ class PostgresWorkflowStore(PostgresConnection):
             for record in writes:
                 _write(execute, "%s", record)
 
-    def get(self, kind: str, key: str) -> StoredRecord | None:
+    def get(self, kind: str, key: str) -> WorkflowRecord | None:
         with self._using("read a workflow record") as conn:
             sql = f"{_SELECT} WHERE kind = %s AND key = %s"
             row = conn.execute(sql, (kind, key)).fetchone()
@@ -146,7 +132,7 @@ class PostgresWorkflowStore(PostgresConnection):
 
     def find(
         self, kind: str, *, a: str | None = None, b: str | None = None, limit: int = 1000
-    ) -> list[StoredRecord]:
+    ) -> list[WorkflowRecord]:
         params = (*tuple(v for v in (kind, a, b) if v is not None), limit)
         with self._using("find workflow records") as conn:
             rows = conn.execute(_find_sql("%s", a, b), params).fetchall()
