@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
-from glassgate.adapters.alerts.fanout import AlertFanout
-from glassgate.adapters.clock import now
-from glassgate.adapters.credentials.passwords import Argon2Parameters, PasswordHasher
-from glassgate.adapters.credentials.webauthn import RelyingParty, WebAuthnCeremonies
-from glassgate.adapters.storage.target import StorageTarget
-from glassgate.adapters.storage.workflows import open_workflow_store
-from glassgate.app.compose import open_audit_log
 from glassgate.cli import main
-from glassgate.config.load import load_config
-from glassgate.store_runner import StoreRunner
-from glassgate.types import Secret
-from glassgate.workflows.requests import Decision
 from glassgate.workflows.service import BreakglassService
-from glassgate.workflows.views import Actor
-from tests.support.authenticator import SoftAuthenticator
-from tests.support.breakglass import RecordingSink
+from tests.support.breakglass import ConfigWorld
 
-T = TypeVar("T")
 ORIGIN = "http://localhost:8081"
-PASSWORD = "correct horse battery staple"
 HERE = ip_address("127.0.0.1")
 
 CONFIG = """
@@ -69,78 +51,11 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-class World:
-    """An in-process service on the same database, for the console's part of the path."""
-
-    def __init__(self, path: Path) -> None:
-        self.loaded = load_config(path)
-        self.sink = RecordingSink()
-        self.devices: dict[str, SoftAuthenticator] = {}
-
-    def run(self, action: Callable[[BreakglassService], Awaitable[T]]) -> T:
-        config = self.loaded.config
-        compiled = self.loaded.compiled.breakglass
-        assert compiled is not None
-
-        async def body() -> T:
-            audit = open_audit_log(config.storage, config.audit)
-            await audit.start()
-            store = open_workflow_store(StorageTarget.from_config(config.storage))
-            runner = StoreRunner("test-workflows")
-            service = BreakglassService(
-                compiled.policy,
-                store,
-                audit,
-                AlertFanout([self.sink]),
-                PasswordHasher(Argon2Parameters(1, 8, 1)),
-                WebAuthnCeremonies(RelyingParty("localhost", "glassgate", (ORIGIN,))),
-                now,
-                runner,
-            )
-            try:
-                return await action(service)
-            finally:
-                store.close()
-                runner.close()
-                await audit.close()
-
-        return asyncio.run(body())
-
-    def enrol(self, name: str, link: str) -> None:
-        token = link.rsplit("/", 1)[1]
-        device = self.devices[name] = SoftAuthenticator(ORIGIN)
-
-        async def act(service: BreakglassService) -> str:
-            start = await service.enrolment.begin(token)
-            credential = device.create(start.ceremony.public_key)
-            return await service.enrolment.finish(
-                token, start.ceremony.challenge_id, Secret(PASSWORD), credential
-            )
-
-        self.run(act)
-
-    async def sign_in(self, service: BreakglassService, name: str) -> Actor:
-        options = await service.sign_in.begin(name, HERE)
-        assertion = self.devices[name].get(options.public_key)
-        signed = await service.sign_in.finish(
-            name, Secret(PASSWORD), options.challenge_id, assertion, HERE
-        )
-        return signed.actor
-
-    async def approve(self, service: BreakglassService, name: str, request_id: str) -> Any:
-        actor = await self.sign_in(service, name)
-        options = await service.activations.begin_decision(actor, request_id, Decision.APPROVE)
-        assertion = self.devices[name].get(options.public_key)
-        return await service.activations.decide(
-            actor, request_id, Decision.APPROVE, options.challenge_id, assertion
-        )
-
-
 def test_create_status_incident_report_drill(
     config_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     conf = str(config_file)
-    world = World(config_file)
+    world = ConfigWorld(config_file)
     code, out, err = cli(capsys, "breakglass", "create", "ops", "--config", conf)
     assert code == 0
     assert out.startswith(f"{ORIGIN}/enrol/")
@@ -211,7 +126,7 @@ def test_drill_history_and_status_after_a_drill(
     config_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     conf = str(config_file)
-    world = World(config_file)
+    world = ConfigWorld(config_file)
     for command, name in (("breakglass", "ops"), ("custodian", "alice"), ("custodian", "bob")):
         code, out, _ = cli(capsys, command, "create", name, "--config", conf)
         world.enrol(name, out.strip())

@@ -8,18 +8,27 @@ chain in memory), the workflow store contract (memory). Fake: the clock
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from ipaddress import ip_address, ip_network
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
+from glassgate.adapters.alerts import build_alerts
 from glassgate.adapters.alerts.fanout import AlertFanout
+from glassgate.adapters.clock import now
 from glassgate.adapters.credentials.passwords import Argon2Parameters, PasswordHasher
 from glassgate.adapters.credentials.webauthn import RelyingParty, WebAuthnCeremonies
 from glassgate.adapters.storage.audit.memory import MemoryAuditStore
+from glassgate.adapters.storage.target import StorageTarget
+from glassgate.adapters.storage.workflows import open_workflow_store
 from glassgate.adapters.storage.workflows.memory import MemoryWorkflowStore
 from glassgate.alerts import Alert
+from glassgate.app.compose import open_audit_log
 from glassgate.audit.records import AuditRecord, parse_record
 from glassgate.audit.service import AuditLog
+from glassgate.config.load import load_config
 from glassgate.errors import AlertDeliveryError
 from glassgate.ports import AlertSink, WorkflowStore
 from glassgate.store_runner import StoreRunner
@@ -31,13 +40,25 @@ from glassgate.workflows.service import BreakglassService
 from glassgate.workflows.views import Actor, DecisionResult
 from tests.support.authenticator import SoftAuthenticator
 
-__all__ = ["ALLOWED", "ORIGIN", "OUTSIDE", "PASSWORD", "Clock", "Harness", "RecordingSink"]
+__all__ = [
+    "ALLOWED",
+    "LOOPBACK",
+    "ORIGIN",
+    "OUTSIDE",
+    "PASSWORD",
+    "Clock",
+    "ConfigWorld",
+    "Harness",
+    "RecordingSink",
+]
 
 ORIGIN = "http://localhost:8081"
 ALLOWED = ip_address("10.0.0.5")
+LOOPBACK = ip_address("127.0.0.1")
 OUTSIDE = ip_address("192.0.2.9")
 PASSWORD = "correct horse battery staple"
 T0 = 1_790_000_000.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -172,3 +193,90 @@ class Harness:
 
 def _parse(body: bytes) -> AuditRecord:
     return parse_record(body)
+
+
+class ConfigWorld:
+    """An in-process service on the database of a config file: the console's part of the path.
+
+    What a console (or a person at one) does, done here in-process: enrol
+    through links, sign in, request, approve. The gateway process or the CLI
+    shares the database and sees every change.
+    """
+
+    def __init__(
+        self, path: Path, env: dict[str, str] | None = None, *, config_alerts: bool = False
+    ) -> None:
+        """``config_alerts``: alert through the config's sinks, not a ``RecordingSink``."""
+        self.loaded = load_config(path, env)
+        self.sink = RecordingSink()
+        self.config_alerts = config_alerts
+        self.devices: dict[str, SoftAuthenticator] = {}
+        self.passwords: dict[str, str] = {}  # after a rotation; PASSWORD otherwise
+
+    def run(self, action: Callable[[BreakglassService], Awaitable[T]]) -> T:
+        config = self.loaded.config
+        compiled = self.loaded.compiled.breakglass
+        assert compiled is not None
+
+        async def body() -> T:
+            audit = open_audit_log(config.storage, config.audit)
+            await audit.start()
+            store = open_workflow_store(StorageTarget.from_config(config.storage))
+            runner = StoreRunner("test-workflows")
+            alerts = (
+                build_alerts(config.alerts, clock=now)
+                if self.config_alerts
+                else AlertFanout([self.sink])
+            )
+            service = BreakglassService(
+                compiled.policy,
+                store,
+                audit,
+                alerts,
+                PasswordHasher(Argon2Parameters(1, 8, 1)),
+                WebAuthnCeremonies(RelyingParty("localhost", "glassgate", (ORIGIN,))),
+                now,
+                runner,
+            )
+            try:
+                return await action(service)
+            finally:
+                await alerts.close()
+                store.close()
+                runner.close()
+                await audit.close()
+
+        return asyncio.run(body())
+
+    def enrol(self, name: str, link: str) -> None:
+        token = link.rsplit("/", 1)[1]
+        device = self.devices[name] = SoftAuthenticator(ORIGIN)
+
+        async def act(service: BreakglassService) -> str:
+            start = await service.enrolment.begin(token)
+            credential = device.create(start.ceremony.public_key)
+            return await service.enrolment.finish(
+                token, start.ceremony.challenge_id, Secret(PASSWORD), credential
+            )
+
+        self.run(act)
+
+    async def sign_in(self, service: BreakglassService, name: str) -> Actor:
+        options = await service.sign_in.begin(name, LOOPBACK)
+        assertion = self.devices[name].get(options.public_key)
+        signed = await service.sign_in.finish(
+            name,
+            Secret(self.passwords.get(name, PASSWORD)),
+            options.challenge_id,
+            assertion,
+            LOOPBACK,
+        )
+        return signed.actor
+
+    async def approve(self, service: BreakglassService, name: str, request_id: str) -> Any:
+        actor = await self.sign_in(service, name)
+        options = await service.activations.begin_decision(actor, request_id, Decision.APPROVE)
+        assertion = self.devices[name].get(options.public_key)
+        return await service.activations.decide(
+            actor, request_id, Decision.APPROVE, options.challenge_id, assertion
+        )

@@ -7,7 +7,8 @@ anything that is not a JSON value within the cap, a condition that does not
 evaluate to ``true``, or an evaluation error refuses the request (fail
 closed). Compiled once at load; pure: bytes in, verdict out.
 
-The expression sees ``body`` (the parsed JSON), ``method`` and ``path``.
+The expression sees ``body`` (the parsed JSON; ``null`` when there is no
+body), ``method`` and ``path``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ _INVALID = object()
 
 
 def _parse(body: bytes) -> Any:
+    if not body.strip():
+        return None  # no body (a GET, a DELETE): ``body`` is null, the condition decides
     try:
         text = body.decode("utf-8")
         if _depth(text) > MAX_DEPTH:

@@ -18,7 +18,7 @@ GUARD = compile_body_guard(
         pytest.param(b'{"domain":"evil.example"}', GuardVerdict.DENIED, id="case=other-domain"),
         pytest.param(b'{"other":1}', GuardVerdict.DENIED, id="case=no-domain"),
         pytest.param(b'{"domain":["example.com"]}', GuardVerdict.DENIED, id="case=wrong-type"),
-        pytest.param(b"", GuardVerdict.NOT_JSON, id="case=empty"),
+        pytest.param(b"", GuardVerdict.DENIED, id="case=empty-is-null"),
         pytest.param(b"{", GuardVerdict.NOT_JSON, id="case=truncated"),
         pytest.param(b"\xff\xfe", GuardVerdict.NOT_JSON, id="case=not-utf8"),
         pytest.param(b'{"domain":NaN}', GuardVerdict.NOT_JSON, id="case=nan"),
