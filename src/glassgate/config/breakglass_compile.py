@@ -160,6 +160,26 @@ def _check_routes(
             )
 
 
+def _check_reachable(bg: BreakglassConfig, config: Config) -> Iterator[Finding]:
+    """A recovery or drill route whose groups shut the session's own groups out is useless."""
+    groups = set(bg.principal.groups)
+    wanted = {r.route: ("recovery_routes", i, "route") for i, r in enumerate(bg.recovery_routes)}
+    if bg.drill_route is not None:
+        wanted.setdefault(bg.drill_route, ("drill_route",))
+    for route in config.routes:
+        where = wanted.get(route.id)
+        if where is None:
+            continue
+        allow, deny = set(route.allow.groups), set(route.deny.groups)
+        if (allow and not allow & groups) or deny & groups:
+            yield (
+                (_ROOT, *where),
+                f"route '{route.id}' would refuse break-glass sessions (their groups: "
+                f"{', '.join(sorted(groups))})",
+                "allow one of breakglass.principal.groups on it, and deny none",
+            )
+
+
 def check_breakglass(
     bg: BreakglassConfig | None, config: Config, env: Mapping[str, str]
 ) -> Iterator[Finding]:
@@ -170,6 +190,7 @@ def check_breakglass(
         yield from _check_networks(account.networks, (_ROOT, "accounts", index, "networks"), config)
     yield from _check_networks(bg.custodian_networks, (_ROOT, "custodian_networks"), config)
     yield from _check_routes(bg, config, env)
+    yield from _check_reachable(bg, config)
     for index, origin in enumerate(bg.webauthn.origins):
         parts = urlsplit(origin)
         if (

@@ -17,7 +17,12 @@ BASE: dict[str, Any] = {
     "issuers": [{"id": "idp", "issuer": "https://idp.example", "audiences": ["api"]}],
     "upstreams": [{"id": "okta", "targets": ["http://127.0.0.1:9"]}],
     "routes": [
-        {"id": "okta-admin", "match": {"path": "/api/v1/*"}, "upstream": "okta"},
+        {
+            "id": "okta-admin",
+            "match": {"path": "/api/v1/*"},
+            "upstream": "okta",
+            "allow": {"groups": ["BreakGlass"]},
+        },
         {"id": "drill", "match": {"path": "/drill/*"}, "upstream": "okta"},
     ],
     "networks": {"office": ["10.1.0.0/16"]},
@@ -89,6 +94,11 @@ def test_a_good_section_compiles() -> None:
             {"recovery_routes": [{"route": "okta-admin", "guard": {"condition": "body.x in ["}}]},
             "breakglass.recovery_routes.0.guard.condition",
             "invalid CEL",
+        ),
+        (
+            {"principal": {"groups": ["Other"]}},
+            "breakglass.recovery_routes.0.route",
+            "would refuse break-glass sessions",
         ),
         (
             {"webauthn": {"origins": ["localhost:8081"]}},
