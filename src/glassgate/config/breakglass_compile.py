@@ -163,7 +163,9 @@ def _check_routes(
 def _check_reachable(bg: BreakglassConfig, config: Config) -> Iterator[Finding]:
     """A recovery or drill route whose groups shut the session's own groups out is useless."""
     groups = set(bg.principal.groups)
-    wanted = {r.route: ("recovery_routes", i, "route") for i, r in enumerate(bg.recovery_routes)}
+    wanted: dict[str, Path] = {
+        r.route: ("recovery_routes", i, "route") for i, r in enumerate(bg.recovery_routes)
+    }
     if bg.drill_route is not None:
         wanted.setdefault(bg.drill_route, ("drill_route",))
     for route in config.routes:
