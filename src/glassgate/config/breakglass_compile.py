@@ -16,6 +16,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from glassgate.config.breakglass import BreakglassConfig, SealedCredentialConfig
+from glassgate.config.checks import Finding, check_network_entries
 from glassgate.config.schema import Config
 from glassgate.config.source import Path
 from glassgate.core.body_guard import BodyGuard, compile_body_guard
@@ -30,7 +31,6 @@ __all__ = [
     "read_sealed",
 ]
 
-Finding = tuple[Path, str, str]
 _MAX_SECRET_BYTES = 8192
 _ROOT = "breakglass"
 
@@ -85,20 +85,6 @@ def _networks(entries: tuple[str, ...], config: Config) -> tuple[Network, ...]:
         for cidr in config.networks.get(entry, (entry,)):
             found.append(ipaddress.ip_network(cidr, strict=True))
     return tuple(found)
-
-
-def _check_networks(entries: tuple[str, ...], path: Path, config: Config) -> Iterator[Finding]:
-    for index, entry in enumerate(entries):
-        if entry in config.networks:
-            continue
-        try:
-            ipaddress.ip_network(entry, strict=True)
-        except ValueError:
-            yield (
-                (*path, index),
-                f"'{entry}' is neither a CIDR nor a name from networks:",
-                "write a network such as 10.0.0.0/24",
-            )
 
 
 def _check_names(bg: BreakglassConfig) -> Iterator[Finding]:
@@ -189,8 +175,10 @@ def check_breakglass(
         return
     yield from _check_names(bg)
     for index, account in enumerate(bg.accounts):
-        yield from _check_networks(account.networks, (_ROOT, "accounts", index, "networks"), config)
-    yield from _check_networks(bg.custodian_networks, (_ROOT, "custodian_networks"), config)
+        yield from check_network_entries(
+            account.networks, (_ROOT, "accounts", index, "networks"), config
+        )
+    yield from check_network_entries(bg.custodian_networks, (_ROOT, "custodian_networks"), config)
     yield from _check_routes(bg, config, env)
     yield from _check_reachable(bg, config)
     for index, origin in enumerate(bg.webauthn.origins):

@@ -15,8 +15,9 @@ Only once both factors verified does a locked account learn it is locked.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import base64
 import hmac
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,8 +44,6 @@ from glassgate.workflows.views import Actor, CeremonyOptions, SignedIn
 
 __all__ = ["SignIn", "actor_of"]
 
-_DECOY_SALT = b"glassgate-decoy-credential"
-
 
 def actor_of(session: ConsoleSession) -> Actor:
     kind, _, name = session.identity.partition(":")
@@ -63,7 +62,7 @@ class SignIn:
         self._policy = policy
         self._passwords = passwords
         self._ceremonies = ceremonies
-        self._decoy_key = hashlib.sha256(_DECOY_SALT + bytes(8)).digest()
+        self._decoy_key = secrets.token_bytes(32)  # per process: decoys cannot be precomputed
 
     def _kind_of(self, name: str) -> IdentityKind | None:
         if name in self._policy.accounts:
@@ -101,7 +100,7 @@ class SignIn:
 
     def _decoy(self, name: str, now: float) -> WebAuthnKey:
         digest = hmac.new(self._decoy_key, name.encode("utf-8"), "sha256").digest()
-        fake_id = digest.hex()[:43]
+        fake_id = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")  # looks real
         return WebAuthnKey(fake_id, "decoy", b"", 0, now)
 
     async def finish(

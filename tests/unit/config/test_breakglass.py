@@ -88,7 +88,7 @@ def test_a_good_section_compiles() -> None:
         (
             {"accounts": [{"name": "ops", "networks": ["lab"]}]},
             "breakglass.accounts.0.networks.0",
-            "neither a CIDR",
+            "neither a CIDR nor a named network",
         ),
         (
             {"recovery_routes": [{"route": "okta-admin", "guard": {"condition": "body.x in ["}}]},

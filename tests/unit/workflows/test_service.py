@@ -388,3 +388,20 @@ def _s(text: str):  # type: ignore[no-untyped-def]
     from glassgate.types import Secret
 
     return Secret(text)
+
+
+def test_sign_in_options_do_not_tell_who_exists() -> None:
+    async def body(h: Harness) -> None:
+        await h.enrol(ACCOUNT, "ops")
+        real = await h.service.sign_in.begin("ops", ALLOWED)
+        fake = await h.service.sign_in.begin("nobody", ALLOWED)
+        again = await h.service.sign_in.begin("nobody", ALLOWED)
+        outside = await h.service.sign_in.begin("ops", OUTSIDE)
+        ids = [o.public_key["allowCredentials"][0]["id"] for o in (real, fake, again, outside)]
+        assert all(len(i) == 43 for i in ids)
+        assert ids[1] == ids[2]  # stable per name: asking twice reveals nothing
+        assert ids[0] != ids[3]  # outside the networks: a decoy, not the real key
+        for options in (real, fake):
+            assert options.public_key["userVerification"] == "required"
+
+    run(body)
