@@ -20,7 +20,13 @@ from dataclasses import replace
 
 from glassgate.audit.records import AuditRecord
 from glassgate.core.request import IPAddress
-from glassgate.errors import ActionForbiddenError, NotFoundError, SessionEndedError, WorkflowError
+from glassgate.errors import (
+    ActionForbiddenError,
+    ConcurrentChangeError,
+    NotFoundError,
+    SessionEndedError,
+    WorkflowError,
+)
 from glassgate.workflows import drills, incidents, requests, sessions
 from glassgate.workflows.activation import check_custodian
 from glassgate.workflows.challenges import Challenge
@@ -42,6 +48,8 @@ from glassgate.workflows.views import (
 )
 
 __all__ = ["SessionControl"]
+
+_USE_ATTEMPTS = 3
 
 
 class SessionControl:
@@ -223,10 +231,25 @@ class SessionControl:
         if found is None:
             raise SessionEndedError("this break-glass session token is not valid")
         sessions.check_use(found.value, parsed[1], str(client), self._recorder.clock())
+        if found.value.account not in self._policy.accounts:  # removed from the locked policy
+            raise SessionEndedError("this break-glass account is no longer configured")
         return found.value
 
     async def note_use(self, session_id: str, *, succeeded: bool, drill_route: bool) -> None:
-        """Count a request made with the session: first-use and summary alerts, drill evidence."""
+        """Count a request made with the session: first-use and summary alerts, drill evidence.
+
+        Requests of one session may finish together: a lost race is re-read and
+        counted again (a few times at most).
+        """
+        for attempt in range(_USE_ATTEMPTS):
+            try:
+                await self._note_use(session_id, succeeded=succeeded, drill_route=drill_route)
+                return
+            except ConcurrentChangeError:
+                if attempt == _USE_ATTEMPTS - 1:
+                    raise
+
+    async def _note_use(self, session_id: str, *, succeeded: bool, drill_route: bool) -> None:
         now = self._recorder.clock()
         found = await self._load(session_id)
         updated, events = sessions.note_use(found.value, now, self._policy.use_summary_every)

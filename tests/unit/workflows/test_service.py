@@ -24,7 +24,7 @@ from glassgate.errors import (
 from glassgate.workflows.identities import IdentityKind
 from glassgate.workflows.requests import Decision
 from tests.support.authenticator import SoftAuthenticator
-from tests.support.breakglass import ALLOWED, ORIGIN, OUTSIDE, PASSWORD, Harness
+from tests.support.breakglass import ALLOWED, ORIGIN, OUTSIDE, PASSWORD, Harness, default_policy
 
 ACCOUNT, CUSTODIAN = IdentityKind.ACCOUNT, IdentityKind.CUSTODIAN
 REASON = "Okta SSO settings broken, no admin can sign in"
@@ -403,5 +403,22 @@ def test_sign_in_options_do_not_tell_who_exists() -> None:
         assert ids[0] != ids[3]  # outside the networks: a decoy, not the real key
         for options in (real, fake):
             assert options.public_key["userVerification"] == "required"
+
+    run(body)
+
+
+def test_removing_an_account_from_the_policy_stops_its_session() -> None:
+    async def body(h: Harness) -> None:
+        team = await h.team()
+        ops, alice, bob = team["ops"], team["alice"], team["bob"]
+        request = await h.service.activations.request(ops, REASON, "INC-1")
+        await h.decide(alice, request.id)
+        await h.decide(bob, request.id)
+        started = await h.service.sessions.activate(ops, request.id, ALLOWED)
+        reloaded = Harness(policy=default_policy(accounts={}), store=h.store, clock=h.clock)
+        with pytest.raises(SessionEndedError, match="no longer configured"):
+            await reloaded.service.sessions.check(started.token.reveal(), ALLOWED)
+        await reloaded.audit.close()
+        reloaded.runner.close()
 
     run(body)
