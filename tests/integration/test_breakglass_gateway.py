@@ -14,9 +14,11 @@ issues a link, rotation works, the incident is closed, and
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from glassgate.errors import AccountLockedError, AlertDeliveryError, AuthenticationFailedError
 from glassgate.types import Secret
@@ -49,6 +52,7 @@ class Setup:
     hooks: EchoUpstream
     world: ConfigWorld
     workdir: Path
+    idp: OidcProvider
 
 
 def _config(idp: str, upstream: str, hooks: str, workdir: Path) -> dict[str, Any]:
@@ -116,7 +120,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         idp.stop()  # from here on the IdP is down: break-glass must not need it
         listen = {"GLASSGATE_LISTEN": f"127.0.0.1:{gateway.port}"}
         world = ConfigWorld(path, {**env, **listen}, config_alerts=True)
-        yield Setup(gateway, path, upstream, hooks, world, workdir)
+        yield Setup(gateway, path, upstream, hooks, world, workdir, idp)
     finally:
         gateway.stop()
         idp.stop()
@@ -328,6 +332,31 @@ def test_drill_through_the_gateway(setup: Setup) -> None:
     assert drill["result"] == "passed"
     assert drill["time_to_access"] > 0
     assert _cli(setup, "drill", "status").startswith("every break-glass account")
+
+
+def test_a_reload_that_changes_the_policy_is_audited(setup: Setup) -> None:
+    setup.idp.start()  # a new configuration is swapped in only once its issuers have keys
+    config = yaml.safe_load(setup.config.read_text())
+    config["breakglass"]["request_expiry"] = "20m"
+    write_config(setup.config, config)
+    assert setup.gateway.proc is not None
+    setup.gateway.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 15
+    found: list[str] = []
+    while time.monotonic() < deadline and not found:
+        db = sqlite3.connect(setup.workdir / "glassgate.db")
+        found = [
+            row[0].decode() if isinstance(row[0], bytes) else row[0]
+            for row in db.execute(
+                "SELECT body FROM audit_records WHERE type = 'breakglass.policy.changed'"
+            )
+        ]
+        db.close()
+        time.sleep(0.2)
+    setup.idp.stop()
+    (body,) = found
+    assert json.loads(body)["details"]["changed"] == ["breakglass.request_expiry"]
+    assert "configuration reloaded" in setup.gateway.log.read_text()
 
 
 def test_activation_refused_when_no_alert_sink_accepts(setup: Setup) -> None:
