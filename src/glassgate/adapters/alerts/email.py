@@ -68,21 +68,26 @@ class EmailAlertSink:
         return message
 
     async def deliver(self, alert: Alert) -> None:
+        # One connection per alert, always closed: a failed STARTTLS must not leak it.
+        smtp = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            username=self._username,
+            password=None if self._password is None else self._password.reveal(),
+            start_tls=self._starttls,
+            timeout=self._timeout,
+            cert_bundle=self._ca_file,
+        )
         try:
-            await aiosmtplib.send(
-                self.compose(alert),
-                hostname=self._host,
-                port=self._port,
-                start_tls=self._starttls,
-                username=self._username,
-                password=None if self._password is None else self._password.reveal(),
-                timeout=self._timeout,
-                cert_bundle=self._ca_file,
-            )
+            await smtp.connect()
+            await smtp.send_message(self.compose(alert))
+            await smtp.quit()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise AlertDeliveryError(
                 f"{self.name} did not accept the alert: {type(exc).__name__}"
             ) from exc
+        finally:
+            smtp.close()
 
     async def close(self) -> None:
         """One connection per alert: nothing stays open."""
