@@ -2,7 +2,7 @@
 
 One reflective codec instead of one hand-written pair per record type: it
 reads the field types (str, int, float, bool, bytes, StrEnum, tuples,
-frozensets, optionals, nested dataclasses) and converts accordingly. Bytes
+frozensets, ``X | None``, nested dataclasses) and converts accordingly. Bytes
 travel as base64url. ``decode`` refuses a document that does not fit the
 type (``ValueError``), so a row edited by hand is noticed, never guessed at.
 """
@@ -54,11 +54,9 @@ def _decode(annotation: Any, value: Any) -> Any:
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         options = [a for a in get_args(annotation) if a is not type(None)]
-        if value is None:
-            if len(options) == len(get_args(annotation)):
-                raise ValueError("null where a value is required")
-            return None
-        return _decode(options[0], value)
+        if len(options) != 1 or len(get_args(annotation)) != 2:
+            raise ValueError(f"cannot decode {annotation!r}: only 'X | None' unions")
+        return None if value is None else _decode(options[0], value)
     if origin is tuple:
         args = get_args(annotation)
         _need(value, list)

@@ -111,7 +111,9 @@ class Enrolment:
             if link.value.used_at is None and now < link.value.expires_at
         ]
 
-    async def _link(self, token: str, now: float) -> tuple[Versioned[OneTimeLink], LocalIdentity]:
+    async def _link(
+        self, token: str, now: float
+    ) -> tuple[Versioned[OneTimeLink], Versioned[LocalIdentity]]:
         found = await self._recorder.records.get(OneTimeLink, link_digest(token))
         if found is None:
             raise LinkInvalidError("link-unknown")
@@ -120,13 +122,13 @@ class Enrolment:
         identity = await self._recorder.records.get(LocalIdentity, link.identity)
         if identity is None:
             raise LinkInvalidError("link-identity-missing")
-        return found, identity.value
+        return found, identity
 
     async def begin(self, token: str) -> EnrolmentStart:
         """Registration options for the holder of a valid enrolment or reset link."""
         now = self._recorder.clock()
-        found, identity = await self._link(token, now)
-        link = found.value
+        found, versioned = await self._link(token, now)
+        link, identity = found.value, versioned.value
         challenge = issue_challenge(
             ChallengePurpose.ENROL, link.digest, {"identity": identity.ref}, now
         )
@@ -163,13 +165,13 @@ class Enrolment:
         self,
         token: str,
         found: Versioned[OneTimeLink],
-        identity: LocalIdentity,
+        current: Versioned[LocalIdentity],
         challenge_id: str,
         password: Secret,
         credential: str | Mapping[str, Any],
         now: float,
     ) -> str:
-        link = found.value
+        link, identity = found.value, current.value
         challenge = await use_challenge(
             self._recorder.records,
             challenge_id,
@@ -182,9 +184,6 @@ class Enrolment:
         if link.purpose is LinkPurpose.RESET:
             await self._refuse_same_password(identity, password)
         password_hash = await asyncio.to_thread(self._passwords.hash, password)
-        current = await self._recorder.records.get(LocalIdentity, identity.ref)
-        if current is None:
-            raise LinkInvalidError("link-identity-missing")
         if link.purpose is LinkPurpose.ENROL:
             updated = identities.complete_enrolment(current.value, password_hash, now)
             retired: list[Change] = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
+from glassgate.alerts import Alert
 from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.errors import AlertDeliveryError, AuditUnavailableError, GlassgateError
 from glassgate.ports import Alerts, AuditAppender
@@ -76,31 +77,26 @@ class Recorder:
         records that cite their own audit range (drills).
         """
         written = [await self._audit.append(audit_event(event)) for event in events]
-        for event in events:
-            if self._required and event.name in REQUIRED:
-                await self._required_alert(event)
+        alerts = [(event, alert_for(event, self._runbook)) for event in events]
+        required = [(e, a) for e, a in alerts if a is not None and self._is_required(e)]
+        for event, needed in required:
+            await self._send_required(event, needed)
         batch = changes(written) if callable(changes) else changes
-        if batch:
-            await self.records.commit(*batch)
-        for event in events:
-            if event.name not in REQUIRED or not self._required:
-                await self._alert(event)
+        await self.records.commit(*batch)
+        for event, alert in alerts:
+            if alert is not None and not self._is_required(event):
+                await self._alerts.send(alert)
         return written
 
-    async def _required_alert(self, event: Event) -> None:
-        alert = alert_for(event, self._runbook)
-        if alert is None:
-            return
+    def _is_required(self, event: Event) -> bool:
+        return self._required and event.name in REQUIRED
+
+    async def _send_required(self, event: Event, alert: Alert) -> None:
         try:
             await self._alerts.send(alert, required=True)
         except AlertDeliveryError as exc:
             await self.refused(event.name, event.actor, event.subject, exc, dict(event.details))
             raise
-
-    async def _alert(self, event: Event) -> None:
-        alert = alert_for(event, self._runbook)
-        if alert is not None:
-            await self._alerts.send(alert)
 
     async def refused(
         self,

@@ -241,13 +241,13 @@ class SessionControl:
         Requests of one session may finish together: a lost race is re-read and
         counted again (a few times at most).
         """
-        for attempt in range(_USE_ATTEMPTS):
+        for _ in range(_USE_ATTEMPTS - 1):
             try:
                 await self._note_use(session_id, succeeded=succeeded, drill_route=drill_route)
-                return
             except ConcurrentChangeError:
-                if attempt == _USE_ATTEMPTS - 1:
-                    raise
+                continue
+            return
+        await self._note_use(session_id, succeeded=succeeded, drill_route=drill_route)
 
     async def _note_use(self, session_id: str, *, succeeded: bool, drill_route: bool) -> None:
         now = self._recorder.clock()

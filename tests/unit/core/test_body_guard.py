@@ -46,3 +46,9 @@ def test_bad_cel_and_cap_are_load_errors() -> None:
         compile_body_guard("body.domain in [", 10)
     with pytest.raises(ValueError, match="max_body_bytes"):
         compile_body_guard("true", 0)
+
+
+def test_escapes_and_brackets_inside_strings_do_not_count_as_depth() -> None:
+    guard = compile_body_guard("body.note != ''", 4096)
+    tricky = b'{"note": "a \\\\ b \\" [[[[ {{{{ ' + b"[" * 40 + b'"}'
+    assert guard.check(tricky, "PUT", "/x") is GuardVerdict.OK

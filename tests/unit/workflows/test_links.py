@@ -50,3 +50,12 @@ def test_links_never_outlive_an_hour() -> None:
     with pytest.raises(ValueError, match="one hour"):
         issue_link(ENROL, "x:y", 0.0, ttl=3601)
     assert issue_link(ENROL, "x:y", 0.0, ttl=60).link.expires_at == 60.0
+
+
+def test_retiring_a_used_link_changes_nothing() -> None:
+    from glassgate.workflows.links import retire_link
+
+    issued = issue_link(ENROL, "custodian:alice", 100.0)
+    used = redeem(issued.link, issued.token.reveal(), ENROL, 200.0)
+    assert retire_link(used, 300.0) is used
+    assert retire_link(issued.link, 300.0).used_at == 300.0

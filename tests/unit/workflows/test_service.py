@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from ipaddress import ip_network
 
 import pytest
 
+from glassgate.adapters.storage.audit.memory import MemoryAuditStore
+from glassgate.adapters.storage.workflows.memory import MemoryWorkflowStore
 from glassgate.errors import (
     AccountLockedError,
     ActionForbiddenError,
     AlertDeliveryError,
     ApprovalRefusedError,
     AuthenticationFailedError,
+    ConcurrentChangeError,
     InvalidTransitionError,
     LinkInvalidError,
     NotFoundError,
     QuorumNotMetError,
     SessionAddressError,
     SessionEndedError,
+    StorageUnavailableError,
     WorkflowInputError,
 )
 from glassgate.workflows.identities import IdentityKind
+from glassgate.workflows.links import LinkPurpose, issue_link
+from glassgate.workflows.policy import AccountPolicy
+from glassgate.workflows.records import Change
 from glassgate.workflows.requests import Decision
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.breakglass import ALLOWED, ORIGIN, OUTSIDE, PASSWORD, Harness, default_policy
@@ -75,6 +84,7 @@ def test_the_whole_path_activation_lock_reset_rotation() -> None:
             await h.service.sessions.check(token, ALLOWED)
         (incident,) = await h.service.aftercare.incidents(open_only=True)
         assert incident.incident_ref == "INC-7"
+        assert await h.service.aftercare.incident(incident.id) == incident
         # quorum reset -> one-time link to the custodian who completed it -> rotation
         reset = await h.service.activations.open_reset("ops", "operator:root", "rotate after use")
         assert (await h.decide(alice, reset.id)).reset_link is None
@@ -422,3 +432,194 @@ def test_removing_an_account_from_the_policy_stops_its_session() -> None:
         reloaded.runner.close()
 
     run(body)
+
+
+def test_refusals_of_the_request_side() -> None:
+    async def body(h: Harness) -> None:
+        team = await h.team()
+        ops, alice = team["ops"], team["alice"]
+        acts = h.service.activations
+        with pytest.raises(NotFoundError):
+            await acts.show(alice, "R-nope")
+        with pytest.raises(ActionForbiddenError):
+            await acts.request(alice, REASON, "INC-1")  # a custodian is no requester
+        first = await acts.request(ops, REASON, "INC-1")
+        with pytest.raises(InvalidTransitionError, match="already has open request"):
+            await acts.request(ops, REASON, "INC-2")
+        assert (await acts.show(ops, first.id)).id == first.id  # the account sees its own
+        assert [r.id for r in await acts.mine(ops)] == [first.id]
+        assert await acts.mine(alice) == []
+        with pytest.raises(NotFoundError):
+            await acts.open_reset("ghost", "operator:root", "rotate")
+        with pytest.raises(NotFoundError):
+            await h.service.aftercare.incident("I-nope")
+        with pytest.raises(NotFoundError):
+            await h.service.aftercare.close_incident("I-nope", "cli:root", "notes")
+        with pytest.raises(NotFoundError):
+            await h.service.aftercare.facts("R-nope")
+        request, session, incident = await h.service.aftercare.facts(first.id)
+        assert (request.id, session, incident) == (first.id, None, None)
+
+    run(body)
+
+
+def test_drills_need_a_drill_route() -> None:
+    async def body(h: Harness) -> None:
+        team = await h.team()
+        with pytest.raises(WorkflowInputError, match="drill_route"):
+            await h.service.activations.request(team["ops"], "drill", None, drill=True)
+
+    run(body, policy=default_policy(drill_route=None))
+
+
+def test_refusals_of_the_session_side() -> None:
+    async def body(h: Harness) -> None:
+        team = await h.team()
+        ops, alice, bob = team["ops"], team["alice"], team["bob"]
+        sessions = h.service.sessions
+        with pytest.raises(NotFoundError):
+            await sessions.show(alice, "nope")
+        reset = await h.service.activations.open_reset("ops", ops.ref, "rotate")
+        with pytest.raises(ActionForbiddenError, match="reset"):
+            await sessions.activate(ops, reset.id, ALLOWED)
+        await h.service.activations.cancel(ops, reset.id)
+        ghost = replace(ops, ref="breakglass:ghost", name="ghost")
+        request = await h.service.activations.request(ops, REASON, "INC-1")
+        await h.decide(alice, request.id)
+        await h.decide(bob, request.id)
+        started = await sessions.activate(ops, request.id, ALLOWED)
+        other = replace(ops, ref="breakglass:dr", name="dr")
+        with pytest.raises(NotFoundError):
+            await sessions.show(other, started.session.id)  # another account cannot see it
+        assert (await sessions.show(alice, started.session.id)).state == "active"
+        assert await sessions.sweep() == 0  # still live
+        with pytest.raises(SessionEndedError):
+            await sessions.check("not-a-token", ALLOWED)
+        with pytest.raises(SessionEndedError):
+            await sessions.check("ggbg_0123456789abcdef_secret", ALLOWED)
+        with pytest.raises(NotFoundError):
+            await sessions.activate(ghost, request.id, ALLOWED)
+
+    run(body)
+
+
+def test_an_unenrolled_requester_cannot_activate() -> None:
+    async def body(h: Harness) -> None:
+        team = await h.team()
+        ghost = replace(team["ops"], ref="breakglass:ghost", name="ghost")
+        request = await h.service.activations.request(ghost, REASON, "INC-1")
+        await h.decide(team["alice"], request.id)
+        await h.decide(team["bob"], request.id)
+        with pytest.raises(NotFoundError, match="no identity"):
+            await h.service.sessions.activate(ghost, request.id, ALLOWED)
+
+    policy = default_policy(
+        accounts={
+            "ops": AccountPolicy("ops", (ip_network("10.0.0.0/24"),)),
+            "ghost": AccountPolicy("ghost", (ip_network("10.0.0.0/24"),)),
+        }
+    )
+    run(body, policy=policy)
+
+
+def test_concurrent_uses_are_counted_again() -> None:
+    class Flaky(MemoryWorkflowStore):
+        fail = 0
+
+        def commit(self, writes):  # type: ignore[no-untyped-def]
+            if self.fail and any(w.kind == "bg-session" and w.version > 1 for w in writes):
+                self.fail -= 1
+                raise ConcurrentChangeError("someone else was faster")
+            super().commit(writes)
+
+    store = Flaky()
+
+    async def body(h: Harness) -> None:
+        team = await h.team()
+        ops = team["ops"]
+        request = await h.service.activations.request(ops, "drill", None, drill=True)
+        await h.decide(team["alice"], request.id)
+        await h.decide(team["bob"], request.id)
+        started = await h.service.sessions.activate(ops, request.id, ALLOWED)
+        sid = started.session.id
+        store.fail = 1
+        await h.service.sessions.note_use(sid, succeeded=True, drill_route=True)
+        await h.service.sessions.note_use(sid, succeeded=True, drill_route=True)  # no more news
+        store.fail = 5
+        with pytest.raises(ConcurrentChangeError):
+            await h.service.sessions.note_use(sid, succeeded=True, drill_route=True)
+        store.fail = 0
+        del store._records[("bg-drill", request.id)]  # evidence gone: the use still counts
+        await h.service.sessions.note_use(sid, succeeded=True, drill_route=True)
+        assert (await h.service.sessions.show(ops, sid)).uses == 3
+
+    run(body, store=store)
+
+
+def test_console_sessions_and_unknown_names() -> None:
+    async def body(h: Harness) -> None:
+        await h.enrol(ACCOUNT, "ops")
+        options = await h.service.sign_in.begin("ops", ALLOWED)
+        signed = await h.service.sign_in.finish(
+            "ops",
+            _s(PASSWORD),
+            options.challenge_id,
+            h.devices["ops"].get(options.public_key),
+            ALLOWED,
+        )
+        token = signed.token.reveal()
+        assert (await h.service.sign_in.actor(token, ALLOWED)).ref == "breakglass:ops"
+        with pytest.raises(AuthenticationFailedError):
+            await h.service.sign_in.actor(token, OUTSIDE)
+        with pytest.raises(AuthenticationFailedError):
+            await h.service.sign_in.actor("not-a-console-token", ALLOWED)
+        with pytest.raises(AuthenticationFailedError):
+            await h.service.sign_in.actor("ggcs_0123456789abcdef_x", ALLOWED)
+        await h.service.sign_in.sign_out(token, ALLOWED)
+        with pytest.raises(AuthenticationFailedError):
+            await h.service.sign_in.actor(token, ALLOWED)
+        with pytest.raises(AuthenticationFailedError) as unknown:
+            await h.service.sign_in.finish("ops", _s(PASSWORD), "no-such-challenge", {}, ALLOWED)
+        assert unknown.value.detail == "challenge-unknown"
+        attacker = SoftAuthenticator(ORIGIN)
+        attacker.create({"rp": {"id": "localhost"}, "user": {"id": "AA"}, "challenge": "AA"})
+        attacker.ignore_allow_list = True
+        options = await h.service.sign_in.begin("nobody", ALLOWED)
+        with pytest.raises(AuthenticationFailedError) as nobody:
+            await h.service.sign_in.finish(
+                "nobody",
+                _s(PASSWORD),
+                options.challenge_id,
+                attacker.get(options.public_key),
+                ALLOWED,
+            )
+        assert nobody.value.detail == "identity-unknown"
+
+    run(body)
+
+
+def test_enrolment_refusals() -> None:
+    async def body(h: Harness) -> None:
+        with pytest.raises(WorkflowInputError, match="lower-case"):
+            await h.service.enrolment.create(CUSTODIAN, "Bad Name", "cli:root")
+        with pytest.raises(LinkInvalidError):
+            await h.service.enrolment.begin("no-such-token")
+        orphan = issue_link(LinkPurpose.ENROL, "custodian:orphan", h.clock())
+        await h.service.records.commit(Change(orphan.link))
+        with pytest.raises(LinkInvalidError) as missing:
+            await h.service.enrolment.begin(orphan.token.reveal())
+        assert missing.value.detail == "link-identity-missing"
+
+    run(body)
+
+
+def test_refusals_are_refused_even_when_the_audit_log_is_down() -> None:
+    class Broken(MemoryAuditStore):
+        def append(self, events):  # type: ignore[no-untyped-def]
+            raise StorageUnavailableError("disk full")
+
+    async def body(h: Harness) -> None:
+        with pytest.raises(AuthenticationFailedError):
+            await h.service.sign_in.finish("ops", _s(PASSWORD), "nope", {}, ALLOWED)
+
+    run(body, audit_store=Broken())

@@ -109,3 +109,23 @@ def test_first_use_then_rate_limited_summaries() -> None:
     session, events = note_use(session, 171.0, summary_every=60.0)
     assert [(e.name, e.details["uses"]) for e in events] == [("session.use-summary", 4)]
     assert session.uses == 5
+
+
+def test_a_session_needs_a_scope_and_reads_expired_once_over() -> None:
+    from glassgate.workflows.views import SessionView
+
+    with pytest.raises(WorkflowInputError, match="scope"):
+        start_session("R1", "ops", drill=False, scope=(), client_ip="x", ttl=60, now=0)
+    session = started().session
+    assert SessionView.of(session, 100.0).state == "active"
+    assert SessionView.of(session, 1900.0).state == "expired"
+
+
+def test_reprs_name_no_secret() -> None:
+    from glassgate.workflows.challenges import ChallengePurpose, issue_challenge
+    from glassgate.workflows.keys import WebAuthnKey
+
+    challenge = issue_challenge(ChallengePurpose.SIGN_IN, "sign-in:ops", {}, 0.0)
+    assert challenge.nonce.hex() not in repr(challenge)
+    key = WebAuthnKey("Y3JlZGVudGlhbC1pZC0xMjM0NTY3", "breakglass:ops", b"\x01" * 10, 0, 0.0)
+    assert repr(key) == "WebAuthnKey('Y3JlZGVudGlhbC1p', identity='breakglass:ops')"
