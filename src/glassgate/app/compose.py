@@ -21,6 +21,7 @@ Where the next services plug in:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +38,8 @@ from glassgate.adapters.storage.api_keys import open_api_key_store
 from glassgate.adapters.storage.audit import open_audit_store
 from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile, signing_key_for
 from glassgate.adapters.storage.target import StorageTarget
+from glassgate.adapters.storage.workflows import open_workflow_store
+from glassgate.app.breakglass import BreakglassParts
 from glassgate.app.runtime import AuthenticatorFactory, Runtime
 from glassgate.app.state import StateHolder
 from glassgate.audit.checkpoints import CheckpointSchedule
@@ -44,6 +47,7 @@ from glassgate.audit.service import AuditLog
 from glassgate.audit.settings import AuditSettings, CheckpointPlan
 from glassgate.audit.verification import collect_checkpoints
 from glassgate.config.audit import AuditConfig, checkpoint_paths
+from glassgate.config.breakglass_compile import CompiledBreakglass
 from glassgate.config.load import LoadedConfig
 from glassgate.config.schema import Config
 from glassgate.config.storage import StorageConfig
@@ -51,6 +55,7 @@ from glassgate.store_runner import StoreRunner
 from glassgate.types import ASGIApp, Clock
 from glassgate.web import ConsoleServices, create_console_app
 from glassgate.workflows.api_keys import ApiKeyAdmin
+from glassgate.workflows.service import BreakglassService
 
 __all__ = [
     "AdminServices",
@@ -160,7 +165,7 @@ def _console(config: Config, holder: StateHolder) -> Console | None:
     """The console, given the services it needs (more join ``ConsoleServices`` as it grows)."""
     if not config.console.enabled:
         return None
-    services = ConsoleServices(readiness=holder)
+    services = ConsoleServices(readiness=holder, breakglass=holder)
     return Console(create_console_app(services), config.console.listen)
 
 
@@ -172,21 +177,46 @@ class AdminServices:
     """
 
     api_keys: ApiKeyAdmin
+    breakglass: BreakglassService | None = None  # None: no breakglass section
 
 
 @asynccontextmanager
-async def admin_services(config: Config, *, clock: Clock = now) -> AsyncIterator[AdminServices]:
-    """Open the stores and the audit log the workflows need; close them all on exit."""
+async def admin_services(
+    config: Config, *, clock: Clock = now, breakglass: CompiledBreakglass | None = None
+) -> AsyncIterator[AdminServices]:
+    """Open the stores and the audit log the workflows need; close them all on exit.
+
+    ``breakglass``: the compiled section (``LoadedConfig.compiled.breakglass``),
+    to open the break-glass service too.
+    """
     target = StorageTarget.from_config(config.storage)
     store = open_api_key_store(target, migrate=config.storage.auto_migrate)
     runner = StoreRunner("api-key-admin")
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(store.close)
+        stack.callback(runner.close)
         audit = open_audit_log(config.storage, config.audit, clock=clock)
         await audit.start()
-        try:
-            yield AdminServices(api_keys=ApiKeyAdmin(store, audit, clock, runner))
-        finally:
-            await audit.close()
-    finally:
-        runner.close()
-        store.close()
+        stack.push_async_callback(audit.close)
+        service = None
+        if breakglass is not None:
+            service = await _admin_breakglass(config, breakglass, audit, clock, stack)
+        yield AdminServices(ApiKeyAdmin(store, audit, clock, runner), service)
+
+
+async def _admin_breakglass(
+    config: Config,
+    compiled: CompiledBreakglass,
+    audit: AuditLog,
+    clock: Clock,
+    stack: contextlib.AsyncExitStack,
+) -> BreakglassService:
+    runner = StoreRunner("workflows-admin")
+    stack.callback(runner.close)
+    target = StorageTarget.from_config(config.storage)
+    migrate = config.storage.auto_migrate
+    store = await runner.run(lambda: open_workflow_store(target, migrate=migrate))
+    stack.callback(store.close)
+    parts = BreakglassParts.build(config, compiled, store, runner, audit, clock)
+    stack.push_async_callback(parts.aclose)
+    return parts.service

@@ -6,9 +6,10 @@ IdP authenticators are made. The composition root (``app.compose``) fills it
 in once, before start; tests inject the clock and the authenticator here.
 
 Where the next process-wide services plug in: a field here, built in
-``app.compose``, started in ``start`` and closed in ``aclose`` (the alert
-dispatcher; the break-glass, grant and directory stores with their
-``StoreRunner``).
+``app.compose``, started in ``start`` and closed in ``aclose`` (the grant and
+directory stores with their ``StoreRunner``). The break-glass workflow store
+is here (``workflow_store``); alerts are per configuration (``GatewayState``),
+since their sinks may change on reload.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ from glassgate.adapters.clock import now
 from glassgate.adapters.http.decision_audit import DecisionAuditor
 from glassgate.adapters.idp.authenticator import build_authenticator
 from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
-from glassgate.ports import DecisionAudit, DecisionSink, IdpAuthenticator, QuotaStore
+from glassgate.adapters.storage.target import StorageTarget
+from glassgate.adapters.storage.workflows import open_workflow_store
+from glassgate.ports import (
+    DecisionAudit,
+    DecisionSink,
+    IdpAuthenticator,
+    QuotaStore,
+    WorkflowStore,
+)
+from glassgate.store_runner import StoreRunner
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Clock
 
@@ -53,6 +63,8 @@ class Runtime:
     sinks: tuple[DecisionSink, ...] = ()
     audit_log: AuditLog | None = None
     http: httpx.AsyncClient | None = None
+    workflows: WorkflowStore | None = None  # break-glass records: opened on first need
+    workflow_runner: StoreRunner = field(default_factory=lambda: StoreRunner("workflows"))
 
     @property
     def audit(self) -> DecisionAudit | None:
@@ -64,6 +76,20 @@ class Runtime:
             self.http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         return self.http
 
+    async def workflow_store(self, config: Config) -> WorkflowStore:
+        """The workflow store (break-glass), opened once per process, off the event loop.
+
+        It survives reloads; a reload that adds the ``breakglass`` section opens
+        it then. ``StorageUnavailableError`` if it cannot be opened.
+        """
+        if self.workflows is None:
+            target = StorageTarget.from_config(config.storage)
+            migrate = config.storage.auto_migrate
+            self.workflows = await self.workflow_runner.run(
+                lambda: open_workflow_store(target, migrate=migrate)
+            )
+        return self.workflows
+
     async def start(self) -> None:
         if self.audit_log is not None:
             await self.audit_log.start()
@@ -73,3 +99,7 @@ class Runtime:
             await self.http.aclose()
         if self.audit_log is not None:
             await self.audit_log.close()
+        if self.workflows is not None:
+            await self.workflow_runner.run(self.workflows.close)
+            self.workflows = None
+        self.workflow_runner.close(wait=False)

@@ -23,9 +23,9 @@ EXIT_USAGE = 2
 
 
 def _command_modules() -> tuple[ModuleType, ...]:
-    from glassgate.cli import apikey, audit, config_cmd, db, demo, policy, serve
+    from glassgate.cli import apikey, audit, breakglass, config_cmd, db, demo, drill, policy, serve
 
-    return (serve, config_cmd, policy, audit, db, demo, apikey)
+    return (serve, config_cmd, policy, audit, db, demo, apikey, breakglass, drill)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ from glassgate.config.source import Path
 from glassgate.config.strength import strength_levels
 from glassgate.core.routes import PathPattern
 
-__all__ = ["Finding", "check_config"]
+__all__ = ["Finding", "check_config", "check_network_entries"]
 
 Finding = tuple[Path, str, str]
 
@@ -202,17 +202,26 @@ def _groups(route: RouteConfig, base: Path) -> Iterator[Finding]:
 
 def _networks(route: RouteConfig, base: Path, config: Config) -> Iterator[Finding]:
     for side in ("allow", "deny"):
-        for i, entry in enumerate(getattr(route, side).networks):
-            if entry in config.networks:
-                continue
-            try:
-                ipaddress.ip_network(entry, strict=True)
-            except ValueError:
-                yield (
-                    (*base, side, "networks", i),
-                    f"'{entry}' is neither a CIDR nor a named network",
-                    f"named networks: {', '.join(sorted(config.networks)) or 'none'}",
-                )
+        yield from check_network_entries(
+            getattr(route, side).networks, (*base, side, "networks"), config
+        )
+
+
+def check_network_entries(
+    entries: tuple[str, ...], base: Path, config: Config
+) -> Iterator[Finding]:
+    """Each entry a CIDR or a name from ``networks:`` (routes, break-glass accounts)."""
+    for i, entry in enumerate(entries):
+        if entry in config.networks:
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=True)
+        except ValueError:
+            yield (
+                (*base, i),
+                f"'{entry}' is neither a CIDR nor a named network",
+                f"named networks: {', '.join(sorted(config.networks)) or 'none'}",
+            )
 
 
 def _require(

@@ -17,6 +17,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from glassgate.config.audit import checkpoint_paths
+from glassgate.config.breakglass_compile import check_breakglass
 from glassgate.config.checks import Finding, check_config
 from glassgate.config.compile import CompiledConfig, compile_config
 from glassgate.config.risks import config_risks
@@ -70,7 +71,7 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str]) -> Loaded
         config = Config.model_validate(located.data)
     except ValidationError as exc:
         raise ConfigError(early + _schema_problems(exc, located, filename)) from None
-    problems, compiled = _check_and_compile(config, located, filename)
+    problems, compiled = _check_and_compile(config, located, filename, env)
     if early or problems or compiled is None:
         raise ConfigError(early + problems)
     warnings = tuple(_locate(config_risks(config), located, filename))
@@ -89,12 +90,14 @@ def _with_checkpoint_paths(config: Config, filename: str) -> Config:
 
 
 def _check_and_compile(
-    config: Config, located: Located, filename: str
+    config: Config, located: Located, filename: str, env: Mapping[str, str]
 ) -> tuple[list[Problem], CompiledConfig | None]:
-    located_problems = list(_locate(check_config(config), located, filename))
+    """``env`` is where sealed break-glass credentials named by ``env:`` are read from."""
+    findings = [*check_config(config), *check_breakglass(config.breakglass, config, env)]
+    located_problems = list(_locate(findings, located, filename))
     if located_problems:
         return located_problems, None
-    return [], compile_config(config)
+    return [], compile_config(config, env)
 
 
 def _locate(findings: Iterable[Finding], located: Located, filename: str) -> Iterator[Problem]:

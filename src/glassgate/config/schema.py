@@ -13,7 +13,9 @@ from pydantic import Field, SecretStr
 
 from glassgate.config._model import Model
 from glassgate.config._units import CIDR, Duration
+from glassgate.config.alerts import AlertsConfig
 from glassgate.config.audit import AuditConfig
+from glassgate.config.breakglass import BreakglassConfig
 from glassgate.config.storage import StorageConfig
 
 __all__ = [
@@ -267,3 +269,5 @@ class Config(Model):
     observability: ObservabilityConfig = ObservabilityConfig()
     api_keys: ApiKeysConfig = ApiKeysConfig()
     console: ConsoleConfig = ConsoleConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    breakglass: BreakglassConfig | None = None  # the locked break-glass policy; None: off

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from glassgate import __version__
-from glassgate.ports import Readiness
+from glassgate.ports import BreakglassSource, Readiness
 from glassgate.types import ASGIApp
 from glassgate.web.api import ErrorBody, Operation, Reply, json_response, starlette_routes
 from glassgate.web.openapi import openapi_document
@@ -36,6 +36,7 @@ class ConsoleServices:
     """What the console's handlers may call; they never reach storage themselves."""
 
     readiness: Readiness
+    breakglass: BreakglassSource | None = None  # the break-glass service of the current config
 
 
 class Health(BaseModel):

@@ -16,6 +16,7 @@ import logging
 import signal
 
 from glassgate.adapters.config_watch import StableFile, fingerprint, when_stable
+from glassgate.adapters.http.breakglass import BreakglassDoor
 from glassgate.adapters.http.forward_auth import door_for, forward_auth
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import upstream_identity
@@ -26,10 +27,12 @@ from glassgate.adapters.http.outbound import (
     answer_for_decision,
     answer_for_rejection,
     answer_for_unavailable_credential,
+    answer_forbidden,
 )
 from glassgate.adapters.http.proxy import Forward, forward
 from glassgate.adapters.http.upstreams import Upstream
 from glassgate.adapters.http.websocket import refuse, tunnel
+from glassgate.core.principal import CredentialKind
 from glassgate.errors import (
     AuditUnavailableError,
     BodyTooLargeError,
@@ -61,6 +64,14 @@ async def _answer(send: Send, answer: Answer) -> None:
 
 def _plain(status: int, body: bytes) -> Answer:
     return Answer(status, list(_JSON), body)
+
+
+def _breakglass_door(state: ServingState, result: GateResult) -> BreakglassDoor | None:
+    """The door when a break-glass session made this request (one attribute test otherwise)."""
+    principal = result.principal
+    if principal is None or principal.kind is not CredentialKind.BREAKGLASS:
+        return None
+    return state.breakglass_door
 
 
 def _too_large() -> Answer:
@@ -130,8 +141,17 @@ class GatewayApp:
         if result.facts.content_length is not None and result.facts.content_length > limit:
             await _answer(send, _too_large())
             return
+        door = _breakglass_door(state, result)
+        if door is not None:  # the guard reads the body first; the sealed header joins
+            prepared = await door.prepare(result, extra, receive)
+            if isinstance(prepared, Answer):
+                await _answer(send, prepared)
+                return
+            extra, receive = prepared
         try:
             await forward(Forward(upstream, extra, limit), result, scope["headers"], receive, send)
+            if door is not None:
+                await door.note_use(result)
         except BodyTooLargeError:
             await _answer(send, _too_large())
         except ClientTimeoutError:
@@ -161,6 +181,9 @@ class GatewayApp:
             await refuse(scope, send, admitted)
             return
         result, upstream, extra = admitted
+        if _breakglass_door(state, result) is not None:  # no guard or sealed header here
+            await refuse(scope, send, answer_forbidden("breakglass-websocket-denied"))
+            return
         await tunnel(upstream, result, scope["headers"], extra, scope, receive, send)
 
     async def _admit(

@@ -36,9 +36,11 @@ from glassgate.adapters.http.outbound import (
     Answer,
     answer_for_decision,
     answer_for_rejection,
+    answer_forbidden,
     with_rate_limit,
 )
 from glassgate.config.schema import ForwardAuthConfig
+from glassgate.core.principal import CredentialKind
 from glassgate.errors import RequestRejectedError, UntrustedCallerError
 from glassgate.ports import DoorState
 from glassgate.tokens.downstream import IdentitySigner
@@ -131,4 +133,9 @@ async def forward_auth(
     result = await gate.check(facts)
     if not result.decision.allowed:
         return answer_for_decision(result.decision, result.quota)
+    principal, breakglass = result.principal, state.breakglass_door
+    if principal is not None and principal.kind is CredentialKind.BREAKGLASS and breakglass:
+        if breakglass.needs_proxy(result):  # body guard, sealed credential: the proxy only
+            return answer_forbidden("breakglass-needs-proxy")
+        await breakglass.note_use(result)
     return _allowed(result, signer)

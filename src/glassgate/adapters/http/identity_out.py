@@ -31,10 +31,11 @@ from glassgate.core.request import AccessRequest
 from glassgate.tokens.api_keys import is_api_key
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers
+from glassgate.workflows.sessions import SESSION_COOKIE, is_session_token
 
 __all__ = [
     "PREFIX",
-    "carries_api_key",
+    "carries_gateway_credential",
     "forwardable",
     "identity_headers",
     "is_stripped",
@@ -110,6 +111,8 @@ _PLAIN_NAME = re.compile(rb"[a-z0-9-]+")
 _SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ',%\\"')
 
 
+_SESSION_COOKIE = SESSION_COOKIE.encode("ascii") + b"="
+
 _VERDICTS: dict[bytes, bool] = {}  # is_stripped per header name; names are client-chosen
 _MAX_VERDICTS = 4096
 
@@ -130,36 +133,60 @@ def is_stripped(name: bytes) -> bool:
     return verdict
 
 
-def carries_api_key(authorization: bytes) -> bool:
-    """Whether an ``Authorization`` value holds a ``gg_`` key (any case, scheme or spacing).
+def carries_gateway_credential(authorization: bytes) -> bool:
+    """Whether an ``Authorization`` value holds a ``gg_`` key or a ``ggbg_`` session token
+    (any case, scheme or spacing).
 
-    Judged on the raw header, not on what became of the key: a key that was
-    refused, unknown, malformed, sent without ``Bearer`` or never checked
+    Judged on the raw header, not on what became of it: a key or session that
+    was refused, unknown, malformed, sent without ``Bearer`` or never checked
     (keys disabled, store down) is a secret for the gateway all the same.
     """
-    return any(is_api_key(part.decode("latin-1")) for part in authorization.split())
+    return any(
+        is_api_key(text) or is_session_token(text)
+        for text in (part.decode("latin-1") for part in authorization.split())
+    )
 
 
 def forwardable(headers: Headers) -> Headers:
     """The client's headers that may pass to the upstream.
 
-    An ``Authorization`` carrying a ``gg_`` API key is dropped as well, whatever
-    became of the key: it is a credential for the gateway alone (an upstream,
-    or its logs, could replay it), and the upstream learns who called from the
-    signed identity instead. An IdP token is passed on.
+    An ``Authorization`` carrying a ``gg_`` API key or a ``ggbg_`` break-glass
+    session token is dropped as well, whatever became of it: it is a
+    credential for the gateway alone (an upstream, or its logs, could replay
+    it), and the upstream learns who called from the signed identity instead.
+    An IdP token is passed on. The break-glass session cookie is taken out of
+    every ``Cookie`` header, whoever calls: a browser holding one sends it to
+    every port of the host.
     """
     named: set[bytes] = set()
+    session_cookie = False
     for name, value in headers:
         if name == b"connection":
             named.update(t.strip().lower() for t in value.split(b","))
-        elif name == b"authorization" and carries_api_key(value):
+        elif name == b"authorization" and carries_gateway_credential(value):
             named.add(b"authorization")
+        elif name == b"cookie" and _SESSION_COOKIE in value:
+            session_cookie = True
     verdicts = _VERDICTS
-    if not named:
+    if not named and not session_cookie:
         return [h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0]))]
-    return [
+    kept = [
         h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0])) and h[0] not in named
     ]
+    return _without_session_cookie(kept) if session_cookie else kept
+
+
+def _without_session_cookie(headers: Headers) -> Headers:
+    out: Headers = []
+    for name, value in headers:
+        if name != b"cookie" or _SESSION_COOKIE not in value:
+            out.append((name, value))
+            continue
+        parts = [p.strip() for p in value.split(b";")]
+        rest = b"; ".join(p for p in parts if p and not p.startswith(_SESSION_COOKIE))
+        if rest:
+            out.append((name, rest))
+    return out
 
 
 def _encode(value: str) -> bytes:

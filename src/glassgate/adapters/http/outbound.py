@@ -27,6 +27,7 @@ __all__ = [
     "answer_for_decision",
     "answer_for_rejection",
     "answer_for_unavailable_credential",
+    "answer_forbidden",
     "with_rate_limit",
 ]
 
@@ -124,6 +125,11 @@ def rate_limit_headers(quota: tuple[QuotaTier, QuotaResult] | None) -> Headers:
 def answer_for_rejection(error: RequestRejectedError) -> Answer:
     """Malformed client input: a 4xx/501 with the error's code, never a 5xx."""
     return Answer(error.status, [_JSON, _NO_STORE], _body("bad_request", error.code))
+
+
+def answer_forbidden(reason: str) -> Answer:
+    """403 for a refusal made after the decision (a break-glass body guard, say)."""
+    return Answer(403, [_JSON, _NO_STORE], _body("forbidden", reason))
 
 
 def answer_for_audit_failure() -> Answer:

@@ -100,6 +100,19 @@ class SqliteConnection:
         with self._lock, map_storage_errors("sqlite", action, (sqlite3.Error,)):
             yield self._conn
 
+    @contextmanager
+    def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` (the write lock first) ... ``COMMIT``, or ``ROLLBACK`` on error."""
+        with self._using(action) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

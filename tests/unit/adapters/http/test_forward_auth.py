@@ -131,6 +131,7 @@ class FakeState:
     signer: IdentitySigner
     upstreams: dict[str, Upstream] = field(default_factory=dict)
     ready: bool = True
+    breakglass_door: None = None  # no breakglass section
 
     @property
     def config(self) -> ForwardAuthConfig:

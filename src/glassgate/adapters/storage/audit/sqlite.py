@@ -15,8 +15,7 @@ tolerates; it saves a sync per batch, the largest cost of writing them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from glassgate.adapters.storage._connection import SqliteConnection
 from glassgate.adapters.storage.audit._sql import (
@@ -60,18 +59,6 @@ class SqliteAuditStore(SqliteConnection):
         """Open a migrated database (see ``adapters.storage.open_audit_store``)."""
         upgrade = f"glassgate db upgrade --db sqlite:///{path}"
         return cls(cls._connect(path, busy_timeout, upgrade=upgrade), path)
-
-    @contextmanager
-    def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
-        with self._using(action) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
     def append(self, events: Sequence[AuditEvent]) -> list[AuditRecord]:
         if not events:
