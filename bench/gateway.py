@@ -77,8 +77,8 @@ def write_config(
     audit_sample_rate: float = 1.0,
 ) -> Path:
     trusted = "[]"
-    if forward_auth:  # the door answers trusted proxies only: nginx is on loopback
-        trusted = "[127.0.0.1/32]\nforward_auth: {enabled: true}"
+    if forward_auth:  # the door answers its allowed peers only: nginx is on loopback
+        trusted = "[127.0.0.1/32]\nforward_auth: {enabled: true, allowed_peers: [127.0.0.1/32]}"
     audit = "" if access_log else "observability: {access_log: false}\n"
     if audit_dir is not None:
         audit_dir.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ exceptions: an exception means the machinery could not decide or act.
     │   └── RulesInvalidError        a group-rules file or rule that cannot be used as written
     ├── RequestRejectedError     malformed client input (HTTP 400 and friends), ``.status``
     │   ├── PathRejectedError        a request path that could be read more than one way
+    │   ├── HostRejectedError        a ``Host`` that is not a plain host name, or is repeated
     │   ├── HeaderTooLargeError      the header section exceeds ``limits`` (431)
     │   ├── UnsupportedCodingError   a transfer coding other than chunked (501)
     │   ├── ForwardedRequestError    a forward-auth caller's description of a request is unusable
@@ -29,14 +30,30 @@ exceptions: an exception means the machinery could not decide or act.
     │   ├── TokenNotYetValidError    ``nbf`` or ``iat`` in the future
     │   ├── AudienceMismatchError    none of the configured audiences in ``aud``
     │   ├── ClaimError               a missing claim or a claim of the wrong type
-    │   └── ApiKeyError              a ``gg_`` machine key refused (``tokens.api_keys``)
-    │       ├── ApiKeyMalformedError     not ``gg_<key id>_<secret>``
-    │       ├── ApiKeyUnknownError       no key with that id
-    │       ├── ApiKeySecretMismatchError the secret does not match the stored hash
-    │       ├── ApiKeyExpiredError · ApiKeyRevokedError
-    │       ├── ApiKeyTierUnknownError   the key's quota tier is no longer configured
-    │       ├── ApiKeysDisabledError     ``api_keys.enabled`` is false
-    │       └── ApiKeyUnavailableError   the key store cannot answer: refused (fail closed)
+    │   ├── ApiKeyError              a ``gg_`` machine key refused (``tokens.api_keys``)
+    │   │   ├── ApiKeyMalformedError     not ``gg_<key id>_<secret>``
+    │   │   ├── ApiKeyUnknownError       no key with that id
+    │   │   ├── ApiKeySecretMismatchError the secret does not match the stored hash
+    │   │   ├── ApiKeyExpiredError · ApiKeyRevokedError
+    │   │   ├── ApiKeyTierUnknownError   the key's quota tier is no longer configured
+    │   │   └── ApiKeysDisabledError     ``api_keys.enabled`` is false
+    │   └── BreakglassTokenError     a break-glass session token refused at the gate
+    │       ├── BreakglassSessionOverError  ended or expired
+    │       └── BreakglassAddressError      presented from another client address
+    ├── WorkflowError            an administrative step refused; ``status`` is its HTTP status
+    │   ├── WorkflowInputError       a field out of bounds (reason missing, password too short)
+    │   ├── NotFoundError            no such request, session, account, incident or drill
+    │   ├── InvalidTransitionError   .state, .action: not allowed from this state
+    │   ├── ConcurrentChangeError    someone else changed the record first: read and retry
+    │   ├── ApprovalRefusedError     .reason: self-approval, already-decided, not-an-approver, ...
+    │   ├── RequestExpiredError      the request expired before it was approved or used
+    │   ├── QuorumNotMetError        the approvals do not (yet) meet the rule
+    │   ├── ActionForbiddenError     this actor may not do this (e.g. end someone's session)
+    │   ├── AuthenticationFailedError generic outward; ``detail`` (for audit) says which factor
+    │   ├── AccountLockedError       both factors were right, but the account awaits rotation
+    │   ├── LinkInvalidError         a one-time link that is unknown, expired or already used
+    │   ├── SessionEndedError        a break-glass session used after its end or expiry
+    │   └── SessionAddressError      a session used from another client address
     ├── DirectoryError
     │   ├── LockoutRefusedError      .shortfalls: a protected group would fall under its minimum
     │   ├── DirectoryConflictError   a userName or group name taken, a stale version
@@ -45,9 +62,12 @@ exceptions: an exception means the machinery could not decide or act.
     │   └── UntranslatableRuleError  an Okta rule expression with no exact CEL equivalent
     ├── AuditError
     │   ├── AuditUnavailableError    privileged actions are refused (fail closed)
-    │   └── ChainBrokenError         .index, .kind (edited, deleted, reordered, ...)
+    │   ├── ChainBrokenError         .index, .kind (edited, deleted, reordered, ...)
+    │   └── CheckpointKeyError       another key signed this log's checkpoints: refuse to start
     └── BackendError
-        ├── IdPUnavailableError      discovery, JWKS or introspection unreachable
+        ├── CredentialUnavailableError  a credential cannot be checked now: 503, never 401
+        │   ├── IdPUnavailableError      discovery, JWKS or introspection unreachable
+        │   └── ApiKeyUnavailableError   the API key store cannot answer
         ├── StorageUnavailableError
         ├── AlertDeliveryError
         │   └── PermanentDeliveryError   the receiver refused for good: retrying cannot help
@@ -65,6 +85,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 __all__ = [
+    "AccountLockedError",
+    "ActionForbiddenError",
     "AlertDeliveryError",
     "ApiKeyError",
     "ApiKeyExpiredError",
@@ -75,17 +97,25 @@ __all__ = [
     "ApiKeyUnavailableError",
     "ApiKeyUnknownError",
     "ApiKeysDisabledError",
+    "ApprovalRefusedError",
     "AudienceMismatchError",
     "AuditError",
     "AuditUnavailableError",
+    "AuthenticationFailedError",
     "BackendError",
     "BodyTooLargeError",
+    "BreakglassAddressError",
+    "BreakglassSessionOverError",
+    "BreakglassTokenError",
     "ChainBrokenError",
+    "CheckpointKeyError",
     "ClaimError",
     "ClientGoneError",
     "ClientTimeoutError",
+    "ConcurrentChangeError",
     "ConfigError",
     "ConfigTooLargeError",
+    "CredentialUnavailableError",
     "DirectoryConflictError",
     "DirectoryError",
     "DirectoryNotFoundError",
@@ -93,16 +123,24 @@ __all__ = [
     "ForwardedRequestError",
     "GlassgateError",
     "HeaderTooLargeError",
+    "HostRejectedError",
     "IdPUnavailableError",
     "ImportInvalidError",
+    "InvalidTransitionError",
     "KeyMismatchError",
     "KeysStaleError",
+    "LinkInvalidError",
     "LockoutRefusedError",
+    "NotFoundError",
     "PathRejectedError",
     "PermanentDeliveryError",
     "Problem",
+    "QuorumNotMetError",
+    "RequestExpiredError",
     "RequestRejectedError",
     "RulesInvalidError",
+    "SessionAddressError",
+    "SessionEndedError",
     "Shortfall",
     "SignatureInvalidError",
     "StorageUnavailableError",
@@ -119,6 +157,8 @@ __all__ = [
     "UpstreamClosedError",
     "UpstreamError",
     "UpstreamTimeoutError",
+    "WorkflowError",
+    "WorkflowInputError",
 ]
 
 
@@ -229,6 +269,12 @@ class ClientGoneError(GlassgateError):
     code = "client_gone"
 
 
+class HostRejectedError(RequestRejectedError):
+    """A ``Host`` (or ``X-Forwarded-Host``) that is not a plain host name, or is repeated."""
+
+    code = "host_rejected"
+
+
 class TokenError(GlassgateError):
     """A credential that is not valid. Clients only ever see ``invalid_token``."""
 
@@ -318,10 +364,18 @@ class ApiKeysDisabledError(ApiKeyError):
     detail = "api-key-disabled"
 
 
-class ApiKeyUnavailableError(ApiKeyError):
-    """The key store could not be asked; the key is refused rather than trusted blindly."""
+class BreakglassTokenError(TokenError):
+    """A ``ggbg_`` session token refused at the gate: ended, expired, unknown, other address."""
 
-    detail = "api-key-store-unavailable"
+    detail = "breakglass-session-invalid"
+
+
+class BreakglassSessionOverError(BreakglassTokenError):
+    detail = "breakglass-session-ended"
+
+
+class BreakglassAddressError(BreakglassTokenError):
+    detail = "breakglass-session-address"
 
 
 class DirectoryError(GlassgateError):
@@ -438,12 +492,40 @@ class ChainBrokenError(AuditError):
         super().__init__(f"audit chain broken at record {index} ({kind}): {message}")
 
 
+class CheckpointKeyError(AuditError):
+    """The checkpoint key at hand is not the one that signed the log's checkpoints."""
+
+    code = "checkpoint_key_mismatch"
+
+
 class BackendError(GlassgateError):
     code = "backend_unavailable"
 
 
-class IdPUnavailableError(BackendError):
+class CredentialUnavailableError(BackendError):
+    """A credential could not be checked now: answered 503 with ``Retry-After``, never 401.
+
+    The client's credential may be perfectly good; telling it otherwise would
+    make it throw a valid credential away. On an anonymous route the request
+    goes on without an identity instead.
+    """
+
+    code = "credential_unavailable"
+    detail: ClassVar[str] = "credential-check-unavailable"
+
+
+class IdPUnavailableError(CredentialUnavailableError):
+    """Discovery, JWKS or introspection could not be asked (or answered nonsense)."""
+
     code = "idp_unavailable"
+    detail = "idp-unavailable"
+
+
+class ApiKeyUnavailableError(CredentialUnavailableError):
+    """The key store could not be asked; the key is neither trusted blindly nor called bad."""
+
+    code = "api_key_store_unavailable"
+    detail = "api-key-store-unavailable"
 
 
 class StorageUnavailableError(BackendError):
@@ -491,3 +573,105 @@ class UpstreamClosedError(UpstreamError):
     def __init__(self, message: str, *, reused: bool) -> None:
         super().__init__(message, sent=True)
         self.reused = reused
+
+
+class WorkflowError(GlassgateError):
+    """A break-glass or grant step that was refused; nothing changed.
+
+    ``status`` is the HTTP status an API answers with; ``code`` goes in the
+    body. Messages never name a secret and, for sign-in, never say which
+    factor failed (that is ``AuthenticationFailedError.detail``, for audit).
+    """
+
+    code = "workflow_refused"
+    status: ClassVar[int] = 409
+
+
+class WorkflowInputError(WorkflowError):
+    code = "invalid_input"
+    status = 400
+
+
+class NotFoundError(WorkflowError):
+    code = "not_found"
+    status = 404
+
+
+class InvalidTransitionError(WorkflowError):
+    """``action`` is not allowed while the record is in ``state``."""
+
+    code = "invalid_transition"
+    status = 409
+
+    def __init__(self, state: str, action: str, message: str = "") -> None:
+        self.state = state
+        self.action = action
+        super().__init__(message or f"cannot {action} while {state}")
+
+
+class ConcurrentChangeError(WorkflowError):
+    code = "concurrent_change"
+    status = 409
+
+
+class ApprovalRefusedError(WorkflowError):
+    """An approval or denial that cannot count; ``reason`` is a stable kebab-case word."""
+
+    code = "approval_refused"
+    status = 403
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class RequestExpiredError(WorkflowError):
+    code = "request_expired"
+    status = 410
+
+
+class QuorumNotMetError(WorkflowError):
+    code = "quorum_not_met"
+    status = 409
+
+
+class ActionForbiddenError(WorkflowError):
+    code = "forbidden"
+    status = 403
+
+
+class AuthenticationFailedError(WorkflowError):
+    """Sign-in refused. Outward always the same sentence; ``detail`` is for the audit log."""
+
+    code = "authentication_failed"
+    status = 401
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__("sign-in failed: check the name, password, security key and network")
+
+
+class AccountLockedError(WorkflowError):
+    code = "account_locked"
+    status = 423
+
+
+class LinkInvalidError(WorkflowError):
+    """Unknown, expired and used links are one error: a link's fate is not disclosed."""
+
+    code = "link_invalid"
+    status = 410
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__("this link is not valid (expired, already used, or unknown)")
+
+
+class SessionEndedError(WorkflowError):
+    code = "session_ended"
+    status = 401
+
+
+class SessionAddressError(WorkflowError):
+    code = "session_address_mismatch"
+    status = 403

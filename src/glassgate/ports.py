@@ -21,9 +21,10 @@ root.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only: importing the ports pulls in no other package
+    from glassgate.adapters.http.breakglass import BreakglassDoor
     from glassgate.adapters.http.gate import Gate, GateResult
     from glassgate.adapters.http.inbound import Inbound
     from glassgate.adapters.http.upstreams import Upstream
@@ -36,11 +37,17 @@ if TYPE_CHECKING:  # annotations only: importing the ports pulls in no other pac
     from glassgate.config.schema import ObservabilityConfig
     from glassgate.core.principal import Principal
     from glassgate.core.quota import QuotaResult, QuotaTier
+    from glassgate.core.request import IPAddress
     from glassgate.directory.records import DirectoryWrites, StoredDirectory
     from glassgate.tokens.api_keys import ApiKeyRecord
     from glassgate.tokens.keyring import KeyRing
+    from glassgate.types import Secret
+    from glassgate.workflows.keys import WebAuthnKey
+    from glassgate.workflows.service import BreakglassService
+    from glassgate.workflows.stored import WorkflowRecord
 
 __all__ = [
+    "AlertSink",
     "Alerts",
     "ApiKeyStore",
     "AuditAppender",
@@ -49,6 +56,8 @@ __all__ = [
     "AuditStore",
     "Authenticates",
     "AuthenticatorView",
+    "BreakglassSource",
+    "Ceremonies",
     "CheckpointLog",
     "ConfigSource",
     "DecisionAudit",
@@ -58,13 +67,16 @@ __all__ = [
     "HolderView",
     "IdpAuthenticator",
     "KeySourceView",
+    "Passwords",
     "PrincipalEnricher",
     "QuotaStore",
     "Readiness",
     "ScimTokenStore",
     "ServingState",
+    "SessionAuthenticator",
     "StateSource",
     "StateView",
+    "WorkflowStore",
 ]
 
 
@@ -91,7 +103,8 @@ class AuditStore(CheckpointLog, Protocol):
     ``append`` links and writes all ``events`` in one transaction, under a
     lock that serialises every writer of the same database (several
     processes included), so the chain never forks and no record is ever half
-    written. It returns the records as written. Nothing updates or deletes.
+    written. It returns the records as written. Nothing updates; only ``prune``
+    deletes, below a signed prune checkpoint.
     """
 
     def append(self, events: Sequence[AuditEvent]) -> list[AuditRecord]: ...
@@ -105,6 +118,15 @@ class AuditStore(CheckpointLog, Protocol):
         ...
 
     def search(self, query: AuditQuery) -> list[AuditRecord]: ...
+
+    def prune(self, checkpoint: Checkpoint) -> int:
+        """Keep the prune ``checkpoint`` and delete every record up to its ``seq``, at once.
+
+        The one deletion there is (``audit prune``): refused for the newest
+        record (``ValueError``) and when the record at ``seq`` no longer has
+        the signed hash (``ChainBrokenError``). Returns the records deleted.
+        """
+        ...
 
     def close(self) -> None: ...
 
@@ -164,6 +186,110 @@ class ApiKeyStore(Protocol):
     def close(self) -> None: ...
 
 
+# --- alerts (shared contract: break-glass, the lockout guard, grants) ------------------
+
+
+@runtime_checkable
+class AlertSink(Protocol):
+    """One alert channel (``adapters/alerts``: webhook, syslog, email)."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def deliver(self, alert: Alert) -> None:
+        """Deliver ``alert`` once, now; ``AlertDeliveryError`` if it was not accepted."""
+        ...
+
+
+class Alerts(Protocol):
+    """The fan-out the workflows call: every sink, concurrently, each with a bounded timeout.
+
+    ``required=True`` raises ``AlertDeliveryError`` (``alert_delivery_failed``)
+    unless at least one sink accepted the alert; ``required=False`` never
+    raises (failures are logged and counted).
+    """
+
+    async def send(self, alert: Alert, *, required: bool = False) -> None: ...
+
+
+# --- workflow records (break-glass; grants next) (SPEC C7) -----------------------------
+
+
+@runtime_checkable
+class WorkflowStore(Protocol):
+    """Versioned documents by (kind, key), changed only in atomic batches.
+
+    ``commit`` applies every write of the batch in one transaction, or none:
+    a write whose ``version`` is 1 inserts (refused if the key exists); a
+    higher version replaces the stored record only if that holds
+    ``version - 1``. Any refusal raises ``ConcurrentChangeError`` and nothing
+    of the batch is written, so two custodians approving at once, or a link
+    redeemed twice, can never both succeed.
+    """
+
+    def commit(self, writes: Sequence[WorkflowRecord]) -> None: ...
+
+    def get(self, kind: str, key: str) -> WorkflowRecord | None: ...
+
+    def find(
+        self, kind: str, *, a: str | None = None, b: str | None = None, limit: int = 1000
+    ) -> list[WorkflowRecord]:
+        """Records of ``kind`` matching the given index values, in the order first written."""
+        ...
+
+    def purge(self, kind: str, before: float) -> int:
+        """Delete records of ``kind`` that expired before ``before``; returns how many."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SessionAuthenticator(Protocol):
+    """Break-glass session tokens (``ggbg_``) at the gate; needs the client address."""
+
+    async def authenticate(self, raw: str, client: IPAddress) -> Principal: ...
+
+
+class BreakglassSource(Protocol):
+    """The break-glass service of the configuration now serving (None: not configured).
+
+    The console asks for it per request: a reload that changes the locked
+    policy gives it a new service.
+    """
+
+    def breakglass_service(self) -> BreakglassService | None: ...
+
+
+class Passwords(Protocol):
+    """argon2id hashing of local identities' passwords; blocking and CPU-heavy."""
+
+    def hash(self, password: Secret) -> str: ...
+
+    def verify(self, stored: str | None, password: Secret) -> None:
+        """Return on a match, else ``AuthenticationFailedError``."""
+        ...
+
+
+class Ceremonies(Protocol):
+    """WebAuthn registration and authentication (``adapters.credentials.webauthn``)."""
+
+    def registration_options(
+        self, identity: str, display_name: str, challenge: bytes, existing: Sequence[WebAuthnKey]
+    ) -> dict[str, Any]: ...
+
+    def verify_registration(
+        self, identity: str, response: str | Mapping[str, Any], challenge: bytes, now: float
+    ) -> WebAuthnKey: ...
+
+    def authentication_options(
+        self, challenge: bytes, keys: Sequence[WebAuthnKey]
+    ) -> dict[str, Any]: ...
+
+    def verify_authentication(
+        self, response: str | Mapping[str, Any], challenge: bytes, keys: Sequence[WebAuthnKey]
+    ) -> tuple[WebAuthnKey, int]: ...
+
+
 # --- credentials (SPEC C1) -------------------------------------------------------------
 
 
@@ -180,9 +306,10 @@ class Authenticates(Protocol):
 class PrincipalEnricher(Protocol):
     """Adds to a verified principal what glassgate knows beyond the token.
 
-    The one seam after authentication (``adapters.idp.enriched``): the
-    directory's groups (``directory.merge_groups``) today, grant groups next.
-    Returns the principal itself when there is nothing to add; never raises.
+    The one seam after authentication (``Gate``, for principals of the
+    credential path; never break-glass): the directory's groups
+    (``directory.merge_groups``) today, grant groups next. Returns the
+    principal itself when there is nothing to add; never raises.
     """
 
     def enrich(self, principal: Principal, now: float) -> Principal: ...
@@ -214,20 +341,6 @@ class DecisionAudit(Protocol):
     """Writes the decision's audit record; raises AuditUnavailableError to refuse."""
 
     async def audit(self, result: GateResult, now: float) -> None: ...
-
-
-# --- alerts (the shared contract, ALERTS-CONTRACT) -------------------------------------
-
-
-class Alerts(Protocol):
-    """The fan-out service that workflows, the lockout guard and grants call.
-
-    Delivers to every configured sink concurrently with a bounded timeout.
-    ``required=True`` raises ``AlertDeliveryError`` unless at least one sink
-    accepted the alert; ``required=False`` never raises.
-    """
-
-    async def send(self, alert: Alert, *, required: bool = False) -> None: ...
 
 
 # --- directory (SPEC C6) ---------------------------------------------------------------
@@ -281,6 +394,11 @@ class DoorState(Protocol):
 
     @property
     def gate(self) -> Gate: ...
+
+    @property
+    def breakglass_door(self) -> BreakglassDoor | None:
+        """The break-glass part of the data plane (None: no breakglass section)."""
+        ...
 
 
 class KeySourceView(Protocol):

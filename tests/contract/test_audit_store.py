@@ -18,9 +18,11 @@ from glassgate.adapters.storage.migrate import alembic_head, upgrade
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.audit.chain import GENESIS, ChainHead, verify
+from glassgate.audit.checkpoints import Checkpoint, key_id, sign_checkpoint
 from glassgate.audit.query import AuditQuery
+from glassgate.audit.records import AuditRecord
 from glassgate.audit.verification import iter_stored, verify_log
-from glassgate.errors import StorageUnavailableError
+from glassgate.errors import ChainBrokenError, StorageUnavailableError
 from glassgate.ports import AuditStore, CheckpointLog
 from tests.support.audit import T0, checkpoint_at, event
 from tests.support.postgres import ThrowawayPostgres
@@ -291,3 +293,156 @@ def test_time_search_uses_event_time_not_write_order(store: AuditStore) -> None:
     store.append([event(0, at=T0 + 5), event(1, at=T0 + 1)])
     since = AuditQuery(since="2026-09-21T14:13:22.000000Z")
     assert [record.seq for record in store.search(since)] == [1]
+
+
+def _edit_subject_behind_the_store(backend: str, where: str) -> None:
+    """What an attacker with the database does: drop the guard triggers, edit a column."""
+    if backend == "sqlite":
+        conn = sqlite3.connect(where)
+        try:
+            conn.execute("DROP TRIGGER audit_records_no_update")
+            conn.execute("UPDATE audit_records SET subject = 'mallory' WHERE seq = 2")
+            conn.commit()
+        finally:
+            conn.close()
+        return
+    with psycopg.connect(where) as conn:
+        conn.execute("DROP TRIGGER audit_records_append_only ON audit_records")
+        conn.execute("UPDATE audit_records SET subject = 'mallory' WHERE seq = 2")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_column_edited_behind_the_store_is_caught(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    where = (
+        str(tmp_path / "audit.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("glassgate_postgres_dsn")
+    )
+    store = open_audit_store(StorageTarget(backend, where))
+    try:
+        store.append([event(i) for i in range(3)])
+        _edit_subject_behind_the_store(backend, where)
+        with pytest.raises(ChainBrokenError) as verified:
+            verify_log(store)
+        assert (verified.value.index, verified.value.kind) == (2, "column-edited")
+        with pytest.raises(ChainBrokenError) as searched:
+            store.search(AuditQuery(subject="mallory"))
+        assert searched.value.kind == "column-edited"
+    finally:
+        store.close()
+
+
+# --- prune (issue 11 audit 4) -------------------------------------------------------------------
+
+_PRUNE_KEY = Ed25519PrivateKey.generate()
+
+
+def _prune_checkpoint(record: AuditRecord, first: int = 1) -> Checkpoint:
+    return sign_checkpoint(
+        record.seq, record.hash, T0 + 50_000, _PRUNE_KEY, pruned_from=first, export_sha256="a" * 64
+    )
+
+
+def test_prune_deletes_up_to_the_checkpoint_and_keeps_it(store: AuditStore) -> None:
+    records = store.append([event(i) for i in range(6)])
+    prune = _prune_checkpoint(records[2])
+    assert store.prune(prune) == 3
+    assert [item.row for item in store.scan()] == [4, 5, 6]
+    assert prune in store.checkpoints()
+    keys = {key_id(_PRUNE_KEY.public_key()): _PRUNE_KEY.public_key()}
+    report = verify_log(store, keys=keys)
+    assert (report.records, report.pruned_to, report.head.seq) == (3, 3, 6)
+    more = store.append([event(9)])  # the chain goes on from its head
+    assert more[0].seq == 7
+    assert [r.seq for r in store.search(AuditQuery(ascending=True))] == [4, 5, 6, 7]
+
+
+def test_prune_never_removes_the_newest_record(store: AuditStore) -> None:
+    records = store.append([event(i) for i in range(3)])
+    with pytest.raises(ValueError, match="newest"):
+        store.prune(_prune_checkpoint(records[2]))
+    assert len(store.scan()) == 3
+
+
+def test_prune_refuses_a_checkpoint_that_does_not_match(store: AuditStore) -> None:
+    records = store.append([event(i) for i in range(3)])
+    wrong = sign_checkpoint(2, "ab" * 32, T0, _PRUNE_KEY, pruned_from=1)
+    with pytest.raises(ChainBrokenError):
+        store.prune(wrong)
+    assert len(store.scan()) == 3
+    assert records[0].seq == 1
+
+
+def test_a_head_checkpoint_and_a_prune_at_the_same_record_are_both_kept(store: AuditStore) -> None:
+    records = store.append([event(i) for i in range(4)])
+    head = checkpoint_at(records[1], _PRUNE_KEY)
+    store.add_checkpoint(head)
+    store.prune(_prune_checkpoint(records[1]))
+    assert {(c.seq, c.is_prune) for c in store.checkpoints()} == {(2, False), (2, True)}
+
+
+def test_sqlite_refuses_deletes_above_the_prune_point(tmp_path: Path) -> None:
+    path = str(tmp_path / "audit.db")
+    store = open_audit_store(StorageTarget("sqlite", path))
+    records = store.append([event(i) for i in range(4)])
+    store.prune(_prune_checkpoint(records[1]))
+    store.close()
+    for statement in ("DELETE FROM audit_records WHERE seq = 3", "DELETE FROM audit_prunes"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            _tamper_sqlite(path, statement)
+
+
+def test_postgres_refuses_deletes_above_the_prune_point(glassgate_postgres_dsn: str) -> None:
+    store = open_audit_store(StorageTarget("postgres", glassgate_postgres_dsn))
+    records = store.append([event(i) for i in range(4)])
+    store.prune(_prune_checkpoint(records[1]))
+    store.close()
+    for statement in ("DELETE FROM audit_records WHERE seq = 3", "DELETE FROM audit_prunes"):
+        with (
+            psycopg.connect(glassgate_postgres_dsn) as conn,
+            pytest.raises(psycopg.errors.RaiseException, match="append-only"),
+        ):
+            conn.execute(sql.SQL(statement))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_0002_log_is_upgraded_and_downgraded_around_prunes(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from alembic import command
+
+    from glassgate.adapters.storage.migrate import _alembic_config, _engine
+
+    where = (
+        str(tmp_path / "old.db")
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_dsn")  # an empty database, migrated here
+    )
+    target = StorageTarget(backend, where)
+
+    def migrate_to(revision: str, *, down: bool = False) -> None:
+        engine = _engine(target)
+        with engine.begin() as conn:
+            (command.downgrade if down else command.upgrade)(_alembic_config(conn), revision)
+        engine.dispose()
+
+    migrate_to("0002")
+    store = open_audit_store(target)  # records written before, pruned after the upgrade
+    try:
+        records = store.append([event(i) for i in range(4)])
+        assert store.prune(_prune_checkpoint(records[1])) == 2
+    finally:
+        store.close()
+    migrate_to("0002", down=True)  # and back: the table goes, deletes are refused again
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.RaiseException)):
+        _delete_everything(backend, where)
+
+
+def _delete_everything(backend: str, where: str) -> None:
+    if backend == "sqlite":
+        _tamper_sqlite(where, "DELETE FROM audit_records")
+        return
+    with psycopg.connect(where) as conn:
+        conn.execute("DELETE FROM audit_records")

@@ -4,78 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from glassgate.adapters.storage.audit import open_audit_store
-from glassgate.adapters.storage.audit.checkpoint_file import (
-    CheckpointFile,
-    load_or_create_signing_key,
-)
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.cli import main
 from glassgate.cli.audit import parse_time
 from glassgate.errors import ConfigError
 from tests.support.audit import T0, checkpoint_at, event
-
-CONFIG = """\
-issuers:
-  - id: okta
-    issuer: https://example.okta.com/oauth2/default
-    audiences: [api://default]
-    jwks_uri: https://example.okta.com/oauth2/default/v1/keys
-storage:
-  sqlite: {{path: {db}}}
-audit:
-  checkpoint: {{key_file: {key}, file: {checkpoints}}}
-"""
-
-
-class Setup:
-    """A gateway config, its SQLite log with 12 records and checkpoints at 6 and 12."""
-
-    def __init__(self, root: Path) -> None:
-        self.db = root / "audit.db"
-        self.key = root / "audit.key"
-        self.checkpoints = root / "checkpoints.jsonl"
-        self.config = root / "glassgate.yaml"
-        self.config.write_text(
-            CONFIG.format(db=self.db, key=self.key, checkpoints=self.checkpoints)
-        )
-        store = open_audit_store(StorageTarget("sqlite", str(self.db)))
-        key = load_or_create_signing_key(self.key)
-        events = [event(i) for i in range(10)] + [
-            event(10, type="breakglass.activate", outcome="ok", actor="custodian-1"),
-            event(11, type="config.reload", outcome="ok", actor="ops"),
-        ]
-        self.records = store.append(events)
-        for record in (self.records[5], self.records[11]):
-            checkpoint = checkpoint_at(record, key)
-            store.add_checkpoint(checkpoint)
-            CheckpointFile(self.checkpoints).add_checkpoint(checkpoint)
-        store.close()
-
-    def tamper(self, *statements: str) -> None:
-        """What someone with write access to the database file can do."""
-        conn = sqlite3.connect(self.db)
-        try:
-            for table in ("audit_records", "audit_checkpoints"):
-                for action in ("update", "delete"):
-                    conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
-            for statement in statements:
-                conn.execute(statement)
-            conn.commit()
-        finally:
-            conn.close()
-
-
-@pytest.fixture
-def setup(tmp_path: Path) -> Setup:
-    return Setup(tmp_path)
+from tests.support.audit_db import Setup
 
 
 def test_verify_intact_log(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:

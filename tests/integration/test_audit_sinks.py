@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import re
 import socket
@@ -23,6 +21,12 @@ from glassgate.config.storage import StorageConfig
 from glassgate.types import Secret
 from tests.support.audit import checkpoint_at, event, make_chain
 from tests.support.polling import eventually_async
+from tests.support.receivers import (
+    TcpSyslogReceiver,
+    UdpSyslogReceiver,
+    WebhookReceiver,
+    check_signature,
+)
 
 RFC5424 = re.compile(rb"^<\d{1,3}>1 \S+ \S+ glassgate - (?P<msgid>\S+) \[glassgate@32473 .*?\] ")
 SECRET = Secret("webhook-shared-secret")
@@ -32,75 +36,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-class TcpSyslogReceiver:
-    """RFC 6587 octet-counting receiver."""
-
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self.server: asyncio.Server | None = None
-
-    async def start(self, port: int = 0) -> int:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", port)
-        return int(self.server.sockets[0].getsockname()[1])
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                length = int((await reader.readuntil(b" "))[:-1])
-                self.messages.append(await reader.readexactly(length))
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
-
-class UdpSyslogReceiver(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
-        self.messages.append(data)
-
-
-class WebhookReceiver:
-    """A tiny HTTP/1.1 server: answers with the scripted statuses, then 200."""
-
-    def __init__(self, statuses: list[int] | None = None) -> None:
-        self.statuses = list(statuses or [])
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.server: asyncio.Server | None = None
-
-    async def start(self) -> str:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/hooks/audit"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")[1:]
-                headers = {k.lower(): v.strip() for k, v in (x.split(":", 1) for x in lines if x)}
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                self.requests.append((headers, body))
-                status = self.statuses.pop(0) if self.statuses else 200
-                writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n".encode())
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
 
 
 def _run(body: Callable[[], Awaitable[None]]) -> None:
@@ -202,14 +137,6 @@ def test_event_type_filter() -> None:
     _run(body)
 
 
-def _check_signature(headers: dict[str, str], body: bytes) -> None:
-    timestamp = headers["x-glassgate-timestamp"]
-    expected = hmac.new(
-        SECRET.reveal().encode(), timestamp.encode() + b"." + body, hashlib.sha256
-    ).hexdigest()
-    assert hmac.compare_digest(headers["x-glassgate-signature"], f"sha256={expected}")
-
-
 def test_webhook_posts_signed_json_batches() -> None:
     async def body() -> None:
         receiver = WebhookReceiver()
@@ -227,7 +154,7 @@ def test_webhook_posts_signed_json_batches() -> None:
         await receiver.stop()
         for headers, payload in receiver.requests:
             assert headers["content-type"] == "application/json"
-            _check_signature(headers, payload)
+            check_signature(headers, payload, SECRET)
         items = [item for _, payload in receiver.requests for item in _events(payload)]
         assert [item.get("seq") for item in items[:3]] == [1, 2, 3]
         assert items[3]["type"] == "audit.checkpoint"

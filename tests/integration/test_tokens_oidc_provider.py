@@ -108,22 +108,23 @@ def test_hostile_claims_from_a_real_idp_are_refused(
     run(config(oidc_provider), body)
 
 
-def test_opaque_tokens_are_introspected(oidc_provider: OidcProvider) -> None:
-    raw = oidc_provider.opaque_token(claims={"sub": "bob", "groups": ["Machines"]})
+def introspecting(provider: OidcProvider) -> Config:
+    """The provider as an issuer whose opaque tokens are introspected by the test client."""
     introspection = IntrospectionConfig(
         client_id=INTROSPECTOR[0],
         client_secret=INTROSPECTOR[1],  # type: ignore[arg-type]
     )
-    cfg = Config(
-        issuers=(
-            IssuerConfig(
-                id="test-idp",
-                issuer=oidc_provider.issuer,
-                audiences=(AUDIENCE, "api://gateway-opaque"),
-                introspection=introspection,
-            ),
-        )
+    issuer = IssuerConfig(
+        id="test-idp",
+        issuer=provider.issuer,
+        audiences=(AUDIENCE, "api://gateway-opaque"),
+        introspection=introspection,
     )
+    return Config(issuers=(issuer,))
+
+
+def test_opaque_tokens_are_introspected(oidc_provider: OidcProvider) -> None:
+    raw = oidc_provider.opaque_token(claims={"sub": "bob", "groups": ["Machines"]})
 
     async def body(auth: Authenticator) -> None:
         principal = await auth.authenticate(raw, time.time())
@@ -133,7 +134,31 @@ def test_opaque_tokens_are_introspected(oidc_provider: OidcProvider) -> None:
         with pytest.raises(TokenError):
             await auth.authenticate("not-a-token-the-idp-issued", time.time())
 
-    run(cfg, body)
+    run(introspecting(oidc_provider), body)
+
+
+def test_introspection_is_single_flight_and_remembers_refusals(
+    oidc_provider: OidcProvider,
+) -> None:
+    raw = oidc_provider.opaque_token(claims={"sub": "carol"})
+
+    async def body(auth: Authenticator) -> None:
+        client = auth.introspection
+        assert client is not None
+        now = time.time()
+        principals = await asyncio.gather(*(auth.authenticate(raw, now) for _ in range(30)))
+        assert {principal.subject for principal in principals} == {"carol"}
+        assert client.requests == 1
+        forged = await asyncio.gather(
+            *(auth.authenticate("forged-opaque-token", now) for _ in range(30)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(result, TokenError) for result in forged)
+        with pytest.raises(TokenError):
+            await auth.authenticate("forged-opaque-token", now + 1)
+        assert client.requests == 2
+
+    run(introspecting(oidc_provider), body)
 
 
 def test_key_rotation_is_picked_up_at_once(own_provider: OidcProvider) -> None:

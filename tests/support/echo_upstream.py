@@ -7,6 +7,7 @@ gateway forwarded, and that a denied or smuggled request never arrived.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -59,7 +60,10 @@ class EchoUpstream:
         self._thread.start()
 
     def close(self) -> None:
+        """Stop listening now: shutdown wakes the accepting thread (close alone does not)."""
         self._stop = True
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
 
     def clear(self) -> None:

@@ -7,16 +7,17 @@ test replace any answer.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
 from tests.support import tokens as t
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
 
 
 class FakeIdP:
@@ -68,7 +69,8 @@ class FakeIdP:
             raise httpx.ConnectError("connection refused", request=request)
         override = self.overrides.get(path)
         if override is not None:
-            return override(request)
+            answer = override(request)
+            return await answer if inspect.isawaitable(answer) else answer
         base = httpx.URL(self.issuer).path.rstrip("/")
         if path == base + "/.well-known/openid-configuration":
             return httpx.Response(200, json=self.metadata())

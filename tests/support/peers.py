@@ -39,6 +39,7 @@ __all__ = [
     "ForwardAuthSuite",
     "NginxPeer",
     "Peer",
+    "Stack",
     "TraefikPeer",
 ]
 
@@ -51,6 +52,7 @@ listen: ${GLASSGATE_LISTEN}
 trusted_proxies: [127.0.0.1/32]
 forward_auth:
   enabled: true
+  allowed_peers: [127.0.0.1/32]
 issuers:
   - id: idp
     issuer: ${GLASSGATE_ISSUER}
@@ -60,6 +62,8 @@ auth_strength:
   mfa: { amr: [mfa] }
 quotas:
   tiny: { rate: 1, per: 1h, burst: 2 }
+api_keys:
+  enabled: true
 routes:
   - id: public
     match: { path: /public/* }
@@ -95,8 +99,19 @@ SPOOFED = {
     "X-Glassgate-Groups": "Admins",
     "X-Glassgate-Identity": "forged.token.value",
     "X-HTTP-Method-Override": "DELETE",
+    # one member of each further family (README "What the upstream receives")
+    "Remote-Groups": "Admins",
+    "Remote-Email": "root@example.com",
+    "Remote-Name": "root",
+    "X-WEBAUTH-USER": "root",
+    "X-Authenticated-User": "root",
+    "X-Amzn-Oidc-Identity": "root",
+    "X-Goog-Authenticated-User-Email": "accounts.google.com:root@example.com",
+    "X-Ms-Client-Principal-Name": "root",
+    "X-Forwarded-Uri": "/admin",
 }
 UNDERSCORED = "X_Forwarded_User"
+DOTTED = "X.Forwarded.User"
 
 
 def _find(name: str) -> str | None:
@@ -321,6 +336,21 @@ class Stack:
     def seen(self) -> list[Seen]:
         return list(self.upstream.requests)
 
+    def api_key(self) -> str:
+        """A ``gg_`` key for every route, made by the real CLI against the gateway's database."""
+        done = subprocess.run(
+            [sys.executable, "-m", "glassgate", "apikey", "create", "--config",
+             self.gateway.config, "--name", "peer", "--subject", "svc:peer", "--all-routes"],
+            cwd=self.gateway.log.parent,
+            env=self.gateway.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
 
 def _claims_of(jwt: str) -> dict[str, Any]:
     payload = jwt.split(".")[1]
@@ -416,7 +446,7 @@ class ForwardAuthSuite:
         assert fa.seen() == []
 
     def test_client_identity_headers_never_reach_upstream(self, fa: Stack) -> None:
-        headers = {**SPOOFED, UNDERSCORED: "root"}
+        headers = {**SPOOFED, UNDERSCORED: "root", DOTTED: "root"}
         response = fa.request("/public/items", fa.token(sub="alice"), headers=headers)
         assert response.status_code == 200, response.text
         [seen] = fa.seen()
@@ -425,10 +455,27 @@ class ForwardAuthSuite:
             if not name.lower().startswith("x-glassgate-"):
                 assert name.lower() not in names, name
         assert "_" not in "".join(names)
+        assert "." not in "".join(names)
         assert seen.header("X-Glassgate-Subject") == "alice"
         assert [v for k, v in seen.headers if k.lower() == "x-glassgate-subject"] == ["alice"]
         assert seen.header("X-Glassgate-Groups") is None  # the public route names no groups
         assert _claims_of(seen.header("X-Glassgate-Identity") or "")["sub"] == "alice"
+
+    @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+    def test_an_api_key_never_reaches_the_app(self, fa: Stack, scheme: str) -> None:
+        key = fa.api_key()
+        response = fa.request("/public/items", headers={"Authorization": f"{scheme} {key}"})
+        assert response.status_code == 200, response.text
+        [seen] = fa.seen()
+        assert seen.header("Authorization") is None
+        assert key.split("_")[2] not in " ".join(value for _, value in seen.headers)
+        assert seen.header("X-Glassgate-Subject") == "svc:peer"
+
+    def test_an_idp_token_still_reaches_the_app(self, fa: Stack) -> None:
+        token = fa.token(sub="alice")
+        assert fa.request("/public/items", token).status_code == 200
+        [seen] = fa.seen()
+        assert seen.header("Authorization") == f"Bearer {token}"
 
     def test_method_and_body_are_the_clients(self, fa: Stack) -> None:
         response = fa.request(

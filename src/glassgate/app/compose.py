@@ -21,23 +21,25 @@ Where the next services plug in:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from glassgate.adapters.audit_sinks import build_sinks
 from glassgate.adapters.clock import now
 from glassgate.adapters.http.asgi import GatewayApp
 from glassgate.adapters.observability import Observability
+from glassgate.adapters.private_files import warn_if_exposed
 from glassgate.adapters.storage.api_keys import open_api_key_store
 from glassgate.adapters.storage.audit import open_audit_store
-from glassgate.adapters.storage.audit.checkpoint_file import (
-    CheckpointFile,
-    load_or_create_signing_key,
-)
+from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile, signing_key_for
 from glassgate.adapters.storage.target import StorageTarget
+from glassgate.adapters.storage.workflows import open_workflow_store
+from glassgate.app.breakglass import BreakglassParts
 from glassgate.app.directory import open_directory
 from glassgate.app.runtime import AuthenticatorFactory, LoggedAlerts, Runtime
 from glassgate.app.state import StateHolder
@@ -45,7 +47,9 @@ from glassgate.audit.checkpoints import CheckpointSchedule
 from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.audit.service import AuditLog
 from glassgate.audit.settings import AuditSettings, CheckpointPlan
-from glassgate.config.audit import AuditConfig
+from glassgate.audit.verification import collect_checkpoints
+from glassgate.config.audit import AuditConfig, checkpoint_paths
+from glassgate.config.breakglass_compile import CompiledBreakglass
 from glassgate.config.load import LoadedConfig
 from glassgate.config.schema import Config
 from glassgate.config.storage import StorageConfig
@@ -57,6 +61,7 @@ from glassgate.web.scim_app import build_scim_app
 from glassgate.workflows.api_keys import ApiKeyAdmin
 from glassgate.workflows.directory import DirectoryService
 from glassgate.workflows.scim_tokens import ScimTokens
+from glassgate.workflows.service import BreakglassService
 
 __all__ = [
     "AdminServices",
@@ -70,25 +75,38 @@ __all__ = [
 _log = logging.getLogger("glassgate.audit")
 
 
-def open_audit_log(storage: StorageConfig, audit: AuditConfig, *, clock: Clock = now) -> AuditLog:
+def open_audit_log(
+    storage: StorageConfig,
+    audit: AuditConfig,
+    *,
+    clock: Clock = now,
+    signing_key: Ed25519PrivateKey | None = None,
+) -> AuditLog:
     """The one ``AuditLog`` construction: store, checkpoint key and file, sinks.
 
     Blocking by design (call it before serving): opens the store, migrating it
-    on first start when ``storage.auto_migrate``, and loads or creates the
-    checkpoint signing key. ``StorageUnavailableError`` if the store is unusable.
+    on first start when ``storage.auto_migrate``, and loads the checkpoint
+    signing key, creating it only for a log no key has signed yet
+    (``CheckpointKeyError`` otherwise). ``signing_key`` is for ``audit
+    rotate-key`` alone: the new key, taking over on purpose.
+    ``StorageUnavailableError`` if the store is unusable.
     """
-    store = open_audit_store(StorageTarget.from_config(storage), migrate=storage.auto_migrate)
+    target = StorageTarget.from_config(storage)
+    settings = audit.checkpoint
+    sqlite = target.location if target.backend == "sqlite" else None
+    key_file, file = checkpoint_paths(settings, sqlite, None)
+    written = [key_file, file]
+    if sqlite is not None:
+        written += [sqlite + suffix for suffix in ("", "-wal", "-shm")]
+    warn_if_exposed(written)  # before anything is created: only files the operator left
+    store = open_audit_store(target, migrate=storage.auto_migrate)
     try:
-        settings = audit.checkpoint
-        if not Path(settings.key_file).exists():
-            _log.warning(
-                "creating a new audit checkpoint key at %s; keep it apart from the database",
-                settings.key_file,
-            )
+        checkpoint_file = CheckpointFile(file)
         plan = CheckpointPlan(
-            key=load_or_create_signing_key(settings.key_file),
+            key=signing_key
+            or signing_key_for(key_file, collect_checkpoints([store, checkpoint_file])),
             schedule=CheckpointSchedule(settings.every_records, settings.every),
-            logs=(CheckpointFile(settings.file), store),
+            logs=(checkpoint_file, store),
             to_sinks=settings.to_sinks,
         )
         sinks = build_sinks(audit.sinks, clock=clock)
@@ -160,7 +178,7 @@ def _console(config: Config, holder: StateHolder, runtime: Runtime) -> Console |
     scim = None
     if config.scim.enabled and runtime.directory is not None:
         scim = build_scim_app(runtime.directory.service, runtime.directory.tokens, runtime.clock)
-    services = ConsoleServices(readiness=holder, scim=scim)
+    services = ConsoleServices(readiness=holder, breakglass=holder, scim=scim)
     return Console(create_console_app(services), config.console.listen)
 
 
@@ -184,29 +202,51 @@ class AdminServices:
     api_keys: ApiKeyAdmin
     directory: DirectoryService
     scim_tokens: ScimTokens
+    breakglass: BreakglassService | None = None  # None: no breakglass section
 
 
 @asynccontextmanager
-async def admin_services(config: Config, *, clock: Clock = now) -> AsyncIterator[AdminServices]:
-    """Open the stores and the audit log the workflows need; close them all on exit."""
+async def admin_services(
+    config: Config, *, clock: Clock = now, breakglass: CompiledBreakglass | None = None
+) -> AsyncIterator[AdminServices]:
+    """Open the stores and the audit log the workflows need; close them all on exit.
+
+    ``breakglass``: the compiled section (``LoadedConfig.compiled.breakglass``),
+    to open the break-glass service too.
+    """
     target = StorageTarget.from_config(config.storage)
     store = open_api_key_store(target, migrate=config.storage.auto_migrate)
     runner = StoreRunner("api-key-admin")
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(store.close)
+        stack.callback(runner.close)
         audit = open_audit_log(config.storage, config.audit, clock=clock)
         await audit.start()
-        try:
-            directory = open_directory(config, audit, LoggedAlerts(), clock)
-            try:  # the directory loads on its first change: key commands never wait for it
-                yield AdminServices(
-                    api_keys=ApiKeyAdmin(store, audit, clock, runner),
-                    directory=directory.service,
-                    scim_tokens=directory.tokens,
-                )
-            finally:
-                await directory.aclose()
-        finally:
-            await audit.close()
-    finally:
-        runner.close()
-        store.close()
+        stack.push_async_callback(audit.close)
+        directory = open_directory(config, audit, LoggedAlerts(), clock)
+        stack.push_async_callback(directory.aclose)
+        service = None
+        if breakglass is not None:
+            service = await _admin_breakglass(config, breakglass, audit, clock, stack)
+        # the directory loads on its first change: key commands never wait for it
+        yield AdminServices(
+            ApiKeyAdmin(store, audit, clock, runner), directory.service, directory.tokens, service
+        )
+
+
+async def _admin_breakglass(
+    config: Config,
+    compiled: CompiledBreakglass,
+    audit: AuditLog,
+    clock: Clock,
+    stack: contextlib.AsyncExitStack,
+) -> BreakglassService:
+    runner = StoreRunner("workflows-admin")
+    stack.callback(runner.close)
+    target = StorageTarget.from_config(config.storage)
+    migrate = config.storage.auto_migrate
+    store = await runner.run(lambda: open_workflow_store(target, migrate=migrate))
+    stack.callback(store.close)
+    parts = BreakglassParts.build(config, compiled, store, runner, audit, clock)
+    stack.push_async_callback(parts.aclose)
+    return parts.service

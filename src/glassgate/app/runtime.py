@@ -6,9 +6,11 @@ IdP authenticators are made. The composition root (``app.compose``) fills it
 in once, before start; tests inject the clock and the authenticator here.
 
 Where the next process-wide services plug in: a field here, built in
-``app.compose``, started in ``start`` and closed in ``aclose`` (the alert
-dispatcher; the break-glass, grant and directory stores with their
-``StoreRunner``).
+``app.compose``, started in ``start`` and closed in ``aclose`` (the grant
+store with its ``StoreRunner``). The break-glass workflow store
+(``workflow_store``) and the directory (``directory``) are here; break-glass
+alerts are per configuration (``BreakglassParts``), since their sinks may
+change on reload; the directory's go to the log (``LoggedAlerts``) for now.
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ from glassgate.adapters.clock import now
 from glassgate.adapters.http.decision_audit import DecisionAuditor
 from glassgate.adapters.idp.authenticator import build_authenticator
 from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
-from glassgate.ports import Alerts, DecisionAudit, DecisionSink, IdpAuthenticator, QuotaStore
+from glassgate.adapters.storage.target import StorageTarget
+from glassgate.adapters.storage.workflows import open_workflow_store
+from glassgate.ports import (
+    Alerts,
+    DecisionAudit,
+    DecisionSink,
+    IdpAuthenticator,
+    QuotaStore,
+    WorkflowStore,
+)
+from glassgate.store_runner import StoreRunner
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Clock
 
@@ -71,6 +83,8 @@ class Runtime:
     sinks: tuple[DecisionSink, ...] = ()
     audit_log: AuditLog | None = None
     http: httpx.AsyncClient | None = None
+    workflows: WorkflowStore | None = None  # break-glass records: opened on first need
+    workflow_runner: StoreRunner = field(default_factory=lambda: StoreRunner("workflows"))
     alerts: Alerts = field(default_factory=LoggedAlerts)
     directory: DirectoryRuntime | None = None  # SCIM or merged groups: see app.directory
 
@@ -83,6 +97,20 @@ class Runtime:
         if self.http is None:
             self.http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         return self.http
+
+    async def workflow_store(self, config: Config) -> WorkflowStore:
+        """The workflow store (break-glass), opened once per process, off the event loop.
+
+        It survives reloads; a reload that adds the ``breakglass`` section opens
+        it then. ``StorageUnavailableError`` if it cannot be opened.
+        """
+        if self.workflows is None:
+            target = StorageTarget.from_config(config.storage)
+            migrate = config.storage.auto_migrate
+            self.workflows = await self.workflow_runner.run(
+                lambda: open_workflow_store(target, migrate=migrate)
+            )
+        return self.workflows
 
     async def start(self) -> None:
         if self.audit_log is not None:
@@ -97,3 +125,7 @@ class Runtime:
             await self.directory.aclose()
         if self.audit_log is not None:
             await self.audit_log.close()
+        if self.workflows is not None:
+            await self.workflow_runner.run(self.workflows.close)
+            self.workflows = None
+        self.workflow_runner.close(wait=False)

@@ -14,19 +14,22 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from glassgate.adapters.http.breakglass import BreakglassDoor
 from glassgate.adapters.http.gate import Gate
 from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.upstreams import Upstream, build_upstreams
 from glassgate.adapters.idp.api_keys import ApiKeyAuthenticator, build_api_key_authenticator
 from glassgate.adapters.idp.credentials import CredentialRouter
 from glassgate.adapters.idp.enriched import EnrichedAuthenticator
+from glassgate.app.breakglass import BreakglassParts, record_policy_change
 from glassgate.app.directory import guard_of
 from glassgate.app.runtime import Runtime
 from glassgate.config.load import LoadedConfig, load_config
 from glassgate.config.schema import Config
 from glassgate.directory.principal_groups import DirectoryGroups, SubjectField
-from glassgate.errors import ConfigError, GlassgateError
-from glassgate.ports import Authenticates, IdpAuthenticator
+from glassgate.errors import AuditUnavailableError, ConfigError, GlassgateError
+from glassgate.ports import Authenticates, IdpAuthenticator, WorkflowStore
+from glassgate.workflows.service import BreakglassService
 
 __all__ = ["GatewayState", "StateHolder"]
 
@@ -46,12 +49,17 @@ class GatewayState:
     upstreams: dict[str, Upstream]
     authenticator: IdpAuthenticator
     api_keys: ApiKeyAuthenticator | None = None  # None: api_keys.enabled is false
+    breakglass: BreakglassParts | None = None  # None: no breakglass section
 
     @classmethod
-    def build(cls, loaded: LoadedConfig, runtime: Runtime) -> GatewayState:
+    def build(
+        cls, loaded: LoadedConfig, runtime: Runtime, workflows: WorkflowStore | None = None
+    ) -> GatewayState:
+        """``workflows``: the workflow store, opened beforehand when break-glass is on."""
         config, compiled = loaded.config, loaded.compiled
         authenticator = runtime.authenticator(config, runtime)
         api_keys = build_api_key_authenticator(config, frozenset(compiled.quota_tiers))
+        breakglass = _breakglass(loaded, runtime, workflows)
         gate = Gate(
             compiled.policy,
             _credentials(config, runtime, CredentialRouter(authenticator, api_keys)),
@@ -60,14 +68,17 @@ class GatewayState:
             runtime.clock,
             runtime.sinks,
             runtime.audit,
+            breakglass.door if breakglass is not None else None,
         )
         inbound = Inbound(
             trusted_proxies=compiled.trusted_proxies,
             max_header_bytes=config.limits.max_header_bytes,
             max_token_bytes=config.limits.max_token_bytes,
+            door_peers=compiled.forward_auth_peers,
+            breakglass_cookie=breakglass is not None,
         )
         upstreams = build_upstreams(config.upstreams)
-        return cls(loaded, gate, inbound, upstreams, authenticator, api_keys)
+        return cls(loaded, gate, inbound, upstreams, authenticator, api_keys, breakglass)
 
     async def start(self) -> None:
         if self.api_keys is not None:  # first: an unusable key store fails the start
@@ -75,10 +86,16 @@ class GatewayState:
         await self.authenticator.start()
         for upstream in self.upstreams.values():
             upstream.start()
+        if self.breakglass is not None:
+            self.breakglass.start()
 
     @property
     def ready(self) -> bool:
         return self.authenticator.ready
+
+    @property
+    def breakglass_door(self) -> BreakglassDoor | None:
+        return None if self.breakglass is None else self.breakglass.door
 
     async def aclose(self) -> None:
         await self.authenticator.aclose()
@@ -86,6 +103,34 @@ class GatewayState:
             await self.api_keys.aclose()
         for upstream in self.upstreams.values():
             await upstream.aclose()
+        if self.breakglass is not None:
+            await self.breakglass.aclose()
+
+
+def _breakglass(
+    loaded: LoadedConfig, runtime: Runtime, workflows: WorkflowStore | None
+) -> BreakglassParts | None:
+    compiled = loaded.compiled.breakglass
+    if compiled is None:
+        return None
+    if runtime.audit_log is None or workflows is None:
+        raise ValueError(
+            "break-glass needs the audit log and the workflow store: every use is audited"
+        )
+    return BreakglassParts.build(
+        loaded.config,
+        compiled,
+        workflows,
+        runtime.workflow_runner,
+        runtime.audit_log,
+        runtime.clock,
+    )
+
+
+async def _workflows(loaded: LoadedConfig, runtime: Runtime) -> WorkflowStore | None:
+    if loaded.config.breakglass is None:
+        return None
+    return await runtime.workflow_store(loaded.config)
 
 
 def _credentials(config: Config, runtime: Runtime, router: CredentialRouter) -> Authenticates:
@@ -129,9 +174,15 @@ class StateHolder:
         """Started, and the current state can verify tokens (``ports.Readiness``)."""
         return self._state is not None and self._state.ready
 
+    def breakglass_service(self) -> BreakglassService | None:
+        """The current configuration's break-glass service (``ports.BreakglassSource``)."""
+        state = self._state
+        return None if state is None or state.breakglass is None else state.breakglass.service
+
     async def start(self) -> None:
         await self.runtime.start()
-        state = GatewayState.build(load_config(self.path), self.runtime)
+        loaded = load_config(self.path)
+        state = GatewayState.build(loaded, self.runtime, await _workflows(loaded, self.runtime))
         await state.start()
         self._state = state
 
@@ -147,6 +198,10 @@ class StateHolder:
             state = await self._build_new()
             if state is None:
                 self.reloads_failed += 1
+                return False
+            if not await self._record_policy_change(state):
+                self.reloads_failed += 1
+                await state.aclose()
                 return False
             old, self._state = self._state, state
             self.reloads_ok += 1
@@ -166,9 +221,12 @@ class StateHolder:
                     "reload refused, the old configuration keeps serving: %s", problem.render()
                 )
             return None
+        for warning in loaded.warnings:
+            log.warning("configuration: %s", warning.render())
         state: GatewayState | None = None
         try:
-            state = GatewayState.build(loaded, self.runtime)
+            workflows = await _workflows(loaded, self.runtime)
+            state = GatewayState.build(loaded, self.runtime, workflows)
             await state.start()
             await _wait_ready(state)
         except Exception as exc:  # whatever failed, the old state keeps serving
@@ -183,6 +241,26 @@ class StateHolder:
                 await state.aclose()
             return None
         return state
+
+    async def _record_policy_change(self, new: GatewayState) -> bool:
+        """False when the locked policy changed and that could not be audited (SPEC C7)."""
+        old = self._state
+        if old is None:
+            return True
+        alerts = new.breakglass.alerts if new.breakglass is not None else None
+        try:
+            await record_policy_change(
+                old.loaded,
+                new.loaded,
+                self.runtime.audit_log,
+                alerts,
+                path=self.path,
+                clock=self.runtime.clock,
+            )
+        except AuditUnavailableError:
+            log.error("reload refused: the break-glass policy change could not be audited")
+            return False
+        return True
 
     async def aclose(self) -> None:
         if self._state is not None:

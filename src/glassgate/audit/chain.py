@@ -6,6 +6,8 @@ break. ``index`` is the sequence number of the first broken (or missing)
 record; ``kind`` names what happened:
 
 - ``edited``            a record's bytes no longer match its hash or its successor's link
+- ``column-edited``     a column stored beside the body for search (``subject``, ``ts``, the
+                        sequence number, ...) no longer says what the hashed body says
 - ``deleted``           records are missing from the start or the middle
 - ``reordered``         a record appears out of its place
 - ``inserted``          a record that the chain never contained (a duplicate sequence number)
@@ -14,6 +16,11 @@ record; ``kind`` names what happened:
 
 Without checkpoints, a deleted tail cannot be told apart from a shorter log:
 that is why checkpoints also live outside the database.
+
+A log may start after record 1 only where a signed *prune* checkpoint says it
+was cut on purpose (``audit prune``): the first record present must then be
+N+1 and link to the hash the prune checkpoint gives for N. The report says
+"pruned up to N"; anything else missing at the start is ``deleted``.
 """
 
 from __future__ import annotations
@@ -24,7 +31,13 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from glassgate.audit.checkpoints import Checkpoint, verify_checkpoint
-from glassgate.audit.records import GENESIS_HASH, AuditEvent, AuditRecord, parse_record
+from glassgate.audit.records import (
+    GENESIS_HASH,
+    SEARCH_COLUMNS,
+    AuditEvent,
+    AuditRecord,
+    parse_record,
+)
 from glassgate.errors import ChainBrokenError
 
 __all__ = [
@@ -32,6 +45,7 @@ __all__ = [
     "ChainHead",
     "ChainReport",
     "StoredRecord",
+    "check_columns",
     "link",
     "verify",
 ]
@@ -42,6 +56,8 @@ REORDERED = "reordered"
 INSERTED = "inserted"
 TRUNCATED = "truncated"
 FORGED = "forged-checkpoint"
+COLUMN_EDITED = "column-edited"
+_SHOWN_CHARS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +73,50 @@ GENESIS = ChainHead(0, GENESIS_HASH)
 
 @dataclass(frozen=True, slots=True)
 class StoredRecord:
-    """A record as read back: its bytes, the hash stored beside them, and its row key.
+    """A record as read back: its bytes, and what a store keeps beside them.
 
-    ``row`` is the storage's own ordering key (the ``seq`` column), used only
-    to page through a table; verification trusts the bytes, not the row key.
+    ``stored_hash`` is the hash column, ``row`` the storage's ordering key
+    (the ``seq`` column) and ``columns`` the ``SEARCH_COLUMNS`` values, in
+    that order. All are copies that an attacker could edit apart from the
+    body, so each one given is checked against the body; ``None`` means the
+    store keeps no such copy.
     """
 
     body: bytes
     stored_hash: str | None = None
     row: int | None = None
+    columns: tuple[object, ...] | None = None
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def check_columns(record: AuditRecord, stored: StoredRecord) -> None:
+    """Raise ``column-edited`` unless every copy stored beside the body agrees with it.
+
+    ``audit search`` filters on these columns, so a column changed after the
+    fact would make a search return a record whose signed body names someone
+    else: the column and both values are named.
+    """
+    if stored.row is not None and stored.row != record.seq:
+        raise _column_edited(record.seq, "seq", stored.row, record.seq)
+    if stored.columns is None:
+        return
+    for name, value in zip(SEARCH_COLUMNS, stored.columns, strict=True):
+        expected = getattr(record, name)
+        if type(value) is not type(expected) or value != expected:
+            raise _column_edited(record.seq, name, value, expected)
+
+
+def _column_edited(seq: int, name: str, stored: object, expected: object) -> ChainBrokenError:
+    return ChainBrokenError(
+        seq,
+        COLUMN_EDITED,
+        f"record {seq}: the stored column '{name}' holds {_shown(stored)} but the hashed "
+        f"body says {_shown(expected)}; the column was changed after the record was written",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +127,7 @@ class ChainReport:
     head: ChainHead
     checkpoints: int
     latest_checkpoint: int | None
+    pruned_to: int | None = None  # the log starts after this record, by a signed prune
 
 
 def link(head: ChainHead, events: Sequence[AuditEvent]) -> list[AuditRecord]:
@@ -179,11 +231,35 @@ def _broken_link(record: AuditRecord, prev: AuditRecord | None, walker: _Walker)
     raise ChainBrokenError(record.seq, EDITED, "the record's link to its predecessor was changed")
 
 
+def _start(walker: _Walker, prunes: Mapping[int, Checkpoint]) -> ChainHead:
+    """Where the walk starts: the genesis, or the newest prune point below the first record.
+
+    Records missing between that prune point and the first record present are
+    then reported as deleted from the prune point on, not from record 1.
+    """
+    first = walker.peek()
+    seq = _seq_of(first) if first is not None else None
+    below = [point for point in prunes if seq is not None and point < seq]
+    if not below:
+        return GENESIS
+    prune = prunes[max(below)]
+    return ChainHead(prune.seq, prune.head)
+
+
 def _walk(
-    records: Iterable[StoredRecord], anchors: Mapping[int, list[Checkpoint]]
-) -> tuple[int, ChainHead]:
+    records: Iterable[StoredRecord],
+    anchors: Mapping[int, list[Checkpoint]],
+    prunes: Mapping[int, Checkpoint],
+) -> tuple[int, ChainHead, int | None]:
     walker = _Walker(records)
-    head, prev, last_anchor, count = GENESIS, None, 0, 0
+    head = _start(walker, prunes)
+    pruned_to = head.seq or None
+    for checkpoint in anchors.get(head.seq, ()) if pruned_to else ():
+        if checkpoint.head != head.hash:  # the records are gone: the statements must agree
+            raise ChainBrokenError(
+                head.seq, EDITED, f"signed checkpoints disagree about record {head.seq}"
+            )
+    prev, last_anchor, count = None, head.seq, 0
     while (stored := walker.next()) is not None:
         expected = head.seq + 1
         record = _parse(stored, expected)
@@ -191,6 +267,7 @@ def _walk(
             raise _out_of_place(record, expected, walker)
         if record.prev != head.hash:
             _broken_link(record, prev, walker)
+        check_columns(record, stored)
         for checkpoint in anchors.get(record.seq, ()):
             if checkpoint.head != record.hash:
                 raise ChainBrokenError(
@@ -201,7 +278,7 @@ def _walk(
                 )
             last_anchor = record.seq
         head, prev, count = ChainHead(record.seq, record.hash), record, count + 1
-    return count, head
+    return count, head, pruned_to
 
 
 def verify(
@@ -216,11 +293,14 @@ def verify(
     required to verify under one of them.
     """
     anchors: dict[int, list[Checkpoint]] = {}
+    prunes: dict[int, Checkpoint] = {}
     trusted = keys or {}
     for checkpoint in sorted(set(checkpoints), key=lambda item: item.seq):
         verify_checkpoint(checkpoint, trusted)
         anchors.setdefault(checkpoint.seq, []).append(checkpoint)
-    count, head = _walk(records, anchors)
+        if checkpoint.is_prune:
+            prunes[checkpoint.seq] = checkpoint
+    count, head, pruned_to = _walk(records, anchors, prunes)
     latest = max(anchors, default=None)
     if latest is not None and latest > head.seq:
         raise ChainBrokenError(
@@ -234,4 +314,5 @@ def verify(
         head=head,
         checkpoints=sum(len(items) for items in anchors.values()),
         latest_checkpoint=latest,
+        pruned_to=pruned_to,
     )

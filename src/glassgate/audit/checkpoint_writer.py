@@ -1,7 +1,8 @@
 """CheckpointWriter: sign this process's newest chain head when due, and keep it everywhere.
 
 Due means every N records or T seconds (``CheckpointSchedule``), and always on
-shutdown. A checkpoint is kept in every ``CheckpointLog`` of the plan (the
+shutdown; a prune checkpoint (``keep_prune``) whenever ``audit prune`` cuts the
+log. A checkpoint is kept in every ``CheckpointLog`` of the plan (the
 append-only file, the database) and offered to the sinks (syslog, webhook), so
 that a deleted or rewritten tail is caught by ``audit verify``. Several
 processes sharing one database each checkpoint the heads they wrote; all are
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from glassgate.audit.chain import ChainHead
 from glassgate.audit.checkpoints import Checkpoint, sign_checkpoint
+from glassgate.audit.retention import PrunePlan
 from glassgate.audit.settings import CheckpointPlan
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import AuditSink, CheckpointLog
@@ -71,6 +73,26 @@ class CheckpointWriter:
             _log.error("audit checkpoint at record %d not kept everywhere: %s", head.seq, exc)
             return False
         return True
+
+    async def keep_prune(self, plan: PrunePlan, export_sha256: str) -> Checkpoint:
+        """Sign ``plan`` as a prune checkpoint and keep it everywhere, before anything goes.
+
+        Raises ``StorageUnavailableError`` if any log could not keep it: then
+        nothing may be removed, or ``verify`` could not tell the prune from a
+        deletion.
+        """
+        checkpoint = sign_checkpoint(
+            plan.last,
+            plan.head,
+            self._clock(),
+            self._plan.key,
+            pruned_from=plan.first,
+            export_sha256=export_sha256,
+        )
+        for sink in self._sinks:
+            sink.offer_checkpoint(checkpoint)
+        await self._run(_keep, self._plan.logs, checkpoint)
+        return checkpoint
 
     async def tick(self, on_result: Callable[[bool | None], None]) -> None:
         """Run forever: catch the T-seconds deadline even when no record arrives."""

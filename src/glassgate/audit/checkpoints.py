@@ -6,6 +6,11 @@ database *and* to places the database's owner cannot rewrite (an append-only
 file, syslog), it lets ``verify`` notice what a hash chain alone cannot: a
 deleted tail, or a chain rewritten from some record onwards.
 
+A *prune* checkpoint (``pruned_from`` set) says more: "records
+``pruned_from``..N were removed on purpose, after an export whose SHA-256 is
+``export_sha256``; the log now starts after record N, whose hash was H". It is
+what lets ``verify`` accept a log that starts late (``audit prune``).
+
 This module is pure: keys come in as objects, time as ``now``.
 """
 
@@ -15,8 +20,8 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
@@ -27,12 +32,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from glassgate.audit.records import canonical_json, format_ts
-from glassgate.errors import ChainBrokenError
+from glassgate.errors import ChainBrokenError, CheckpointKeyError
 
 __all__ = [
     "CHECKPOINT_VERSION",
     "Checkpoint",
     "CheckpointSchedule",
+    "check_signing_key",
     "key_id",
     "sign_checkpoint",
     "verify_checkpoint",
@@ -56,15 +62,25 @@ class Checkpoint:
     ts: str
     key_id: str
     signature: str
+    pruned_from: int | None = None  # a prune checkpoint: records pruned_from..seq were removed
+    export_sha256: str | None = None  # and exported first, to a file with this digest
+
+    @property
+    def is_prune(self) -> bool:
+        return self.pruned_from is not None
 
     def _signed_fields(self) -> dict[str, object]:
-        return {
+        fields: dict[str, object] = {
             "v": CHECKPOINT_VERSION,
             "seq": self.seq,
             "head": self.head,
             "ts": self.ts,
             "key_id": self.key_id,
         }
+        if self.pruned_from is not None:
+            fields["pruned_from"] = self.pruned_from
+            fields["export_sha256"] = self.export_sha256
+        return fields
 
     def payload(self) -> bytes:
         """The exact bytes that are signed."""
@@ -81,25 +97,58 @@ class Checkpoint:
             data: Any = json.loads(line)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not a JSON checkpoint: {exc}") from None
+        return cls.from_fields(data)
+
+    @classmethod
+    def from_fields(cls, data: object) -> Checkpoint:
+        """A checkpoint from its decoded JSON object; ``ValueError`` if it is not one."""
         fields = ("seq", "head", "ts", "key_id", "sig")
         if not isinstance(data, dict) or data.get("v") != CHECKPOINT_VERSION:
             raise ValueError("not a version 1 checkpoint")
         if not all(name in data for name in fields):
             raise ValueError("checkpoint is missing fields")
         seq = data["seq"]
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        if not _is_positive_int(seq):
             raise ValueError("checkpoint seq must be a positive integer")
         if not all(isinstance(data[name], str) for name in fields[1:]):
             raise ValueError("checkpoint fields must be strings")
-        return cls(seq, data["head"], data["ts"], data["key_id"], data["sig"])
+        pruned_from, export = _prune_fields(data, seq)
+        return cls(seq, data["head"], data["ts"], data["key_id"], data["sig"], pruned_from, export)
 
 
-def sign_checkpoint(seq: int, head: str, now: float, key: Ed25519PrivateKey) -> Checkpoint:
-    """Sign the head ``(seq, head)`` as of ``now``."""
-    unsigned = Checkpoint(seq, head, format_ts(now), key_id(key.public_key()), "")
+def _is_positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _prune_fields(data: dict[str, Any], seq: int) -> tuple[int | None, str | None]:
+    """``(pruned_from, export_sha256)`` of a prune checkpoint; ``(None, None)`` otherwise."""
+    if "pruned_from" not in data:
+        if "export_sha256" in data:
+            raise ValueError("export_sha256 belongs to a prune checkpoint only")
+        return None, None
+    first, export = data["pruned_from"], data.get("export_sha256")
+    if not _is_positive_int(first) or first > seq:
+        raise ValueError("pruned_from must be a positive integer no larger than seq")
+    if export is not None and not isinstance(export, str):
+        raise ValueError("export_sha256 must be a string")
+    return first, export
+
+
+def sign_checkpoint(
+    seq: int,
+    head: str,
+    now: float,
+    key: Ed25519PrivateKey,
+    *,
+    pruned_from: int | None = None,
+    export_sha256: str | None = None,
+) -> Checkpoint:
+    """Sign the head ``(seq, head)`` as of ``now``; with ``pruned_from``, a prune checkpoint."""
+    ts, kid = format_ts(now), key_id(key.public_key())
+    unsigned = Checkpoint(seq, head, ts, kid, "", pruned_from, export_sha256)
     signature = key.sign(unsigned.payload())
     encoded = base64.urlsafe_b64encode(signature).rstrip(b"=").decode("ascii")
-    return Checkpoint(seq, head, unsigned.ts, unsigned.key_id, encoded)
+    return replace(unsigned, signature=encoded)
 
 
 def verify_checkpoint(checkpoint: Checkpoint, keys: Mapping[str, Ed25519PublicKey]) -> None:
@@ -141,3 +190,24 @@ class CheckpointSchedule:
         if head_seq <= last_seq:
             return False
         return head_seq - last_seq >= self.every_records or now - last_time >= self.every_seconds
+
+
+def check_signing_key(key_id: str | None, kept: Sequence[Checkpoint], where: str) -> None:
+    """Refuse to sign a log with a key other than the one its newest checkpoint names.
+
+    ``key_id`` is the key at ``where`` (``None``: there is no key file yet).
+    A new key, or another deployment's, would sign checkpoints no verifier
+    of this log trusts, and a missing key would be silently replaced: both
+    are refused until the key is restored or rotated on purpose.
+    """
+    if not kept:
+        return
+    newest = max(kept, key=lambda item: item.seq)
+    if key_id == newest.key_id:
+        return
+    found = "there is no key file" if key_id is None else f"its key is {key_id}"
+    raise CheckpointKeyError(
+        f"the audit log's newest checkpoint (record {newest.seq}) is signed by key "
+        f"{newest.key_id}, but {found} at {where}; point audit.checkpoint.key_file at that "
+        "key, or change keys on purpose with `glassgate audit rotate-key`"
+    )

@@ -22,6 +22,7 @@ __all__ = [
     "FACILITY_AUTHPRIV",
     "checkpoint_to_rfc5424",
     "frame_octet_counted",
+    "rfc5424_message",
     "severity_of",
     "to_jsonl",
     "to_rfc5424",
@@ -61,9 +62,10 @@ def _sd_value(value: object) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
 
 
-def _message(
+def rfc5424_message(
     prival: int, ts: str, hostname: str, msgid: str, params: dict[str, object], msg: bytes
 ) -> bytes:
+    """``<PRI>1 TS HOST glassgate - MSGID [SD] BOM MSG``; ``None`` params are left out."""
     sd_params = " ".join(
         f'{name}="{_sd_value(value)}"' for name, value in params.items() if value is not None
     )
@@ -88,7 +90,7 @@ def to_rfc5424(record: AuditRecord, *, hostname: str, facility: int = FACILITY_A
         "hash": record.hash,
     }
     prival = facility * 8 + severity_of(record)
-    return _message(prival, record.ts, hostname, record.type, params, record.body)
+    return rfc5424_message(prival, record.ts, hostname, record.type, params, record.body)
 
 
 def checkpoint_to_rfc5424(
@@ -101,7 +103,9 @@ def checkpoint_to_rfc5424(
         "key_id": checkpoint.key_id,
     }
     prival = facility * 8 + NOTICE
-    return _message(prival, checkpoint.ts, hostname, "checkpoint", params, checkpoint.to_json())
+    return rfc5424_message(
+        prival, checkpoint.ts, hostname, "checkpoint", params, checkpoint.to_json()
+    )
 
 
 def frame_octet_counted(message: bytes) -> bytes:

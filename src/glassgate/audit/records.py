@@ -31,6 +31,7 @@ from glassgate.types import JSONValue
 __all__ = [
     "GENESIS_HASH",
     "RECORD_VERSION",
+    "SEARCH_COLUMNS",
     "AuditEvent",
     "AuditRecord",
     "EventType",
@@ -42,6 +43,9 @@ __all__ = [
 
 RECORD_VERSION: Final = 1
 GENESIS_HASH: Final = "0" * 64
+#: The fields a SQL store also keeps in columns of their own, for search. They are
+#: copies: verification checks each against the hashed body (``chain.check_columns``).
+SEARCH_COLUMNS: Final = ("ts", "type", "outcome", "subject", "actor", "route", "request_id")
 MAX_DETAILS_BYTES: Final = 16 * 1024
 MAX_FIELD_CHARS: Final = 512
 

@@ -34,7 +34,9 @@ from typing import TypeVar
 
 from glassgate.audit.chain import ChainHead
 from glassgate.audit.checkpoint_writer import CheckpointWriter
+from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.records import AuditEvent, AuditRecord
+from glassgate.audit.retention import PrunePlan, prune_event
 from glassgate.audit.sampling import sample
 from glassgate.audit.settings import AuditSettings, CheckpointPlan
 from glassgate.errors import AuditUnavailableError, StorageUnavailableError
@@ -152,6 +154,21 @@ class AuditLog:
         self._set_healthy(True)
         await self._after_write(records)
         return records[0]
+
+    async def prune(self, plan: PrunePlan, *, export_sha256: str, actor: str) -> Checkpoint:
+        """Remove records ``plan.first``..``plan.last`` (``audit prune``), fail-closed at each step.
+
+        First the privileged ``audit.prune`` record (nothing happens if it
+        cannot be written), then the signed prune checkpoint, kept in every
+        checkpoint log and offered to the sinks (nothing is removed if a log
+        refuses it), then the removal itself, in one store transaction.
+        """
+        if self._checkpoint_writer is None:
+            raise ValueError("pruning needs the audit checkpoint key (audit.checkpoint.key_file)")
+        await self.append(prune_event(plan, export_sha256, actor, self._clock()))
+        checkpoint = await self._checkpoint_writer.keep_prune(plan, export_sha256)
+        await self._call(self._store.prune, checkpoint)
+        return checkpoint
 
     def keeps_allowed_decision(self) -> bool:
         """Draw the sample for an allowed, unprivileged decision *before* its event exists.

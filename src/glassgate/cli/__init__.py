@@ -26,17 +26,32 @@ def _command_modules() -> tuple[ModuleType, ...]:
     from glassgate.cli import (
         apikey,
         audit,
+        breakglass,
         config_cmd,
         db,
         demo,
         directory,
+        drill,
         policy,
         rules,
         scim,
         serve,
     )
 
-    return (serve, config_cmd, policy, audit, db, demo, apikey, rules, directory, scim)
+    return (
+        serve,
+        config_cmd,
+        policy,
+        audit,
+        db,
+        demo,
+        apikey,
+        breakglass,
+        drill,
+        rules,
+        directory,
+        scim,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

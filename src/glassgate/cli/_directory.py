@@ -115,7 +115,7 @@ def guarded_change(
     audited and alerted by the workflow) and nothing changed.
     """
     from glassgate.app.compose import admin_services
-    from glassgate.cli._storage import cli_actor
+    from glassgate.cli._storage import command_actor
     from glassgate.config.load import load_config
 
     config = load_config(config_path).config
@@ -123,7 +123,7 @@ def guarded_change(
     async def run() -> ChangeOutcome:
         async with admin_services(config) as services:
             return await services.directory.change(
-                plan, actor=cli_actor(), source=source, action=action
+                plan, actor=command_actor(), source=source, action=action
             )
 
     try:

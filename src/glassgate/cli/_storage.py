@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Source",
     "add_source_arguments",
-    "cli_actor",
+    "command_actor",
     "open_existing_directory_store",
     "open_existing_key_store",
     "open_existing_store",
@@ -80,17 +80,17 @@ def open_existing_directory_store(target: StorageTarget) -> SqlDirectoryStore:
     return open_directory_store(target, migrate=False)
 
 
-def cli_actor() -> str:
-    """Who runs the command, for audit records: ``cli:<login name>``."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name in the environment or passwd
-        return "cli:unknown"
-
-
 def open_existing_key_store(target: StorageTarget) -> ApiKeyStore:
     """Open the API keys for reading: an existing, migrated database only."""
     from glassgate.adapters.storage.api_keys import open_api_key_store
 
     _check_exists(target, "database")
     return open_api_key_store(target, migrate=False)
+
+
+def command_actor() -> str:
+    """Who runs the command, for every CLI audit record: ``cli:<login name>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in the environment or passwd
+        return "cli:unknown"

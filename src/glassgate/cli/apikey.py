@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from glassgate.cli._storage import (
     add_source_arguments,
-    cli_actor,
+    command_actor,
     open_existing_key_store,
     resolve_source,
 )
@@ -151,7 +151,7 @@ def run_create(args: argparse.Namespace) -> int:
     for warning in new_key_warnings(config, request):
         print(f"warning: {warning}", file=sys.stderr)
     try:
-        issued = _run_admin(config, lambda admin: admin.create(request, cli_actor()))
+        issued = _run_admin(config, lambda admin: admin.create(request, command_actor()))
     except ValueError as exc:
         raise ConfigError([Problem("apikey create", str(exc))]) from None
     _print_issued(issued, args.json)
@@ -205,7 +205,7 @@ def run_revoke(args: argparse.Namespace) -> int:
 
     config = load_config(args.config).config
     key_id = _key_id(args.key_id.strip())
-    result = _run_admin(config, lambda admin: admin.revoke(key_id, cli_actor()))
+    result = _run_admin(config, lambda admin: admin.revoke(key_id, command_actor()))
     if result is None:
         print(f"glassgate: no API key with id {key_id[:32]!r}", file=sys.stderr)
         return EXIT_USAGE

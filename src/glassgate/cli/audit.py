@@ -1,11 +1,17 @@
 """``glassgate audit verify | export | search``: check, ship and query the audit log.
 
 - ``verify`` walks the whole chain and every signed checkpoint (from the
-  database and the checkpoint file). Exit 0 only when intact; otherwise it
-  prints the first broken record and the kind of break, and exits 1.
+  database and the checkpoint file, and with ``--anchor FILE|-`` those an
+  outside system holds, so a log cut below them is caught). Exit 0 only when
+  intact; otherwise it prints the first broken record and the kind of break,
+  and exits 1.
 - ``export --format jsonl|syslog [--since TIME]`` writes records for a SIEM.
+- ``prune --before TIME --export FILE`` removes the oldest records after
+  exporting them (``cli.audit_prune``).
+- ``rotate-key`` changes the checkpoint signing key on purpose (``cli.audit_keys``).
 - ``search`` filters by time, subject, actor, route, outcome and event type;
-  a table by default, ``--json`` for machines.
+  a table by default, ``--json`` for machines. A matching record whose
+  columns disagree with its hashed body is never shown: exit 1, as ``verify``.
 
 TIME is RFC 3339 (``2026-11-01T08:00:00Z``), a date (``2026-11-01``, UTC), or
 an age (``90m``, ``24h``, ``7d``) counted back from now.
@@ -19,20 +25,26 @@ import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from glassgate.audit.chain import ChainReport
+from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.query import AuditQuery
 from glassgate.audit.records import AuditRecord, format_ts, parse_ts
 from glassgate.cli._storage import add_source_arguments, open_existing_store, resolve_source
 from glassgate.errors import ChainBrokenError, ConfigError, Problem
 from glassgate.ports import AuditStore
 
-__all__ = ["parse_time", "register"]
+__all__ = ["all_checkpoints", "parse_time", "print_break", "register", "trusted_keys"]
 
 EXIT_BROKEN = 1
 EXIT_USAGE = 2
 _PAGE = 1000
+_ANCHOR_HINT = (
+    "give the checkpoints your SIEM, syslog server or webhook receiver kept "
+    "(glassgate forwards each one to the audit sinks as it is made)"
+)
 
 
 def register(subparsers: Any) -> None:
@@ -43,6 +55,11 @@ def register(subparsers: Any) -> None:
     _register_verify(verbs)
     _register_export(verbs)
     _register_search(verbs)
+    from glassgate.cli.audit_keys import register_rotate_key
+    from glassgate.cli.audit_prune import register_prune
+
+    register_prune(verbs)
+    register_rotate_key(verbs)
 
 
 def _register_verify(verbs: Any) -> None:
@@ -61,7 +78,17 @@ def _register_verify(verbs: Any) -> None:
         default=[],
         metavar="FILE",
         help="a trusted checkpoint key, public or private PEM (repeatable, e.g. after rotation); "
-        "default: audit.checkpoint.key_file of --config",
+        "default: audit.checkpoint.key_file of --config and the retired keys' public halves "
+        "beside it",
+    )
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="checkpoints an outside system holds (a SIEM or syslog capture, webhook bodies, "
+        "a copy of the checkpoint file; '-' reads stdin): a log cut below the newest of them "
+        "is reported as truncated (repeatable)",
     )
     verify.set_defaults(handler=run_verify)
 
@@ -112,28 +139,68 @@ def _now() -> float:
 
 
 def _trusted_keys(args: argparse.Namespace, source_audit: Any) -> dict[str, Any]:
-    from glassgate.adapters.storage.audit.checkpoint_file import load_public_key
-    from glassgate.audit.checkpoints import key_id
+    from glassgate.adapters.storage.audit.checkpoint_file import retired_public_keys
 
     paths: list[str] = list(args.public_key)
     if not paths and source_audit is not None:
-        paths.append(source_audit.checkpoint.key_file)
+        key_file = source_audit.checkpoint.key_file
+        paths += [key_file, *map(str, retired_public_keys(key_file))]  # rotate-key keeps these
+    return trusted_keys(paths)
+
+
+def trusted_keys(paths: Sequence[str]) -> dict[str, Any]:
+    """The checkpoint keys in ``paths`` (public or private PEM), by key id."""
+    from glassgate.adapters.storage.audit.checkpoint_file import load_public_key
+    from glassgate.audit.checkpoints import key_id
+
     keys = [load_public_key(path) for path in paths]
     return {key_id(key): key for key in keys}
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def _read_anchors(paths: Sequence[str]) -> list[Checkpoint]:
+    """The checkpoints in each ``--anchor``; a file holding none is a usage error."""
+    from glassgate.audit.anchors import checkpoints_in
+
+    found: list[Checkpoint] = []
+    for path in paths:
+        try:
+            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                [Problem("--anchor", f"cannot read {path}: {exc.strerror}")]
+            ) from None
+        anchors = checkpoints_in(data, source="stdin" if path == "-" else path)
+        if not anchors:
+            raise ConfigError(
+                [Problem("--anchor", f"{path} holds no glassgate checkpoint", _ANCHOR_HINT)]
+            )
+        found.extend(anchors)
+    return found
+
+
+def all_checkpoints(
+    store: AuditStore, files: Sequence[str], anchors: Sequence[Checkpoint] = ()
+) -> list[Checkpoint]:
+    """The checkpoints in the database, the checkpoint ``files`` and the ``anchors``, once each."""
     from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile
+    from glassgate.audit.verification import collect_checkpoints
+
+    found = collect_checkpoints([store, *(CheckpointFile(path) for path in files)])
+    return sorted({*found, *anchors}, key=lambda item: (item.seq, item.ts))
+
+
+def run_verify(args: argparse.Namespace) -> int:
     from glassgate.audit.chain import verify
-    from glassgate.audit.verification import collect_checkpoints, iter_stored
+    from glassgate.audit.verification import iter_stored
 
     source = resolve_source(args)
     files = list(args.checkpoints)
     if not files and source.audit is not None:
         files.append(source.audit.checkpoint.file)
+    anchors = _read_anchors(args.anchor)
     store = open_existing_store(source.target)
     try:
-        checkpoints = collect_checkpoints([store, *(CheckpointFile(path) for path in files)])
+        checkpoints = all_checkpoints(store, files, anchors)
         if checkpoints and not args.public_key and source.audit is None:
             print(
                 "glassgate: checkpoints exist but no key to check them: pass --public-key FILE "
@@ -145,33 +212,47 @@ def run_verify(args: argparse.Namespace) -> int:
         try:
             report = verify(iter_stored(store), checkpoints, keys)
         except ChainBrokenError as exc:
-            _print_break(exc, store)
+            print_break(exc, store)
             return EXIT_BROKEN
     finally:
         store.close()
-    _print_report(report, files)
+    _print_report(report, files, anchors)
     return 0
 
 
-def _print_break(exc: ChainBrokenError, store: AuditStore) -> None:
+def print_break(exc: ChainBrokenError, store: AuditStore | None = None) -> None:
+    """What broke and where; with ``store``, also what is stored at that position."""
     print(f"audit log BROKEN at record {exc.index}: {exc.kind}")
     print(f"  {str(exc).split(': ', 1)[-1]}")
+    if store is None:
+        return
     found = store.scan(max(exc.index - 1, 0), 1) if exc.index > 0 else []
     if found:
         print(f"  stored at that position: {found[0].body.decode('utf-8', 'replace')}")
 
 
-def _print_report(report: ChainReport, files: Sequence[str]) -> None:
+def _print_report(report: ChainReport, files: Sequence[str], anchors: Sequence[Checkpoint]) -> None:
     head = report.head
     print(
         f"audit log intact: {report.records} record(s), head {head.seq} {head.hash[:16]}, "
         f"{report.checkpoints} signed checkpoint(s) verified"
         + (f", latest at record {report.latest_checkpoint}" if report.latest_checkpoint else "")
     )
+    if report.pruned_to is not None:
+        print(f"pruned up to record {report.pruned_to} (a signed prune checkpoint says so)")
+    if anchors:
+        newest = max(anchor.seq for anchor in anchors)
+        print(f"anchored: the log reaches the newest outside checkpoint (record {newest})")
     if not report.checkpoints:
         where = ", ".join(files) or "none given"
         print(
             f"warning: no signed checkpoints (files: {where}); a deleted tail cannot be detected",
+            file=sys.stderr,
+        )
+    elif not anchors:
+        print(
+            "note: without --anchor, records after the newest checkpoint kept outside this "
+            "host could have been cut undetected",
             file=sys.stderr,
         )
 
@@ -210,7 +291,13 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    with open(path, "wb") as out:
+    from glassgate.adapters.private_files import open_owner_only
+
+    try:
+        out = open_owner_only(path)
+    except OSError as exc:
+        raise ConfigError([Problem("--output", f"cannot write {path}: {exc.strerror}")]) from None
+    with out:
         yield out
 
 
@@ -232,6 +319,10 @@ def run_search(args: argparse.Namespace) -> int:
     store = open_existing_store(resolve_source(args).target)
     try:
         records = store.search(query)
+    except ChainBrokenError as exc:  # a record that no longer says what was signed: no result
+        print_break(exc)
+        print("  run `glassgate audit verify` on this log", file=sys.stderr)
+        return EXIT_BROKEN
     finally:
         store.close()
     if args.json:

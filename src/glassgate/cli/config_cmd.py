@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from typing import Any
 
 from glassgate.config.load import load_config
+from glassgate.config.schema import Config
 
 __all__ = ["register"]
 
@@ -16,7 +19,9 @@ def register(subparsers: Any) -> None:
         "check-config",
         help="validate a configuration file",
         description="Validate FILE. Prints OK, or every problem with file, line, field and "
-        "a hint, and exits 2. Secrets are masked in every output.",
+        "a hint, and exits 2. Shows where the database and the audit checkpoint key and "
+        "file resolve to. Risky but allowed settings are printed as warnings on stderr. "
+        "Secrets are masked in every output.",
     )
     parser.add_argument("file", help="the YAML configuration file")
     parser.add_argument(
@@ -35,6 +40,29 @@ def run(args: argparse.Namespace) -> int:
         f"OK: {args.file}: {len(config.issuers)} issuer(s), {len(config.upstreams)} "
         f"upstream(s), {len(config.routes)} route(s)"
     )
+    for line in _resolved_paths(config):
+        print(f"  {line}")
+    for warning in loaded.warnings:
+        print(f"warning: {warning.render()}", file=sys.stderr)
     if args.show:
         print(json.dumps(config.model_dump(mode="json"), indent=2, sort_keys=True))
     return 0
+
+
+def _resolved_paths(config: Config) -> list[str]:
+    """Where state lives, as the gateway will find it (relative paths made absolute)."""
+    from glassgate.adapters.storage.target import StorageTarget
+
+    target = StorageTarget.from_config(config.storage)
+    if target.backend == "sqlite":
+        database = f"database: sqlite {os.path.abspath(target.location)}"
+    else:
+        database = f"database: {target.describe()}"
+    checkpoint = config.audit.checkpoint
+    key = os.path.abspath(checkpoint.key_file)
+    state = "exists" if os.path.exists(key) else "created on first start"
+    return [
+        database,
+        f"audit checkpoint key: {key} ({state})",
+        f"audit checkpoint file: {os.path.abspath(checkpoint.file)}",
+    ]

@@ -18,7 +18,7 @@ import json
 import sys
 from typing import Any
 
-from glassgate.cli._storage import add_source_arguments, cli_actor, resolve_source
+from glassgate.cli._storage import add_source_arguments, command_actor, resolve_source
 from glassgate.errors import ConfigError, Problem
 
 __all__ = ["register"]
@@ -50,7 +50,7 @@ def run_issue(args: argparse.Namespace) -> int:
 
     async def run() -> Any:
         async with admin_services(config) as services:
-            return await services.scim_tokens.issue(args.name, cli_actor(), rotate=args.rotate)
+            return await services.scim_tokens.issue(args.name, command_actor(), rotate=args.rotate)
 
     try:
         issued = asyncio.run(run())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 from typing import Any
 
 from glassgate.config.load import load_config
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from glassgate.app.server import listeners, serve
 
     configure_logging(args.log_level)  # JSON lines on stderr, uvicorn's own included
+    for warning in loaded.warnings:
+        logging.getLogger("glassgate").warning("configuration: %s", warning.render())
     # Blocking by design: opens (and on first start migrates) the audit database before serving.
     gateway = build_gateway(args.config, loaded, watch=not args.no_watch)
     bound = listeners(gateway, listen=args.listen or loaded.config.listen, log_level=args.log_level)

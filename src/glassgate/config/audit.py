@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import PurePath
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
@@ -26,21 +28,49 @@ __all__ = [
     "SinkConfig",
     "SyslogSinkConfig",
     "WebhookSinkConfig",
+    "checkpoint_paths",
 ]
 
 
 class CheckpointConfig(Model):
     """Signed chain heads, written every N records or T seconds, whichever comes first.
 
-    The signing key (Ed25519, PKCS#8 PEM) must live apart from the database so
-    that whoever can rewrite the database cannot also forge checkpoints.
+    The signing key (Ed25519, PKCS#8 PEM) should live apart from the database
+    so that whoever can rewrite the database cannot also forge checkpoints:
+    set ``key_file`` to another volume or a secret mount. Left empty, the key
+    and the checkpoint file are placed by ``checkpoint_paths``: beside the
+    SQLite database, named after it, or beside the config file for
+    PostgreSQL; never in whatever directory the gateway was started from.
     """
 
     every_records: int = Field(default=1000, ge=1, le=1_000_000)
     every: Duration = 60.0
-    key_file: str = Field(default="./glassgate-audit.key", min_length=1)
-    file: str = Field(default="./glassgate-audit.checkpoints.jsonl", min_length=1)
+    key_file: str = ""
+    file: str = ""
     to_sinks: bool = True
+
+
+def checkpoint_paths(
+    checkpoint: CheckpointConfig, sqlite_path: str | None, config_file: str | None
+) -> tuple[str, str]:
+    """``(key_file, file)``: as configured, else beside the database or the config file.
+
+    ``sqlite_path`` is the database file (``None`` for PostgreSQL); then the
+    paths go beside ``config_file``. ``ValueError`` when neither is known.
+    """
+    if checkpoint.key_file and checkpoint.file:
+        return checkpoint.key_file, checkpoint.file
+    anchor = sqlite_path or config_file
+    if anchor is None:
+        raise ValueError(
+            "audit.checkpoint.key_file and file must be set: there is no database file "
+            "or config file to place them beside"
+        )
+    where = PurePath(os.path.abspath(anchor))
+    stem = where.stem or where.name
+    key_file = checkpoint.key_file or str(where.with_name(f"{stem}-audit.key"))
+    file = checkpoint.file or str(where.with_name(f"{stem}-audit.checkpoints.jsonl"))
+    return key_file, file
 
 
 class SyslogSinkConfig(Model):

@@ -18,7 +18,7 @@ from glassgate.config.source import Path
 from glassgate.config.strength import strength_levels
 from glassgate.core.routes import PathPattern
 
-__all__ = ["Finding", "check_config"]
+__all__ = ["Finding", "check_config", "check_network_entries"]
 
 Finding = tuple[Path, str, str]
 
@@ -83,12 +83,26 @@ def _issuers(config: Config) -> Iterator[Finding]:
 
 
 def _forward_auth(config: Config) -> Iterator[Finding]:
-    if config.forward_auth.enabled and not config.trusted_proxies:
+    door = config.forward_auth
+    if door.enabled and not door.allowed_peers:
         yield (
-            ("forward_auth", "enabled"),
-            "the forward-auth door answers only trusted proxies, and none are configured",
-            "list your proxy's address in trusted_proxies, e.g. [127.0.0.1/32]",
+            ("forward_auth", "allowed_peers"),
+            "the forward-auth door answers only forward_auth.allowed_peers, and none are listed",
+            "list the address of the proxy that calls it, e.g. allowed_peers: [127.0.0.1/32]",
         )
+    trusted = [ipaddress.ip_network(cidr) for cidr in config.trusted_proxies]
+    for index, cidr in enumerate(door.allowed_peers):
+        peers = ipaddress.ip_network(cidr)
+        if not any(
+            peers.version == proxy.version and peers.subnet_of(proxy)  # type: ignore[arg-type]
+            for proxy in trusted
+        ):
+            yield (
+                ("forward_auth", "allowed_peers", index),
+                f"{cidr} is not inside trusted_proxies: the door reads the client's address "
+                "from the caller's X-Forwarded-For, which is believed only from trusted proxies",
+                "add the same network to trusted_proxies",
+            )
 
 
 def _named_networks(config: Config) -> Iterator[Finding]:
@@ -229,17 +243,26 @@ def _groups(route: RouteConfig, base: Path) -> Iterator[Finding]:
 
 def _networks(route: RouteConfig, base: Path, config: Config) -> Iterator[Finding]:
     for side in ("allow", "deny"):
-        for i, entry in enumerate(getattr(route, side).networks):
-            if entry in config.networks:
-                continue
-            try:
-                ipaddress.ip_network(entry, strict=True)
-            except ValueError:
-                yield (
-                    (*base, side, "networks", i),
-                    f"'{entry}' is neither a CIDR nor a named network",
-                    f"named networks: {', '.join(sorted(config.networks)) or 'none'}",
-                )
+        yield from check_network_entries(
+            getattr(route, side).networks, (*base, side, "networks"), config
+        )
+
+
+def check_network_entries(
+    entries: tuple[str, ...], base: Path, config: Config
+) -> Iterator[Finding]:
+    """Each entry a CIDR or a name from ``networks:`` (routes, break-glass accounts)."""
+    for i, entry in enumerate(entries):
+        if entry in config.networks:
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=True)
+        except ValueError:
+            yield (
+                (*base, i),
+                f"'{entry}' is neither a CIDR nor a named network",
+                f"named networks: {', '.join(sorted(config.networks)) or 'none'}",
+            )
 
 
 def _require(

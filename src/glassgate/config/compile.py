@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from zoneinfo import ZoneInfo
 
+from glassgate.config.breakglass_compile import CompiledBreakglass, compile_breakglass
 from glassgate.config.schema import Config, IssuerConfig, RouteConfig
 from glassgate.config.strength import strength_levels
 from glassgate.core.criteria import CRITERIA_ORDER
@@ -36,9 +37,11 @@ class CompiledConfig:
     policy: Policy
     quota_tiers: Mapping[str, QuotaTier]
     trusted_proxies: tuple[Network, ...]
+    forward_auth_peers: tuple[Network, ...] = ()
+    breakglass: CompiledBreakglass | None = None  # None: no breakglass section
 
 
-def compile_config(config: Config) -> CompiledConfig:
+def compile_config(config: Config, env: Mapping[str, str] | None = None) -> CompiledConfig:
     levels = strength_levels(config.auth_strength)
     issuer_urls = {issuer.id: issuer for issuer in config.issuers}
     skew = max(issuer.leeway for issuer in config.issuers)
@@ -48,7 +51,13 @@ def compile_config(config: Config) -> CompiledConfig:
         for name, tier in config.quotas.items()
     }
     proxies = tuple(ip_network(cidr) for cidr in config.trusted_proxies)
-    return CompiledConfig(Policy.from_targets(targets), tiers, proxies)
+    door_peers = tuple(ip_network(cidr) for cidr in config.forward_auth.allowed_peers)
+    breakglass = None
+    if config.breakglass is not None:
+        breakglass = compile_breakglass(
+            config.breakglass, config, env or {}, alerts_required=config.alerts.required
+        )
+    return CompiledConfig(Policy.from_targets(targets), tiers, proxies, door_peers, breakglass)
 
 
 def _target(

@@ -9,15 +9,18 @@ from __future__ import annotations
 import difflib
 import os
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from glassgate.config.checks import check_config
+from glassgate.config.audit import checkpoint_paths
+from glassgate.config.breakglass_compile import check_breakglass
+from glassgate.config.checks import Finding, check_config
 from glassgate.config.compile import CompiledConfig, compile_config
+from glassgate.config.risks import config_risks
 from glassgate.config.schema import Config
 from glassgate.config.source import Located, Path, format_path, parse_yaml
 from glassgate.errors import ConfigError, Problem
@@ -34,6 +37,7 @@ class LoadedConfig:
     source: str
     config: Config
     compiled: CompiledConfig
+    warnings: tuple[Problem, ...] = ()  # risky but allowed (``config.risks``): print or log them
 
 
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
@@ -67,22 +71,38 @@ def load_config_text(text: str, filename: str, env: Mapping[str, str]) -> Loaded
         config = Config.model_validate(located.data)
     except ValidationError as exc:
         raise ConfigError(early + _schema_problems(exc, located, filename)) from None
-    problems, compiled = _check_and_compile(config, located, filename)
+    problems, compiled = _check_and_compile(config, located, filename, env)
     if early or problems or compiled is None:
         raise ConfigError(early + problems)
-    return LoadedConfig(source=filename, config=config, compiled=compiled)
+    warnings = tuple(_locate(config_risks(config), located, filename))
+    config = _with_checkpoint_paths(config, filename)
+    return LoadedConfig(source=filename, config=config, compiled=compiled, warnings=warnings)
+
+
+def _with_checkpoint_paths(config: Config, filename: str) -> Config:
+    """The config with the audit checkpoint key and file placed (``config.audit``)."""
+    storage = config.storage
+    sqlite = storage.sqlite.path if storage.backend == "sqlite" else None
+    key_file, file = checkpoint_paths(config.audit.checkpoint, sqlite, filename)
+    checkpoint = config.audit.checkpoint.model_copy(update={"key_file": key_file, "file": file})
+    audit = config.audit.model_copy(update={"checkpoint": checkpoint})
+    return config.model_copy(update={"audit": audit})
 
 
 def _check_and_compile(
-    config: Config, located: Located, filename: str
+    config: Config, located: Located, filename: str, env: Mapping[str, str]
 ) -> tuple[list[Problem], CompiledConfig | None]:
-    located_problems = [
-        Problem(format_path(path), message, hint, file=filename, line=located.line_of(path))
-        for path, message, hint in check_config(config)
-    ]
+    """``env`` is where sealed break-glass credentials named by ``env:`` are read from."""
+    findings = [*check_config(config), *check_breakglass(config.breakglass, config, env)]
+    located_problems = list(_locate(findings, located, filename))
     if located_problems:
         return located_problems, None
-    return [], compile_config(config)
+    return [], compile_config(config, env)
+
+
+def _locate(findings: Iterable[Finding], located: Located, filename: str) -> Iterator[Problem]:
+    for path, message, hint in findings:
+        yield Problem(format_path(path), message, hint, file=filename, line=located.line_of(path))
 
 
 _FIELD_HINTS = {

@@ -13,7 +13,9 @@ from pydantic import Field, SecretStr
 
 from glassgate.config._model import Model
 from glassgate.config._units import CIDR, Duration
+from glassgate.config.alerts import AlertsConfig
 from glassgate.config.audit import AuditConfig
+from glassgate.config.breakglass import BreakglassConfig
 from glassgate.config.directory import DirectoryConfig, ScimConfig
 from glassgate.config.storage import StorageConfig
 
@@ -63,13 +65,20 @@ class ClaimsConfig(Model):
 
 
 class IntrospectionConfig(Model):
-    """RFC 7662 introspection for opaque tokens."""
+    """RFC 7662 introspection for opaque tokens.
+
+    ``negative_cache_ttl`` remembers a refused token that long (0 turns it
+    off); ``max_concurrency`` bounds the calls in flight to the IdP, and a
+    lookup that waits ``timeout`` for a slot is answered 503.
+    """
 
     endpoint: str | None = None
     client_id: str
     client_secret: SecretStr
     cache_ttl: Duration = 60.0
     cache_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    negative_cache_ttl: Duration = Field(default=5.0, le=300.0)
+    max_concurrency: int = Field(default=16, ge=1, le=1024)
     timeout: Duration = 5.0
 
 
@@ -178,12 +187,18 @@ class ForwardAuthConfig(Model):
     """The forward-auth door (nginx auth_request, Caddy, Traefik, Envoy ext_authz).
 
     Off by default: it answers "is this request allowed?" for any method and
-    path a caller names, so only a proxy listed in ``trusted_proxies`` may call it.
+    path a caller names, and hands out signed identity tokens, so only the TCP
+    peers in ``allowed_peers`` may call it (default: none). That list is the
+    door's own, apart from ``trusted_proxies`` (whose ``X-Forwarded-For`` is
+    believed): a load balancer listed there must not let every client behind
+    it ask the door. Each allowed peer must also be a trusted proxy, since the
+    door learns the client's address from its ``X-Forwarded-For``.
     """
 
     enabled: bool = False
     path: str = Field(default="/_glassgate/auth", pattern=_INTERNAL_PATH)
     ext_authz_prefix: str = Field(default="/_glassgate/ext_authz", pattern=_INTERNAL_PATH)
+    allowed_peers: tuple[CIDR, ...] = ()
 
 
 class ObservabilityConfig(Model):
@@ -257,3 +272,5 @@ class Config(Model):
     console: ConsoleConfig = ConsoleConfig()
     directory: DirectoryConfig = DirectoryConfig()
     scim: ScimConfig = ScimConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    breakglass: BreakglassConfig | None = None  # the locked break-glass policy; None: off

@@ -7,9 +7,11 @@ The ladder, applied once per request (``core.engine._decide``, in this order):
                                               route matches: an anonymous caller learns
                                               nothing about which routes exist
 3. no route matches the request            -> DENY (route-not-found, or method-denied
-                                              when only the method differs; default deny)
-4. the route's issuers, or the credential's own route scope (API keys), exclude it
-                                          -> DENY (issuer-denied, route-scope-denied)
+                                              when only the method differs; default deny;
+                                              breakglass-out-of-scope for a break-glass session)
+4. the route's issuers, or the credential's own route scope (API keys, break-glass
+   sessions), exclude it                   -> DENY (issuer-denied, route-scope-denied,
+                                              breakglass-out-of-scope)
 5. any deny-type criterion fails           -> DENY (403); deny always wins over step-up
 6. only strength / age criteria fall short -> STEP_UP (401 with an RFC 9470 challenge)
 7. otherwise                               -> ALLOW, and then the gate counts the quota:

@@ -14,7 +14,7 @@ from typing import Any
 from glassgate.core.criteria.base import CompiledCriterion, Context, Effect, Verdict
 from glassgate.core.decision import Challenge, Decision, Outcome
 from glassgate.core.policy import CompiledRoute, Policy
-from glassgate.core.principal import Principal
+from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.reasons import Reason
 from glassgate.core.request import AccessRequest
 from glassgate.core.routes import Match
@@ -25,6 +25,7 @@ _NO_RISK: Mapping[str, Any] = MappingProxyType({})
 
 _NOT_FOUND = Decision(Outcome.DENY, None, (Reason.ROUTE_NOT_FOUND,))
 _METHOD_DENIED = Decision(Outcome.DENY, None, (Reason.METHOD_DENIED,))
+_BREAKGLASS_ELSEWHERE = Decision(Outcome.DENY, None, (Reason.BREAKGLASS_OUT_OF_SCOPE,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +102,23 @@ def _decide(
         route_id = route.id if route is not None else None
         return match, route, Decision(Outcome.UNAUTHENTICATED, route_id, (credential_reason,))
     if route is None:
+        if principal.kind is CredentialKind.BREAKGLASS:
+            return match, None, _BREAKGLASS_ELSEWHERE
         return match, None, _METHOD_DENIED if match is Match.PARTIAL else _NOT_FOUND
-    if route.issuers and principal.issuer not in route.issuers:
+    if not route.accepts_issuer(principal):
         return match, route, Decision(Outcome.DENY, route.id, (Reason.ISSUER_DENIED,))
-    if principal.route_scope is not None and route.id not in principal.route_scope:
-        return match, route, Decision(Outcome.DENY, route.id, (Reason.ROUTE_SCOPE_DENIED,))
+    if not route.in_scope_of(principal):
+        return match, route, Decision(Outcome.DENY, route.id, (_scope_reason(principal),))
     ctx = Context(request, principal, now, risk)
     enforced = _run_criteria(route, ctx, trace)
     return match, route, _apply_rollout(route, principal, enforced)
+
+
+def _scope_reason(principal: Principal) -> Reason:
+    """A break-glass session reaches its recovery routes only: anything else is named so."""
+    if principal.kind is CredentialKind.BREAKGLASS:
+        return Reason.BREAKGLASS_OUT_OF_SCOPE
+    return Reason.ROUTE_SCOPE_DENIED
 
 
 def _run_criteria(route: CompiledRoute, ctx: Context, trace: list[TraceStep] | None) -> Decision:

@@ -6,12 +6,18 @@ gateway decides on exactly one reading and forwards exactly that reading:
 
 1. The raw target must be origin-form (``/...``); the query is split off.
 2. Raw bytes must be printable ASCII; a raw backslash is rejected.
-3. Percent-decoding is done once (RFC 3986 2.1). An encoded ``/``, ``\\``,
+3. A path parameter is rejected: ``;``, raw or encoded as ``%3B``. Tomcat,
+   Jetty and Spring drop ``;...`` from each segment before they route, so
+   ``/admin;x/users`` is ``/admin/users`` to them while a whole-segment matcher
+   sees a segment ``admin;x`` and moves on to a later route; ``..;`` is the
+   classic dot-segment variant. Spring Security's ``StrictHttpFirewall``
+   refuses them the same way. A ``;`` in the query is untouched.
+4. Percent-decoding is done once (RFC 3986 2.1). An encoded ``/``, ``\\``,
    ``%`` (double encoding), NUL or control character is rejected, and the
    decoded bytes must be valid UTF-8 (so overlong ``%c0%ae`` is rejected).
-4. Dot segments are removed (RFC 3986 5.2.4); a path climbing above the root
-   and a dot segment with parameters (``..;x``) are rejected.
-5. Repeated slashes are merged.
+5. Dot segments are removed (RFC 3986 5.2.4); a path climbing above the root
+   is rejected.
+6. Repeated slashes are merged.
 
 ``canonical_path`` returns the decoded canonical path; ``encode_path`` gives the
 one on-the-wire form that is forwarded upstream.
@@ -29,8 +35,13 @@ __all__ = ["MAX_PATH_BYTES", "canonical_path", "encode_path", "split_target"]
 MAX_PATH_BYTES = 8192
 
 _HEX = frozenset(b"0123456789abcdefABCDEF")
+_SEMICOLON = 0x3B
 _FORBIDDEN_DECODED = frozenset({0x2F, 0x5C, 0x25, 0x7F, *range(0x20)})
-_SAFE_FOR_WIRE = "/:@!$&'()*+,;=-._~"
+_SAFE_FOR_WIRE = "/:@!$&'()*+,=-._~"  # no ';': a canonical path never holds one
+_PARAMETER_REFUSED = (
+    "the path holds ';' (raw or as %3B), a path parameter that some servers drop "
+    "before routing; send such data in the query instead"
+)
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -55,6 +66,8 @@ def _check_raw(raw: str) -> bytes:
             raise PathRejectedError("the path contains a control character or space")
         if byte == 0x5C:
             raise PathRejectedError("the path contains a backslash")
+        if byte == _SEMICOLON:
+            raise PathRejectedError(_PARAMETER_REFUSED)
     return data
 
 
@@ -70,6 +83,8 @@ def _percent_decode(data: bytes) -> str:
         if i + 2 >= n or data[i + 1] not in _HEX or data[i + 2] not in _HEX:
             raise PathRejectedError("the path has a malformed percent-escape")
         value = int(data[i + 1 : i + 3], 16)
+        if value == _SEMICOLON:
+            raise PathRejectedError(_PARAMETER_REFUSED)
         if value in _FORBIDDEN_DECODED:
             raise PathRejectedError(
                 "the path encodes a slash, backslash, percent sign or control character"
@@ -93,8 +108,6 @@ def _remove_dot_segments(decoded: str) -> str:
                 raise PathRejectedError("the path climbs above the root")
             stack.pop()
             continue
-        if segment.split(";", 1)[0] in (".", ".."):
-            raise PathRejectedError("the path has a dot segment with parameters ('..;')")
         stack.append(segment)
     path = "/" + "/".join(stack)
     if trailing and stack:

@@ -22,6 +22,8 @@ class Reason(StrEnum):
     ISSUER_OK = "issuer-ok"
     ISSUER_DENIED = "issuer-denied"
     ROUTE_SCOPE_DENIED = "route-scope-denied"
+    # A break-glass session outside its recovery (or drill) routes: named by SPEC C7.
+    BREAKGLASS_OUT_OF_SCOPE = "breakglass-out-of-scope"
     NETWORK_OK = "network-ok"
     NETWORK_DENIED = "network-denied"
     GROUPS_OK = "groups-ok"

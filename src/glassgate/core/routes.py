@@ -8,7 +8,15 @@ Patterns match whole segments, case-sensitively:
 - ``/*``           every path
 
 Hosts match case-insensitively, exactly or as ``*.example.com`` (one or more
-labels). Methods are upper-case; no methods means every method.
+labels), against the canonical host (``core.hosts``: no port, no trailing dot).
+
+Methods are upper-case; no methods means every method. A route listing
+``GET`` also covers ``HEAD`` (RFC 9110 9.3.2: HEAD is GET without the body,
+and frameworks answer it with the GET handler), so a HEAD can never slip past
+a GET route to a later, weaker one. ``OPTIONS`` is a method like any other: a
+route covers it only when it lists it (or lists no methods), and it needs that
+route's credential like any other request; the gateway never answers a CORS
+preflight itself.
 """
 
 from __future__ import annotations
@@ -52,6 +60,8 @@ class PathPattern:
                 raise ValueError("a path pattern cannot hold empty or dot segments")
             if "*" in part and part != "*":
                 raise ValueError("'*' must stand for a whole segment, as in /api/*/items")
+            if ";" in part:
+                raise ValueError("a path pattern cannot hold ';': such request paths are refused")
         return cls(source=source, segments=tuple(parts), prefix=prefix)
 
     def matches(self, segments: Sequence[str]) -> bool:
@@ -88,6 +98,10 @@ class RouteTarget(Generic[T]):
     methods: frozenset[str]
     hosts: tuple[str, ...]
     value: T
+
+    def __post_init__(self) -> None:
+        if "GET" in self.methods and "HEAD" not in self.methods:
+            object.__setattr__(self, "methods", self.methods | {"HEAD"})
 
 
 def _first(target: RouteTarget[T]) -> str | None:

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 
 from glassgate import __version__
-from glassgate.ports import Readiness
+from glassgate.ports import BreakglassSource, Readiness
 from glassgate.types import ASGIApp
 from glassgate.web.api import ErrorBody, Operation, Reply, json_response, starlette_routes
 from glassgate.web.openapi import openapi_document
@@ -41,6 +41,7 @@ class ConsoleServices:
     """
 
     readiness: Readiness
+    breakglass: BreakglassSource | None = None  # the break-glass service of the current config
     scim: ASGIApp | None = None
 
 

@@ -10,9 +10,9 @@ from dataclasses import replace
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from glassgate.audit.chain import GENESIS, ChainHead, StoredRecord, link, verify
-from glassgate.audit.checkpoints import Checkpoint, key_id
-from glassgate.audit.records import AuditRecord, canonical_json
+from glassgate.audit.chain import GENESIS, ChainHead, StoredRecord, check_columns, link, verify
+from glassgate.audit.checkpoints import Checkpoint, key_id, sign_checkpoint
+from glassgate.audit.records import SEARCH_COLUMNS, AuditRecord, canonical_json
 from glassgate.errors import ChainBrokenError
 from tests.support.audit import checkpoint_at, event, make_chain, stored
 
@@ -220,3 +220,144 @@ def test_verify_streams_without_stored_hashes() -> None:
     records = make_chain(N)
     generator = (StoredRecord(record.body) for record in records)
     assert verify(generator).records == N
+
+
+# --- the searchable columns stored beside the body (issue 11 audit 1) --------------------------
+
+
+def _with_columns(record: AuditRecord, row: int | None = None, **changes: object) -> StoredRecord:
+    """``record`` as a SQL store reads it back, with some stored columns changed."""
+    fields = json.loads(record.body)
+    values = tuple(changes.get(name, fields[name]) for name in SEARCH_COLUMNS)
+    return StoredRecord(record.body, record.hash, record.seq if row is None else row, values)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("subject", "mallory"),
+        ("subject", None),
+        ("type", "config.reload"),
+        ("outcome", "allow"),
+        ("actor", "ops"),
+        ("route", "admin"),
+        ("request_id", "req-x"),
+        ("ts", "2001-01-01T00:00:00.000000Z"),
+        ("subject", 7),
+    ],
+)
+def test_an_edited_column_is_detected_and_named(column: str, value: object) -> None:
+    records = make_chain(N)
+    tampered = [
+        _with_columns(r, **{column: value}) if r.seq == 5 else _with_columns(r) for r in records
+    ]
+    with pytest.raises(ChainBrokenError) as info:
+        verify(tampered)
+    assert (info.value.index, info.value.kind) == (5, "column-edited")
+    assert f"column '{column}'" in str(info.value)
+
+
+def test_an_edited_sequence_column_is_detected() -> None:
+    records = make_chain(N)
+    tampered = [_with_columns(r, row=99) if r.seq == N else _with_columns(r) for r in records]
+    with pytest.raises(ChainBrokenError) as info:
+        verify(tampered)
+    assert (info.value.index, info.value.kind) == (N, "column-edited")
+    assert "column 'seq'" in str(info.value)
+
+
+def test_columns_that_agree_with_the_body_verify() -> None:
+    records = make_chain(N)
+    assert verify([_with_columns(r) for r in records]).records == N
+
+
+def test_check_columns_shows_a_bounded_escaped_value() -> None:
+    record = make_chain(1)[0]
+    with pytest.raises(ChainBrokenError) as info:
+        check_columns(record, _with_columns(record, subject="x\n" * 500))
+    message = str(info.value)
+    assert "\n" not in message
+    assert len(message) < 400
+
+
+# --- retention: a signed prune checkpoint lets the log start later (issue 11 audit 4) -----------
+
+
+def _prune_at(records: list[AuditRecord], first: int, last: int) -> Checkpoint:
+    return sign_checkpoint(
+        last,
+        records[last - 1].hash,
+        1_790_100_000.0,
+        KEY,
+        pruned_from=first,
+        export_sha256="0" * 64,
+    )
+
+
+def test_a_pruned_log_verifies_and_says_how_far() -> None:
+    records = make_chain(N)
+    prune = _prune_at(records, 1, 4)
+    report = verify(stored(records[4:]), [prune, checkpoint_at(records[-1], KEY)], KEYS)
+    assert (report.records, report.pruned_to, report.head.seq) == (N - 4, 4, N)
+
+
+def test_records_missing_without_a_prune_checkpoint_are_deleted() -> None:
+    records = make_chain(N)
+    with pytest.raises(ChainBrokenError) as info:
+        verify(stored(records[4:]), [checkpoint_at(records[-1], KEY)], KEYS)
+    assert (info.value.index, info.value.kind) == (1, "deleted")
+
+
+def test_a_prune_does_not_excuse_records_missing_above_it() -> None:
+    records = make_chain(N)
+    prune = _prune_at(records, 1, 4)
+    with pytest.raises(ChainBrokenError) as info:
+        verify(stored(records[6:]), [prune], KEYS)
+    assert (info.value.index, info.value.kind) == (5, "deleted")  # 5..6: 1..4 were pruned
+
+
+def test_a_prune_checkpoint_must_match_the_record_it_cut_at() -> None:
+    records = make_chain(N)
+    wrong = sign_checkpoint(4, "ab" * 32, 1_790_100_000.0, KEY, pruned_from=1)
+    with pytest.raises(ChainBrokenError) as info:
+        verify(stored(records[4:]), [wrong], KEYS)
+    assert (info.value.index, info.value.kind) == (5, "edited")
+
+
+def test_a_forged_prune_checkpoint_is_refused() -> None:
+    records = make_chain(N)
+    forged = sign_checkpoint(
+        4, records[3].hash, 1_790_100_000.0, Ed25519PrivateKey.generate(), pruned_from=1
+    )
+    with pytest.raises(ChainBrokenError) as info:
+        verify(stored(records[4:]), [forged], KEYS)
+    assert info.value.kind == "forged-checkpoint"
+
+
+def test_records_left_below_a_prune_point_still_verify() -> None:
+    # The prune checkpoint was kept, but the records were not deleted (yet).
+    records = make_chain(N)
+    report = verify(stored(records), [_prune_at(records, 1, 4)], KEYS)
+    assert (report.records, report.pruned_to) == (N, None)
+
+
+def test_two_prunes_the_log_starts_after_the_newest() -> None:
+    records = make_chain(N)
+    prunes = [_prune_at(records, 1, 3), _prune_at(records, 4, 6)]
+    assert verify(stored(records[6:]), prunes, KEYS).pruned_to == 6
+    assert verify(stored(records[3:]), prunes, KEYS).pruned_to == 3
+
+
+def test_a_log_cut_to_nothing_after_a_prune_is_truncated() -> None:
+    records = make_chain(N)
+    with pytest.raises(ChainBrokenError) as info:
+        verify([], [_prune_at(records, 1, 4), checkpoint_at(records[-1], KEY)], KEYS)
+    assert info.value.kind == "truncated"
+
+
+def test_checkpoints_that_disagree_about_the_prune_point_are_refused() -> None:
+    records = make_chain(N)
+    other = sign_checkpoint(4, "cd" * 32, 1_790_000_500.0, KEY)
+    with pytest.raises(ChainBrokenError) as info:
+        verify(stored(records[4:]), [_prune_at(records, 1, 4), other], KEYS)
+    assert (info.value.index, info.value.kind) == (4, "edited")

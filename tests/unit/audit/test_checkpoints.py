@@ -8,11 +8,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from glassgate.audit.checkpoints import (
     Checkpoint,
     CheckpointSchedule,
+    check_signing_key,
     key_id,
     sign_checkpoint,
     verify_checkpoint,
 )
-from glassgate.errors import ChainBrokenError
+from glassgate.errors import ChainBrokenError, CheckpointKeyError
 from tests.support.audit import T0
 
 KEY = Ed25519PrivateKey.generate()
@@ -87,3 +88,70 @@ def test_schedule_refuses_nonsense() -> None:
         CheckpointSchedule(every_records=0)
     with pytest.raises(ValueError, match="positive"):
         CheckpointSchedule(every_seconds=0)
+
+
+# --- prune checkpoints (issue 11 audit 4) -------------------------------------------------------
+
+DIGEST = "ef" * 32
+
+
+def test_prune_checkpoint_signs_the_range_and_the_export() -> None:
+    checkpoint = sign_checkpoint(42, HEAD, T0, KEY, pruned_from=1, export_sha256=DIGEST)
+    verify_checkpoint(checkpoint, KEYS)
+    assert checkpoint.is_prune
+    assert Checkpoint.from_json(checkpoint.to_json()) == checkpoint
+    assert b'"pruned_from":1' in checkpoint.payload()
+    for forged in (replace(checkpoint, pruned_from=2), replace(checkpoint, export_sha256=HEAD)):
+        with pytest.raises(ChainBrokenError, match="invalid signature"):
+            verify_checkpoint(forged, KEYS)
+
+
+def test_a_head_checkpoint_cannot_be_turned_into_a_prune() -> None:
+    checkpoint = sign_checkpoint(42, HEAD, T0, KEY)
+    assert not checkpoint.is_prune
+    with pytest.raises(ChainBrokenError, match="invalid signature"):
+        verify_checkpoint(replace(checkpoint, pruned_from=1), KEYS)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b',"pruned_from":0',
+        b',"pruned_from":43',
+        b',"pruned_from":"1"',
+        b',"pruned_from":true',
+        b',"pruned_from":1,"export_sha256":5',
+        b',"export_sha256":"' + b"ab" * 32 + b'"',
+    ],
+)
+def test_from_json_rejects_a_malformed_prune(extra: bytes) -> None:
+    line = b'{"v":1,"seq":42,"head":"x","ts":"t","key_id":"k","sig":"s"' + extra + b"}"
+    with pytest.raises(ValueError, match=r"\S"):
+        Checkpoint.from_json(line)
+
+
+# --- the key a log is signed with (issue 11 audit 3) --------------------------------------------
+
+OTHER = Ed25519PrivateKey.generate()
+
+
+def test_a_log_without_checkpoints_takes_any_key() -> None:
+    check_signing_key(None, [], "k.pem")
+    check_signing_key("anything", [], "k.pem")
+
+
+def test_the_key_of_the_newest_checkpoint_is_accepted() -> None:
+    kept = [sign_checkpoint(1, HEAD, T0, OTHER), sign_checkpoint(9, HEAD, T0, KEY)]
+    check_signing_key(key_id(KEY.public_key()), kept, "k.pem")  # rotated from OTHER to KEY
+
+
+@pytest.mark.parametrize("current", [None, "0123456789abcdef"])
+def test_a_missing_or_foreign_key_is_refused(current: str | None) -> None:
+    kept = [sign_checkpoint(9, HEAD, T0, KEY)]
+    with pytest.raises(CheckpointKeyError) as info:
+        check_signing_key(current, kept, "/etc/glassgate/k.pem")
+    message = str(info.value)
+    assert key_id(KEY.public_key()) in message
+    assert "/etc/glassgate/k.pem" in message
+    assert "rotate-key" in message
+    assert info.value.code == "checkpoint_key_mismatch"

@@ -14,6 +14,12 @@ REFERENCE = str(ROOT / "examples" / "reference.yaml")
 CASES = str(ROOT / "examples" / "reference-cases.yaml")
 
 
+@pytest.fixture(autouse=True)
+def _issuer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The reference policy has no issuer default (issue 11 K): the user names one.
+    monkeypatch.setenv("GLASSGATE_ISSUER", "http://127.0.0.1:9400")
+
+
 def test_check_config_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", REFERENCE]) == 0
     assert capsys.readouterr().out.startswith("OK: ")

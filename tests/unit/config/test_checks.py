@@ -711,6 +711,18 @@ def test_missing_audiences_has_the_binding_hint() -> None:
     assert first.hint == "audience binding is mandatory: list the audience your API expects"
 
 
-def test_forward_auth_without_trusted_proxies_is_rejected() -> None:
-    text = BASE + "forward_auth: {enabled: true}\n"
-    assert [p.location for p in _problems(text)] == ["forward_auth.enabled"]
+def test_forward_auth_without_allowed_peers_is_rejected() -> None:
+    text = BASE + "trusted_proxies: [127.0.0.1/32]\nforward_auth: {enabled: true}\n"
+    assert [p.location for p in _problems(text)] == ["forward_auth.allowed_peers"]
+
+
+def test_forward_auth_peers_must_be_trusted_proxies() -> None:
+    text = BASE + "forward_auth: {enabled: true, allowed_peers: [127.0.0.1/32, 10.0.0.0/8]}\n"
+    text += "trusted_proxies: [127.0.0.0/8]\n"
+    assert [p.location for p in _problems(text)] == ["forward_auth.allowed_peers[1]"]
+
+
+@pytest.mark.parametrize("bad", ["not-a-cidr", "10.0.0.1/33", "10.0.0.1/8"])
+def test_forward_auth_peers_are_checked_cidrs(bad: str) -> None:
+    text = BASE + f"trusted_proxies: [0.0.0.0/0]\nforward_auth: {{allowed_peers: [{bad}]}}\n"
+    assert [p.location for p in _problems(text)] == ["forward_auth.allowed_peers[0]"]

@@ -120,10 +120,11 @@ def test_reference_config_takes_the_environment(reference: LoadedConfig) -> None
     assert [route.id for route in config.routes] == ["public", "reports", "admin", "breakglass"]
 
 
-def test_reference_config_loads_with_its_defaults() -> None:
-    config = load_config(REFERENCE, env={}).config
+def test_reference_config_loads_with_its_defaults_but_the_issuer() -> None:
+    config = load_config(REFERENCE, env={"GLASSGATE_ISSUER": "http://127.0.0.1:9400"}).config
     assert config.issuers[0].issuer == "http://127.0.0.1:9400"
     assert config.listen == "127.0.0.1:8080"
+    assert config.issuers[0].audiences == ("api://gateway",)
 
 
 def test_vector_file_covers_every_row() -> None:

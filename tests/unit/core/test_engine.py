@@ -317,3 +317,23 @@ def test_route_scope_limits_machine_credentials() -> None:
     assert decision.reason is Reason.ROUTE_SCOPE_DENIED
     allowed = replace(_principal(), route_scope=frozenset({"app"}))
     assert decide(policy, _request(), allowed, NOW).outcome is Outcome.ALLOW
+
+
+def test_a_breakglass_session_outside_its_routes_is_out_of_scope() -> None:
+    from dataclasses import replace
+
+    from glassgate.core.principal import CredentialKind
+
+    policy = _policy(("/api/*", _route("okta-admin")), ("/reports/*", _route("reports")))
+    session = replace(
+        _principal(), kind=CredentialKind.BREAKGLASS, route_scope=frozenset({"okta-admin"})
+    )
+    assert decide(policy, _request("/api/users"), session, NOW).allowed
+    for path in ("/reports/q3", "/nowhere"):
+        decision = decide(policy, _request(path), session, NOW)
+        assert decision.reasons == (Reason.BREAKGLASS_OUT_OF_SCOPE,)
+        assert decision.outcome is Outcome.DENY
+    machine = replace(_principal(), route_scope=frozenset({"okta-admin"}))
+    assert decide(policy, _request("/reports/q3"), machine, NOW).reasons == (
+        Reason.ROUTE_SCOPE_DENIED,
+    )

@@ -50,6 +50,7 @@ def test_parse(source: str, segments: tuple[str, ...], prefix: bool) -> None:
         pytest.param("/public*", id="case=star-inside-segment"),
         pytest.param("/api/v*/items", id="case=partial-star"),
         pytest.param("/a/**/b", id="case=double-star-in-middle"),
+        pytest.param("/admin;x/*", id="case=path-parameter"),
     ],
 )
 def test_parse_rejects(source: str) -> None:
@@ -114,7 +115,7 @@ _seg_text = st.text(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    seg=_seg_text.filter(lambda s: s not in (".", "..") and "*" not in s),
+    seg=_seg_text.filter(lambda s: s not in (".", "..") and "*" not in s and ";" not in s),
     path=st.lists(_seg_text, max_size=5),
     trailing=st.booleans(),
     first=st.sampled_from(["random", "same", "longer", "shorter", "other-case"]),
@@ -189,6 +190,19 @@ def test_method_mismatch_is_partial() -> None:
     assert table.lookup("POST", "", "/api/x") == (Match.PARTIAL, None)
     assert table.lookup("get", "", "/api/x") == (Match.PARTIAL, None)
     assert table.lookup("POST", "", "/other") == (Match.NONE, None)
+
+
+def test_get_covers_head() -> None:
+    # HEAD is GET without a body (RFC 9110 9.3.2); frameworks run the GET handler for it.
+    table = RouteTable([_target("/docs/*", "docs", methods=("GET",)), _target("/*", "open")])
+    assert table.lookup("HEAD", "", "/docs/x") == (Match.FULL, "docs")
+    assert table.lookup("GET", "", "/docs/x") == (Match.FULL, "docs")
+    assert table.lookup("OPTIONS", "", "/docs/x") == (Match.FULL, "open")  # its own method
+
+
+def test_head_alone_does_not_cover_get() -> None:
+    table = RouteTable([_target("/docs/*", "docs", methods=("HEAD",))])
+    assert table.lookup("GET", "", "/docs/x") == (Match.PARTIAL, None)
 
 
 def test_no_methods_means_every_method() -> None:

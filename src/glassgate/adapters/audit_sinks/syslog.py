@@ -25,46 +25,34 @@ from glassgate.audit.export import (
 from glassgate.audit.records import AuditRecord
 from glassgate.errors import AlertDeliveryError
 
-__all__ = ["SyslogAuditSink", "wanted"]
+__all__ = ["SyslogAuditSink", "SyslogTransport", "wanted"]
 
 
-class SyslogAuditSink(ForwardingSink):
+class SyslogTransport:
+    """Sends framed RFC 5424 messages to one receiver; shared by audit and alert sinks.
+
+    TCP keeps one connection open and reopens it after a failure; UDP sends a
+    datagram per message. ``send`` raises ``AlertDeliveryError`` on failure.
+    """
+
     def __init__(
-        self,
-        host: str,
-        port: int,
-        *,
-        transport: Literal["tcp", "udp"] = "tcp",
-        facility: int = FACILITY_AUTHPRIV,
-        hostname: str | None = None,
-        event_types: Sequence[str] = (),
-        queue_size: int = 10_000,
-        timeout: float = 5.0,
-        backoff_initial: float = 0.1,
+        self, host: str, port: int, *, transport: Literal["tcp", "udp"], timeout: float
     ) -> None:
         self._address = (host, port)
         self._transport = transport
-        self._facility = facility
-        self._hostname = hostname or socket.gethostname()
         self._timeout = timeout
         self._writer: asyncio.StreamWriter | None = None
         self._datagrams: asyncio.DatagramTransport | None = None
-        super().__init__(
-            self._send_tcp if transport == "tcp" else self._send_udp,
-            name=f"syslog {host}:{port}/{transport}",
-            event_types=event_types,
-            queue_size=queue_size,
-            backoff_initial=backoff_initial,
-        )
 
-    def _encode(self, record: AuditRecord) -> bytes:
-        return to_rfc5424(record, hostname=self._hostname, facility=self._facility)
+    @property
+    def name(self) -> str:
+        return f"syslog {self._address[0]}:{self._address[1]}/{self._transport}"
 
-    def _encode_checkpoint(self, checkpoint: Checkpoint) -> bytes:
-        return checkpoint_to_rfc5424(checkpoint, hostname=self._hostname, facility=self._facility)
-
-    async def start(self) -> None:
-        self._forwarder.start()
+    async def send(self, batch: list[bytes]) -> None:
+        if self._transport == "tcp":
+            await self._send_tcp(batch)
+        else:
+            await self._send_udp(batch)
 
     async def _send_tcp(self, batch: list[bytes]) -> None:
         try:
@@ -104,8 +92,47 @@ class SyslogAuditSink(ForwardingSink):
             ) from exc
 
     async def close(self) -> None:
-        await self._forwarder.close(self._timeout)
         await self._drop_connection()
         if self._datagrams is not None:
             self._datagrams.close()
             self._datagrams = None
+
+
+class SyslogAuditSink(ForwardingSink):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        transport: Literal["tcp", "udp"] = "tcp",
+        facility: int = FACILITY_AUTHPRIV,
+        hostname: str | None = None,
+        event_types: Sequence[str] = (),
+        queue_size: int = 10_000,
+        timeout: float = 5.0,
+        backoff_initial: float = 0.1,
+    ) -> None:
+        self._facility = facility
+        self._hostname = hostname or socket.gethostname()
+        self._timeout = timeout
+        self._connection = SyslogTransport(host, port, transport=transport, timeout=timeout)
+        super().__init__(
+            self._connection.send,
+            name=self._connection.name,
+            event_types=event_types,
+            queue_size=queue_size,
+            backoff_initial=backoff_initial,
+        )
+
+    def _encode(self, record: AuditRecord) -> bytes:
+        return to_rfc5424(record, hostname=self._hostname, facility=self._facility)
+
+    def _encode_checkpoint(self, checkpoint: Checkpoint) -> bytes:
+        return checkpoint_to_rfc5424(checkpoint, hostname=self._hostname, facility=self._facility)
+
+    async def start(self) -> None:
+        self._forwarder.start()
+
+    async def close(self) -> None:
+        await self._forwarder.close(self._timeout)
+        await self._connection.close()

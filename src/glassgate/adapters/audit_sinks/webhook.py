@@ -22,7 +22,13 @@ from glassgate.audit.records import AuditRecord
 from glassgate.errors import AlertDeliveryError, PermanentDeliveryError
 from glassgate.types import Clock, Secret
 
-__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookAuditSink", "sign_body"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "SignedPoster",
+    "WebhookAuditSink",
+    "sign_body",
+]
 
 SIGNATURE_HEADER = "X-Glassgate-Signature"
 TIMESTAMP_HEADER = "X-Glassgate-Timestamp"
@@ -35,6 +41,66 @@ def sign_body(secret: Secret, timestamp: str, body: bytes) -> str:
         secret.reveal().encode("utf-8"), timestamp.encode("ascii") + b"." + body, "sha256"
     )
     return f"sha256={mac.hexdigest()}"
+
+
+class SignedPoster:
+    """POSTs signed JSON bodies to one URL; shared by the audit and the alert webhooks.
+
+    ``post`` returns on 2xx and raises ``AlertDeliveryError`` otherwise:
+    ``PermanentDeliveryError`` for a status that a retry cannot change.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        secret: Secret,
+        *,
+        clock: Clock,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._url = url
+        self._secret = secret
+        self._clock = clock
+        self._timeout = timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def name(self) -> str:
+        return f"webhook {_origin(self._url)}"
+
+    def open(self) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=self._timeout, transport=self._transport, follow_redirects=False
+            )
+
+    async def post(self, body: bytes) -> None:
+        if self._client is None:
+            raise AlertDeliveryError(f"{self.name} was not started")
+        timestamp = str(int(self._clock()))
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign_body(self._secret, timestamp, body),
+        }
+        try:
+            response = await self._client.post(self._url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise AlertDeliveryError(f"{self.name} unreachable: {exc!r}") from exc
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        message = f"{self.name} answered HTTP {status}"
+        if status in _RETRYABLE or status >= 500:
+            raise AlertDeliveryError(message)
+        raise PermanentDeliveryError(message)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 class WebhookAuditSink(ForwardingSink):
@@ -50,15 +116,11 @@ class WebhookAuditSink(ForwardingSink):
         transport: httpx.AsyncBaseTransport | None = None,
         backoff_initial: float = 0.1,
     ) -> None:
-        self._url = url
-        self._secret = secret
-        self._clock = clock
         self._timeout = timeout
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._poster = SignedPoster(url, secret, clock=clock, timeout=timeout, transport=transport)
         super().__init__(
             self._post,
-            name=f"webhook {_origin(url)}",
+            name=self._poster.name,
             event_types=event_types,
             queue_size=queue_size,
             backoff_initial=backoff_initial,
@@ -71,39 +133,15 @@ class WebhookAuditSink(ForwardingSink):
         return b'{"checkpoint":' + checkpoint.to_json() + b',"type":"audit.checkpoint"}'
 
     async def start(self) -> None:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self._timeout, transport=self._transport, follow_redirects=False
-            )
+        self._poster.open()
         self._forwarder.start()
 
     async def _post(self, batch: list[bytes]) -> None:
-        if self._client is None:
-            raise AlertDeliveryError("webhook sink was not started")
-        body = b'{"events":[' + b",".join(batch) + b"]}"
-        timestamp = str(int(self._clock()))
-        headers = {
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign_body(self._secret, timestamp, body),
-        }
-        try:
-            response = await self._client.post(self._url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise AlertDeliveryError(f"webhook {_origin(self._url)} unreachable: {exc!r}") from exc
-        status = response.status_code
-        if 200 <= status < 300:
-            return
-        message = f"webhook {_origin(self._url)} answered HTTP {status}"
-        if status in _RETRYABLE or status >= 500:
-            raise AlertDeliveryError(message)
-        raise PermanentDeliveryError(message)
+        await self._poster.post(b'{"events":[' + b",".join(batch) + b"]}")
 
     async def close(self) -> None:
         await self._forwarder.close(self._timeout)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._poster.close()
 
 
 def _origin(url: str) -> str:

@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import signal
 
+from glassgate.adapters.config_watch import StableFile, fingerprint, when_stable
+from glassgate.adapters.http.breakglass import BreakglassDoor
 from glassgate.adapters.http.forward_auth import door_for, forward_auth
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import upstream_identity
@@ -25,15 +26,19 @@ from glassgate.adapters.http.outbound import (
     answer_for_audit_failure,
     answer_for_decision,
     answer_for_rejection,
+    answer_for_unavailable_credential,
+    answer_forbidden,
 )
 from glassgate.adapters.http.proxy import Forward, forward
 from glassgate.adapters.http.upstreams import Upstream
 from glassgate.adapters.http.websocket import refuse, tunnel
+from glassgate.core.principal import CredentialKind
 from glassgate.errors import (
     AuditUnavailableError,
     BodyTooLargeError,
     ClientGoneError,
     ClientTimeoutError,
+    CredentialUnavailableError,
     RequestRejectedError,
     UpstreamError,
 )
@@ -47,7 +52,7 @@ log = logging.getLogger("glassgate")
 
 
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
-_WATCH_INTERVAL = 2.0
+_WATCH_INTERVAL = 2.0  # also how far apart two reads must agree before a reload
 _HTTP_SCHEME = {"ws": "http", "wss": "https"}  # X-Forwarded-Proto of an upgrade request
 
 
@@ -59,6 +64,14 @@ async def _answer(send: Send, answer: Answer) -> None:
 
 def _plain(status: int, body: bytes) -> Answer:
     return Answer(status, list(_JSON), body)
+
+
+def _breakglass_door(state: ServingState, result: GateResult) -> BreakglassDoor | None:
+    """The door when a break-glass session made this request (one attribute test otherwise)."""
+    principal = result.principal
+    if principal is None or principal.kind is not CredentialKind.BREAKGLASS:
+        return None
+    return state.breakglass_door
 
 
 def _too_large() -> Answer:
@@ -78,7 +91,7 @@ class GatewayApp:
         self._signer = signer
         self._watch = watch
         self._watcher: asyncio.Task[None] | None = None
-        self._reloads: set[asyncio.Future[bool]] = set()
+        self._reloads: set[asyncio.Future[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -113,6 +126,8 @@ class GatewayApp:
         except AuditUnavailableError:
             log.error("request refused: its audit record could not be written")
             await _answer(send, answer_for_audit_failure())
+        except CredentialUnavailableError:  # the component that failed reports it, rate-limited
+            await _answer(send, answer_for_unavailable_credential())
 
     async def _proxy(
         self, state: ServingState, scope: Scope, raw_path: bytes, receive: Receive, send: Send
@@ -126,8 +141,17 @@ class GatewayApp:
         if result.facts.content_length is not None and result.facts.content_length > limit:
             await _answer(send, _too_large())
             return
+        door = _breakglass_door(state, result)
+        if door is not None:  # the guard reads the body first; the sealed header joins
+            prepared = await door.prepare(result, extra, receive)
+            if isinstance(prepared, Answer):
+                await _answer(send, prepared)
+                return
+            extra, receive = prepared
         try:
             await forward(Forward(upstream, extra, limit), result, scope["headers"], receive, send)
+            if door is not None:
+                await door.note_use(result)
         except BodyTooLargeError:
             await _answer(send, _too_large())
         except ClientTimeoutError:
@@ -151,10 +175,15 @@ class GatewayApp:
             admitted = await self._admit(state, scope, raw_path, "GET")
         except RequestRejectedError as exc:
             admitted = answer_for_rejection(exc)
+        except CredentialUnavailableError:
+            admitted = answer_for_unavailable_credential()
         if isinstance(admitted, Answer):
             await refuse(scope, send, admitted)
             return
         result, upstream, extra = admitted
+        if _breakglass_door(state, result) is not None:  # no guard or sealed header here
+            await refuse(scope, send, answer_forbidden("breakglass-websocket-denied"))
+            return
         await tunnel(upstream, result, scope["headers"], extra, scope, receive, send)
 
     async def _admit(
@@ -212,25 +241,19 @@ class GatewayApp:
             self._watcher = asyncio.create_task(self._watch_file())
 
     def _schedule_reload(self) -> None:
-        task = asyncio.ensure_future(self.holder.reload())
+        task = asyncio.ensure_future(self._reload_when_stable())
         self._reloads.add(task)  # the loop keeps only weak references to tasks
         task.add_done_callback(self._reloads.discard)
 
+    async def _reload_when_stable(self) -> None:
+        """SIGHUP: reload once the file has stopped changing (a rewrite may be under way)."""
+        await when_stable(self.holder.path, _WATCH_INTERVAL)
+        await self.holder.reload()
+
     async def _watch_file(self) -> None:
-        last = _stamp(self.holder.path)
+        """Reload a changed file once it is the same in two polls in a row (``config_watch``)."""
+        watch = StableFile(fingerprint(self.holder.path))
         while True:
             await asyncio.sleep(_WATCH_INTERVAL)
-            current = _stamp(self.holder.path)
-            if current != last:
-                last = current
+            if watch.observe(fingerprint(self.holder.path)):
                 await self.holder.reload()
-
-
-def _stamp(path: str) -> tuple[int, int, int]:
-    """mtime, size and inode: an atomic rename (editors, Kubernetes ConfigMaps) changes the
-    inode even when the new file's mtime equals the old one's."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (0, 0, 0)
-    return (st.st_mtime_ns, st.st_size, st.st_ino)

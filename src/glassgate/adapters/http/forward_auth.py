@@ -16,9 +16,11 @@ glassgate's identity headers (``X-Glassgate-Subject``, ``-Issuer``, ``-Groups``,
 Trust: the forwarded method and URI *are* the request being authorised, so a
 caller that could reach this endpoint directly could ask about any request it
 likes and collect signed identity tokens. The door is therefore off unless
-``forward_auth.enabled``, and even then answers only TCP peers listed in
-``trusted_proxies`` (the same parties whose ``X-Forwarded-For`` is believed);
-anyone else gets 403. Keep the endpoint reachable by the proxy alone.
+``forward_auth.enabled``, and even then answers only TCP peers listed in its
+own ``forward_auth.allowed_peers`` (default: none); anyone else gets 403.
+That list is not ``trusted_proxies``: a load balancer trusted for
+``X-Forwarded-For`` would otherwise let every client behind it ask the door.
+Keep the endpoint reachable by the proxy alone.
 """
 
 from __future__ import annotations
@@ -30,8 +32,15 @@ from ipaddress import ip_address
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import PREFIX, upstream_identity
 from glassgate.adapters.http.inbound import Inbound, RequestFacts, read_ext_authz, read_forwarded
-from glassgate.adapters.http.outbound import Answer, answer_for_decision, answer_for_rejection
+from glassgate.adapters.http.outbound import (
+    Answer,
+    answer_for_decision,
+    answer_for_rejection,
+    answer_forbidden,
+    with_rate_limit,
+)
 from glassgate.config.schema import ForwardAuthConfig
+from glassgate.core.principal import CredentialKind
 from glassgate.errors import RequestRejectedError, UntrustedCallerError
 from glassgate.ports import DoorState
 from glassgate.tokens.downstream import IdentitySigner
@@ -69,8 +78,8 @@ def _check_caller(inbound: Inbound, peer: str | None) -> None:
         raise UntrustedCallerError("the caller's address is unknown") from None
     mapped = getattr(address, "ipv4_mapped", None)
     address = mapped if mapped is not None else address
-    if not any(address.version == n.version and address in n for n in inbound.trusted_proxies):
-        raise UntrustedCallerError("the caller is not listed in trusted_proxies")
+    if not any(address.version == n.version and address in n for n in inbound.door_peers):
+        raise UntrustedCallerError("the caller is not listed in forward_auth.allowed_peers")
 
 
 def _facts(
@@ -99,7 +108,7 @@ def _allowed(result: GateResult, signer: IdentitySigner) -> Answer:
         extra = upstream_identity(result, route, signer, "")
         # The proxy sets X-Forwarded-* itself; only glassgate's own headers are ours to give.
         headers.extend(h for h in extra if h[0].startswith(PREFIX))
-    return Answer(200, headers, b"")
+    return Answer(200, with_rate_limit(headers, result.quota), b"")
 
 
 async def forward_auth(
@@ -124,4 +133,9 @@ async def forward_auth(
     result = await gate.check(facts)
     if not result.decision.allowed:
         return answer_for_decision(result.decision, result.quota)
+    principal, breakglass = result.principal, state.breakglass_door
+    if principal is not None and principal.kind is CredentialKind.BREAKGLASS and breakglass:
+        if breakglass.needs_proxy(result):  # body guard, sealed credential: the proxy only
+            return answer_forbidden("breakglass-needs-proxy")
+        await breakglass.note_use(result)
     return _allowed(result, signer)

@@ -19,9 +19,16 @@ from glassgate.core.policy import CompiledRoute, Policy
 from glassgate.core.principal import Principal
 from glassgate.core.quota import QuotaResult, QuotaTier, bucket_key, limit, tier_for
 from glassgate.core.reasons import Reason
-from glassgate.errors import TokenError
-from glassgate.ports import Authenticates, DecisionAudit, DecisionSink, QuotaStore
+from glassgate.errors import CredentialUnavailableError, TokenError
+from glassgate.ports import (
+    Authenticates,
+    DecisionAudit,
+    DecisionSink,
+    QuotaStore,
+    SessionAuthenticator,
+)
 from glassgate.types import Clock
+from glassgate.workflows.sessions import is_session_token
 
 __all__ = ["Gate", "GateResult"]
 
@@ -56,6 +63,7 @@ class Gate:
         clock: Clock,
         sinks: tuple[DecisionSink, ...] = (),
         audit: DecisionAudit | None = None,
+        breakglass: SessionAuthenticator | None = None,
     ) -> None:
         self.policy = policy
         self._authenticator = authenticator
@@ -64,10 +72,20 @@ class Gate:
         self._clock = clock
         self._sinks = sinks
         self._audit = audit
+        self._breakglass = breakglass  # None: no breakglass section, ggbg_ tokens go nowhere
 
     async def check(self, facts: RequestFacts) -> GateResult:
+        """Decide ``facts``; ``CredentialUnavailableError`` when a credential that matters
+        cannot be checked now (the door answers 503, never 401)."""
         now = self._clock()
-        principal, reason, detail = await self._authenticate(facts, now)
+        try:
+            principal, reason, detail = await self._authenticate(facts, now)
+        except CredentialUnavailableError as exc:
+            # Only an anonymous route can do without the credential: there the request goes
+            # on without an identity; everywhere else the answer must wait for the check.
+            principal, reason, detail = None, Reason.TOKEN_INVALID, exc.detail
+            if not self._anonymous(facts):
+                raise
         route, decision = decide_route(
             self.policy, facts.request, principal, now, credential_reason=reason
         )
@@ -88,6 +106,11 @@ class Gate:
             await self._audit.audit(outcome, now)  # may refuse: AuditUnavailableError
         return outcome
 
+    def _anonymous(self, facts: RequestFacts) -> bool:
+        request = facts.request
+        _, route = self.policy.routes.lookup(request.method, request.host, request.path)
+        return route is not None and route.anonymous
+
     async def _authenticate(
         self, facts: RequestFacts, now: float
     ) -> tuple[Principal | None, Reason, str | None]:
@@ -97,10 +120,12 @@ class Gate:
         if facts.token is None:
             return None, Reason.TOKEN_MISSING, None
         try:
-            return (
-                await self._authenticator.authenticate(facts.token, now),
-                Reason.TOKEN_MISSING,
-                None,
-            )
+            if self._breakglass is not None and is_session_token(facts.token):
+                principal = await self._breakglass.authenticate(
+                    facts.token, facts.request.client_ip
+                )
+            else:
+                principal = await self._authenticator.authenticate(facts.token, now)
+            return principal, Reason.TOKEN_MISSING, None
         except TokenError as exc:
             return None, Reason.TOKEN_INVALID, exc.detail

@@ -1,11 +1,14 @@
 """What the upstream sees: client identity claims stripped, the gateway's identity added.
 
 Stripped, in any letter case: hop-by-hop headers (RFC 9110 7.6.1) and those
-named in ``Connection``; identity headers a client could forge
-(``X-Forwarded-User`` and friends, ``X-Auth-Request-*``, ``Remote-User``,
-``X-Remote-*``, ``X-User*``, glassgate's own ``X-Glassgate-*``); any name holding
-``_`` (CGI would turn ``X_Forwarded_User`` into ``HTTP_X_FORWARDED_USER``);
-method overrides; and client-address claims, which are replaced by ours.
+named in ``Connection``; identity headers a client could forge, by family
+(``_FAMILIES``: every prefix that common proxies, IdP front doors and clouds
+use, e.g. ``X-Forwarded-*``, ``X-Auth-Request-*``, ``Remote-*``,
+``X-Amzn-Oidc-*``, ``X-Goog-Authenticated-User-*``, ``X-Ms-Client-Principal*``,
+glassgate's own ``X-Glassgate-*``); any name holding a character other than a
+letter, digit or ``-`` (CGI would turn ``X_Forwarded_User`` or
+``X.Forwarded.User`` into ``HTTP_X_FORWARDED_USER``); method overrides; and
+client-address claims, which are replaced by ours.
 
 Added: ``X-Glassgate-Subject``, ``-Issuer``, ``-Groups`` (only the groups the
 route names, so the list stays bounded), ``-Identity`` (a short-lived JWT signed
@@ -18,16 +21,26 @@ both doors; its docstring holds the one audience rule.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from glassgate.adapters.http.gate import GateResult
 from glassgate.core.policy import CompiledRoute
-from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.principal import Principal
 from glassgate.core.request import AccessRequest
+from glassgate.tokens.api_keys import is_api_key
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers
+from glassgate.workflows.sessions import SESSION_COOKIE, is_session_token
 
-__all__ = ["PREFIX", "forwardable", "identity_headers", "is_stripped", "upstream_identity"]
+__all__ = [
+    "PREFIX",
+    "carries_gateway_credential",
+    "forwardable",
+    "identity_headers",
+    "is_stripped",
+    "upstream_identity",
+]
 
 
 PREFIX = b"x-glassgate-"
@@ -47,22 +60,40 @@ _HOP_BY_HOP = frozenset(
         b"expect",
     }
 )
+# Identity claims come in families: each proxy, IdP front door and cloud names its
+# headers under one prefix and adds suffixes over time, so whole prefixes are stripped.
+_FAMILIES = (
+    b"x-forwarded-",  # oauth2-proxy identity, X-Forwarded-For/-Host/-Uri/-Method/-Client-Cert
+    b"x-original-",  # nginx auth_request descriptions: -URI, -Method, -URL, -Host
+    b"x-auth-request-",  # oauth2-proxy
+    b"x-authenticated-",  # Kong and others: -User, -Userid, -Groups, -Scope
+    b"remote-",  # Authelia and REMOTE_USER conventions: -User, -Groups, -Email, -Name
+    b"x-remote-",
+    b"x-user",  # X-User, X-User-Id, X-User-Groups, X-Username
+    b"x-webauth-",  # Grafana's auth proxy
+    b"x-consumer-",  # Kong consumers
+    b"x-credential-",  # Kong
+    b"x-authentik-",  # authentik
+    b"x-vouch-",  # Vouch Proxy
+    b"x-pomerium-",  # Pomerium: -Jwt-Assertion, -Claim-*
+    b"x-amzn-oidc-",  # AWS ALB: -Data, -Identity, -Accesstoken
+    b"x-goog-authenticated-user-",  # Google IAP: -Email, -Id
+    b"x-goog-iap-",  # Google IAP: -Jwt-Assertion
+    b"x-ms-client-principal",  # Azure App Service: itself, -Name, -Id, -Idp
+    b"x-ms-token-",  # Azure App Service token store
+    b"cf-access-",  # Cloudflare Access: -Jwt-Assertion, -Authenticated-User-Email
+    b"x-ssl-client-",  # client certificates passed on by a TLS terminator
+    b"ssl-client-",
+    b"x-client-cert",
+    b"x-arr-clientcert",  # Azure
+    b"x-envoy-",  # Envoy's trust markers: -Internal, -External-Address
+    PREFIX,  # glassgate's own
+)
 _EXACT = frozenset(
     {
-        b"x-forwarded-user",
-        b"x-forwarded-email",
-        b"x-forwarded-groups",
-        b"x-forwarded-preferred-username",
-        b"x-forwarded-access-token",
-        b"remote-user",
         b"x-http-method-override",
         b"x-http-method",
         b"x-method-override",
-        b"x-forwarded-for",
-        b"x-forwarded-host",
-        b"x-forwarded-proto",
-        b"x-forwarded-port",
-        b"x-forwarded-prefix",
         b"x-real-ip",
         b"forwarded",
         b"true-client-ip",
@@ -70,16 +101,17 @@ _EXACT = frozenset(
         b"cf-connecting-ip",
         b"x-cluster-client-ip",
         b"fastly-client-ip",
-        b"x-original-forwarded-for",
-        b"x-original-uri",
-        b"x-original-method",
-        b"x-original-url",
         b"x-rewrite-url",
     }
 )
-_PREFIXES = (b"x-auth-request-", b"x-remote-", b"x-user", PREFIX)
+# CGI (RFC 3875 4.1.18), Apache, PHP and WSGI servers turn every character but
+# letters and digits into '_', so X.Forwarded.User would arrive as
+# HTTP_X_FORWARDED_USER: a name with anything but [a-z0-9-] never passes.
+_PLAIN_NAME = re.compile(rb"[a-z0-9-]+")
 _SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ',%\\"')
 
+
+_SESSION_COOKIE = SESSION_COOKIE.encode("ascii") + b"="
 
 _VERDICTS: dict[bytes, bool] = {}  # is_stripped per header name; names are client-chosen
 _MAX_VERDICTS = 4096
@@ -90,7 +122,10 @@ def is_stripped(name: bytes) -> bool:
     verdict = _VERDICTS.get(name)
     if verdict is None:
         verdict = (
-            name in _HOP_BY_HOP or name in _EXACT or b"_" in name or name.startswith(_PREFIXES)
+            name in _HOP_BY_HOP
+            or name in _EXACT
+            or name.startswith(_FAMILIES)
+            or _PLAIN_NAME.fullmatch(name) is None
         )
         if len(_VERDICTS) >= _MAX_VERDICTS:
             _VERDICTS.clear()
@@ -98,25 +133,60 @@ def is_stripped(name: bytes) -> bool:
     return verdict
 
 
-def forwardable(headers: Headers, principal: Principal | None = None) -> Headers:
+def carries_gateway_credential(authorization: bytes) -> bool:
+    """Whether an ``Authorization`` value holds a ``gg_`` key or a ``ggbg_`` session token
+    (any case, scheme or spacing).
+
+    Judged on the raw header, not on what became of it: a key or session that
+    was refused, unknown, malformed, sent without ``Bearer`` or never checked
+    (keys disabled, store down) is a secret for the gateway all the same.
+    """
+    return any(
+        is_api_key(text) or is_session_token(text)
+        for text in (part.decode("latin-1") for part in authorization.split())
+    )
+
+
+def forwardable(headers: Headers) -> Headers:
     """The client's headers that may pass to the upstream.
 
-    An API key's ``Authorization`` is dropped as well: the key is a credential
-    for the gateway alone (an upstream, or its logs, could replay it), and the
-    upstream learns who called from the signed identity instead.
+    An ``Authorization`` carrying a ``gg_`` API key or a ``ggbg_`` break-glass
+    session token is dropped as well, whatever became of it: it is a
+    credential for the gateway alone (an upstream, or its logs, could replay
+    it), and the upstream learns who called from the signed identity instead.
+    An IdP token is passed on. The break-glass session cookie is taken out of
+    every ``Cookie`` header, whoever calls: a browser holding one sends it to
+    every port of the host.
     """
     named: set[bytes] = set()
+    session_cookie = False
     for name, value in headers:
         if name == b"connection":
             named.update(t.strip().lower() for t in value.split(b","))
-    if principal is not None and principal.kind is CredentialKind.API_KEY:
-        named.add(b"authorization")
+        elif name == b"authorization" and carries_gateway_credential(value):
+            named.add(b"authorization")
+        elif name == b"cookie" and _SESSION_COOKIE in value:
+            session_cookie = True
     verdicts = _VERDICTS
-    if not named:
+    if not named and not session_cookie:
         return [h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0]))]
-    return [
+    kept = [
         h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0])) and h[0] not in named
     ]
+    return _without_session_cookie(kept) if session_cookie else kept
+
+
+def _without_session_cookie(headers: Headers) -> Headers:
+    out: Headers = []
+    for name, value in headers:
+        if name != b"cookie" or _SESSION_COOKIE not in value:
+            out.append((name, value))
+            continue
+        parts = [p.strip() for p in value.split(b";")]
+        rest = b"; ".join(p for p in parts if p and not p.startswith(_SESSION_COOKIE))
+        if rest:
+            out.append((name, rest))
+    return out
 
 
 def _encode(value: str) -> bytes:
@@ -161,6 +231,8 @@ def upstream_identity(
     request gets the forwarding headers only.
     """
     principal = result.principal
+    if principal is not None and not route.admits(principal):
+        principal = None  # e.g. a key scoped elsewhere on an anonymous route: not asserted
     jwt = None
     if principal is not None:
         audience = route.upstream or route.id

@@ -1,6 +1,7 @@
 """The only builder of AccessRequest: raw ASGI request facts in, canonical facts out.
 
 Everything a client controls is checked here, once: the path (``core.paths``),
+the host (``core.hosts``: one canonical spelling, a second ``Host`` is 400),
 header section size, framing headers (RFC 9112 6.1: an unknown transfer coding
 is 501), ambiguous credentials (two Authorization headers is 400), the
 credential's size (``limits.max_token_bytes``: the one cap, for JWS, opaque
@@ -27,17 +28,27 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from glassgate.adapters.http.trusted_proxies import client_address
+from glassgate.core.hosts import canonical_host
 from glassgate.core.paths import canonical_path, split_target
 from glassgate.core.request import AccessRequest, IPAddress
 from glassgate.errors import (
     ForwardedRequestError,
     HeaderTooLargeError,
+    HostRejectedError,
     RequestRejectedError,
     UnsupportedCodingError,
 )
 from glassgate.types import Headers
+from glassgate.workflows.sessions import SESSION_COOKIE, is_session_token
 
-__all__ = ["Inbound", "RequestFacts", "read_ext_authz", "read_forwarded", "read_request"]
+__all__ = [
+    "Inbound",
+    "RequestFacts",
+    "read_ext_authz",
+    "read_forwarded",
+    "read_request",
+    "session_cookie",
+]
 
 Network = IPv4Network | IPv6Network
 
@@ -47,6 +58,7 @@ _METHOD = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$")  # RFC 9110 5.6.2 
 _NGINX = (b"x-original-uri", b"x-original-method")
 _PROXY = (b"x-forwarded-uri", b"x-forwarded-method")
 _UNNORMALISED = re.compile(rb"//|/(?:\.|%2[Ee]){1,2}(?:/|$)")
+_SESSION_COOKIE = SESSION_COOKIE.encode("ascii") + b"="
 _MAX_PEERS = 1024
 
 
@@ -63,6 +75,8 @@ class Inbound:
     trusted_proxies: tuple[Network, ...]
     max_header_bytes: int
     max_token_bytes: int
+    door_peers: tuple[Network, ...] = ()  # forward_auth.allowed_peers: who may ask the door
+    breakglass_cookie: bool = False  # read the break-glass session cookie (breakglass: set)
     peers: dict[str | None, IPAddress] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -78,17 +92,15 @@ class RequestFacts:
 
 
 def _host(headers: Headers) -> str:
-    for name, value in headers:
-        if name == b"host":
-            return _host_name(value)
-    return ""
+    """The canonical ``Host``; two of them are ambiguous (RFC 9112 3.2): rejected, never picked."""
+    values = [value for name, value in headers if name == b"host"]
+    if len(values) > 1:
+        raise HostRejectedError("more than one Host header")
+    return _host_name(values[0]) if values else ""
 
 
 def _host_name(value: bytes) -> str:
-    host = value.decode("latin-1").strip().lower()
-    if host.startswith("["):
-        return host.split("]", 1)[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return canonical_host(value.decode("latin-1"))
 
 
 def _credential(values: list[bytes], limit: int) -> tuple[str | None, bool]:
@@ -105,6 +117,28 @@ def _credential(values: list[bytes], limit: int) -> tuple[str | None, bool]:
     if len(token) > limit:  # the one token size cap, for every kind of credential
         return None, True
     return token.decode("ascii"), False
+
+
+def session_cookie(headers: Headers) -> str | None:
+    """The break-glass session cookie, if exactly one holds a ``ggbg_`` token.
+
+    The only cookie glassgate reads: an IdP token in a cookie is never a
+    credential, whatever its name, and two of ours are ambiguous (ignored).
+    """
+    found: list[bytes] = []
+    for name, value in headers:
+        if name == b"cookie" and _SESSION_COOKIE in value:
+            for raw in value.split(b";"):
+                part = raw.strip()
+                if part.startswith(_SESSION_COOKIE):
+                    found.append(part[len(_SESSION_COOKIE) :])
+    if len(found) != 1:
+        return None
+    try:
+        token = found[0].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    return token if is_session_token(token) else None
 
 
 def _framing(headers: Headers) -> tuple[bool, int | None]:
@@ -151,6 +185,8 @@ def read_request(
     token, malformed = _credential(
         [v for n, v in headers if n == b"authorization"], settings.max_token_bytes
     )
+    if token is None and not malformed and settings.breakglass_cookie:
+        token = session_cookie(headers)  # the browser's break-glass session, never a JWT
     if settings.trusted_proxies:
         client = client_address(
             _peer_address(peer),

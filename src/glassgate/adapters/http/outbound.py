@@ -21,11 +21,20 @@ from glassgate.core.reasons import Reason
 from glassgate.errors import RequestRejectedError
 from glassgate.types import Headers
 
-__all__ = ["Answer", "answer_for_audit_failure", "answer_for_decision", "answer_for_rejection"]
+__all__ = [
+    "Answer",
+    "answer_for_audit_failure",
+    "answer_for_decision",
+    "answer_for_rejection",
+    "answer_for_unavailable_credential",
+    "answer_forbidden",
+    "with_rate_limit",
+]
 
 
 _JSON = (b"content-type", b"application/json")
 _NO_STORE = (b"cache-control", b"no-store")
+_RETRY_AFTER_SECONDS = b"5"  # a store or IdP outage: try again soon, not at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,21 @@ def answer_for_decision(
     return Answer(status, headers, _body("forbidden", reason))
 
 
+_RATE_LIMIT_NAMES = frozenset({b"ratelimit-policy", b"ratelimit"})
+
+
+def with_rate_limit(headers: Headers, quota: tuple[QuotaTier, QuotaResult] | None) -> Headers:
+    """An allowed answer's ``headers`` with the quota's, on every metered response.
+
+    The upstream's own ``RateLimit`` headers are replaced on a metered route:
+    the client is held to the gateway's quota, and two answers would conflict.
+    """
+    if quota is None:
+        return headers
+    kept = [h for h in headers if h[0] not in _RATE_LIMIT_NAMES]
+    return kept + rate_limit_headers(quota)
+
+
 def rate_limit_headers(quota: tuple[QuotaTier, QuotaResult] | None) -> Headers:
     """``RateLimit-Policy`` and ``RateLimit`` (draft-ietf-httpapi-ratelimit-headers)."""
     if quota is None:
@@ -103,7 +127,22 @@ def answer_for_rejection(error: RequestRejectedError) -> Answer:
     return Answer(error.status, [_JSON, _NO_STORE], _body("bad_request", error.code))
 
 
+def answer_forbidden(reason: str) -> Answer:
+    """403 for a refusal made after the decision (a break-glass body guard, say)."""
+    return Answer(403, [_JSON, _NO_STORE], _body("forbidden", reason))
+
+
 def answer_for_audit_failure() -> Answer:
     """The audit record could not be written: refuse (503), never act unrecorded."""
-    headers: Headers = [_JSON, _NO_STORE, (b"retry-after", b"5")]
+    headers: Headers = [_JSON, _NO_STORE, (b"retry-after", _RETRY_AFTER_SECONDS)]
     return Answer(503, headers, _body("audit_unavailable", "audit-unavailable"))
+
+
+def answer_for_unavailable_credential() -> Answer:
+    """A credential that matters could not be checked now: 503 with ``Retry-After``.
+
+    Never a 401: that would tell the client its credential is bad when the
+    gateway simply could not ask (the key store or the IdP is down).
+    """
+    headers: Headers = [_JSON, _NO_STORE, (b"retry-after", _RETRY_AFTER_SECONDS)]
+    return Answer(503, headers, _body("temporarily_unavailable", "credential-check-unavailable"))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from glassgate.adapters.http.gate import GateResult
 from glassgate.adapters.http.identity_out import forwardable
+from glassgate.adapters.http.outbound import with_rate_limit
 from glassgate.adapters.http.upstream_conn import UpstreamConnection, UpstreamResponse
 from glassgate.adapters.http.upstreams import IDEMPOTENT, Target, Upstream
 from glassgate.core.paths import encode_path
@@ -85,7 +86,7 @@ def _request_head(
         parts.append(b"\r\ntransfer-encoding: chunked")
     elif facts.content_length is not None:
         parts.append(b"\r\ncontent-length: %d" % facts.content_length)
-    for name, value in forwardable(headers, result.principal):
+    for name, value in forwardable(headers):
         parts += (b"\r\n", name, b": ", value)
     for name, value in extra:
         parts += (b"\r\n", name, b": ", value)
@@ -218,7 +219,7 @@ async def forward(
             {
                 "type": "http.response.start",
                 "status": response.status,
-                "headers": _response_headers(response),
+                "headers": with_rate_limit(_response_headers(response), result.quota),
             }
         )
         while True:

@@ -80,7 +80,7 @@ def _handshake_headers(
 ) -> list[tuple[str, str]]:
     """What the proxy would forward (an API key's Authorization dropped too), minus the
     client's own handshake fields: the upstream handshake is the gateway's."""
-    forwarded = forwardable(headers, result.principal)
+    forwarded = forwardable(headers)
     kept = [(n, v) for n, v in forwarded if not n.startswith(b"sec-websocket-")]
     return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in (*kept, *extra)]
 

@@ -106,6 +106,8 @@ def build_authenticator(
                 timeout=options.timeout,
                 cache_ttl=options.cache_ttl,
                 cache_size=options.cache_size,
+                negative_cache_ttl=options.negative_cache_ttl,
+                max_concurrency=options.max_concurrency,
             )
             break
     return Authenticator(verifier, keys, introspection)

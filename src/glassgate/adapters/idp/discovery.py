@@ -10,6 +10,7 @@ RFC 8414 §3.3): that is what stops one issuer's metadata standing in for anothe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,12 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from glassgate.adapters.idp._http import fetch_json
+from glassgate.config.risks import is_plain_http_elsewhere
 from glassgate.errors import IdPUnavailableError
 
 __all__ = ["DISCOVERY_MAX_BYTES", "ProviderMetadata", "discover", "discovery_urls"]
+
+log = logging.getLogger("glassgate")
 
 DISCOVERY_MAX_BYTES = 64 * 1024
 _OIDC = "/.well-known/openid-configuration"
@@ -78,11 +82,22 @@ def _metadata(document: Mapping[str, Any], issuer: str, url: str) -> ProviderMet
     jwks_uri = _http_url(document.get("jwks_uri"))
     if jwks_uri is None:
         raise IdPUnavailableError(f"discovery: {url} has no usable 'jwks_uri'")
-    return ProviderMetadata(
+    metadata = ProviderMetadata(
         issuer=issuer,
         jwks_uri=jwks_uri,
         introspection_endpoint=_http_url(document.get("introspection_endpoint")),
     )
+    for name in ("jwks_uri", "introspection_endpoint"):
+        found = getattr(metadata, name)
+        if is_plain_http_elsewhere(found):  # the config check cannot see discovered URLs
+            log.warning(
+                "discovery: %s names %s %s, plain HTTP to a host other than loopback: anyone "
+                "on the path can substitute signing keys or token answers",
+                url,
+                name,
+                found,
+            )
+    return metadata
 
 
 def _http_url(value: object) -> str | None:

@@ -19,6 +19,7 @@ from typing import Self, TypeVar
 
 import psycopg
 
+from glassgate.adapters.private_files import create_owner_only
 from glassgate.adapters.storage._errors import map_storage_errors
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.adapters.storage.revision import postgres_schema_revision, sqlite_schema_revision
@@ -75,7 +76,8 @@ class SqliteConnection:
     @staticmethod
     def _connect(path: str, busy_timeout: float, *, upgrade: str = _UPGRADE) -> sqlite3.Connection:
         """A connection to a migrated database; closed again if anything fails."""
-        with map_storage_errors("sqlite", f"open {path}", (sqlite3.Error,)):
+        with map_storage_errors("sqlite", f"open {path}", (sqlite3.Error, OSError)):
+            create_owner_only(path)  # before SQLite creates it: its -wal/-shm copy the mode
             conn = sqlite3.connect(
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
@@ -97,6 +99,23 @@ class SqliteConnection:
     def _using(self, action: str) -> Iterator[sqlite3.Connection]:
         with self._lock, map_storage_errors("sqlite", action, (sqlite3.Error,)):
             yield self._conn
+
+    @contextmanager
+    def _transaction(self, action: str, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` (the write lock first) ... ``COMMIT``, or ``ROLLBACK`` on error.
+
+        ``write=False``: a plain ``BEGIN``, so several reads see one snapshot
+        (WAL) without taking the write lock.
+        """
+        with self._using(action) as conn:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ import sqlite3
 
 import psycopg
 
+from glassgate.adapters.private_files import create_owner_only
 from glassgate.adapters.storage._errors import map_storage_errors
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.adapters.storage.target import StorageTarget
@@ -24,7 +25,7 @@ __all__ = [
     "upgrade_if_due",
 ]
 
-DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error)
+DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error, OSError)
 
 
 def sqlite_schema_revision(conn: sqlite3.Connection) -> str | None:
@@ -46,6 +47,7 @@ def postgres_schema_revision(conn: psycopg.Connection[tuple[object, ...]]) -> st
 
 
 def connect_sqlite(target: StorageTarget) -> sqlite3.Connection:
+    create_owner_only(target.location)  # before SQLite creates it: its -wal/-shm copy the mode
     return sqlite3.connect(
         target.location, timeout=target.timeout, isolation_level=None, check_same_thread=False
     )

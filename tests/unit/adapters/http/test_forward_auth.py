@@ -19,7 +19,7 @@ from glassgate.adapters.http.upstreams import Upstream
 from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import LoadedConfig, load_config_text
 from glassgate.config.schema import ForwardAuthConfig
-from glassgate.core.principal import Principal
+from glassgate.core.principal import CredentialKind, Principal
 from glassgate.errors import ConfigError, TokenExpiredError
 from glassgate.tokens.downstream import IdentitySigner
 
@@ -28,8 +28,8 @@ ISSUER = "http://127.0.0.1:9400"
 
 CONFIG = """
 version: 1
-trusted_proxies: [127.0.0.1/32, "::1/128"]
-forward_auth: { enabled: true }
+trusted_proxies: [127.0.0.1/32, "::1/128", 10.0.0.0/8]
+forward_auth: { enabled: true, allowed_peers: [127.0.0.1/32, "::1/128"] }
 issuers:
   - id: idp
     issuer: http://127.0.0.1:9400
@@ -88,6 +88,14 @@ PRINCIPALS = {
         "adp", ISSUER, groups=frozenset({"Admins"}), amr=frozenset({"pwd"}), token_hash="h5"
     ),
     "tok-bg": Principal("bg", ISSUER, groups=frozenset({"BreakGlass"}), token_hash="h6"),
+    "tok-key-public": Principal(  # a machine key scoped to the public route only
+        "svc:ci",
+        "urn:glassgate:api-key",
+        groups=frozenset({"Developers"}),
+        token_hash="h7",
+        kind=CredentialKind.API_KEY,
+        route_scope=frozenset({"public"}),
+    ),
 }
 
 
@@ -123,6 +131,7 @@ class FakeState:
     signer: IdentitySigner
     upstreams: dict[str, Upstream] = field(default_factory=dict)
     ready: bool = True
+    breakglass_door: None = None  # no breakglass section
 
     @property
     def config(self) -> ForwardAuthConfig:
@@ -171,7 +180,9 @@ def _build(text: str = CONFIG) -> FakeState:
         lambda: NOW,
         (recorder,),
     )
-    inbound = Inbound(compiled.trusted_proxies, 32 * 1024, 16 * 1024)
+    inbound = Inbound(
+        compiled.trusted_proxies, 32 * 1024, 16 * 1024, door_peers=compiled.forward_auth_peers
+    )
     return FakeState(loaded, gate, inbound, authenticator, recorder, IdentitySigner("glassgate"))
 
 
@@ -270,9 +281,26 @@ def test_trusted_caller_over_ipv6(door: FakeState, peer: str) -> None:
     assert door.ask(nginx("/public/x", token="tok-plain"), peer=peer).status == 200
 
 
-def test_door_without_trusted_proxies_is_refused_at_load() -> None:
-    with pytest.raises(ConfigError, match=r"forward_auth\.enabled"):
-        _build(CONFIG.replace('trusted_proxies: [127.0.0.1/32, "::1/128"]', ""))
+def test_a_trusted_proxy_that_is_not_an_allowed_peer_is_refused(door: FakeState) -> None:
+    # A load balancer (10.0.0.1) is trusted for X-Forwarded-For, but whoever sits behind it
+    # must not be able to ask the door and collect signed identity tokens (issue 11 J).
+    for peer in ("10.0.0.1", "127.0.0.2"):
+        answer = door.ask(nginx("/public/x", token="tok-plain"), peer=peer)
+        assert answer.status == 403
+        assert header(answer, "x-glassgate-identity") is None
+    assert door.authenticator.seen == []
+
+
+def test_door_without_allowed_peers_is_refused_at_load() -> None:
+    text = CONFIG.replace(', allowed_peers: [127.0.0.1/32, "::1/128"]', "")
+    with pytest.raises(ConfigError, match=r"forward_auth\.allowed_peers"):
+        _build(text)
+
+
+def test_an_allowed_peer_must_be_a_trusted_proxy() -> None:
+    text = CONFIG.replace("allowed_peers: [127.0.0.1/32", "allowed_peers: [192.0.2.9/32")
+    with pytest.raises(ConfigError, match=r"forward_auth\.allowed_peers\[0\].*trusted_proxies"):
+        _build(text)
 
 
 # -- outcomes, the same as the proxy door ----------------------------------------------------
@@ -309,6 +337,14 @@ def test_anonymous_route_answers_200_without_identity(door: FakeState) -> None:
     answer = door.ask(nginx("/open/status"))
     assert answer.status == 200
     assert not any(n.startswith(b"x-glassgate-") for n, _ in answer.headers)
+
+
+def test_a_key_is_asserted_only_where_its_scope_reaches(door: FakeState) -> None:
+    inside = door.ask(nginx("/public/x", token="tok-key-public"))
+    assert (inside.status, header(inside, "x-glassgate-subject")) == (200, "svc:ci")
+    outside = door.ask(nginx("/open/status", token="tok-key-public"))  # anonymous, out of scope
+    assert outside.status == 200
+    assert not any(n.startswith(b"x-glassgate-") for n, _ in outside.headers)
 
 
 def test_deny_wins_403(door: FakeState) -> None:
@@ -580,7 +616,11 @@ def test_app_dispatches_to_the_door(door: FakeState) -> None:
 
 
 def test_app_with_the_door_disabled_treats_the_path_as_any_other(door: FakeState) -> None:
-    closed = _build(CONFIG.replace("forward_auth: { enabled: true }", ""))
+    closed = _build(
+        CONFIG.replace(
+            'forward_auth: { enabled: true, allowed_peers: [127.0.0.1/32, "::1/128"] }', ""
+        )
+    )
     scope = _scope(
         "GET", b"/_glassgate/auth", b"", nginx("/public/x", token="tok-plain"), "127.0.0.1"
     )

@@ -194,9 +194,13 @@ def test_a_jwt_on_an_api_key_tier_is_counted_per_principal(world: World) -> None
 
 def test_an_api_keys_authorization_never_reaches_the_upstream(world: World) -> None:
     key = world.key()
-    key_principal = world.check("/free/x", key).principal
-    jwt_principal = world.check("/free/x", "alice").principal
-    headers = [(b"authorization", f"Bearer {key}".encode()), (b"accept", b"*/*")]
-    assert forwardable(headers, key_principal) == [(b"accept", b"*/*")]
-    assert forwardable(headers, jwt_principal) == headers  # unchanged for IdP tokens
-    assert forwardable(headers) == headers
+    for value in (
+        f"Bearer {key}", f"Bearer {key.upper()}", "Bearer gg_not-even-a-key", f"Bearer  {key}",
+        f"Bearer\t{key}", key, f"bearer {key} trailing",
+    ):  # fmt: skip
+        headers = [(b"authorization", value.encode()), (b"accept", b"*/*")]
+        assert forwardable(headers) == [(b"accept", b"*/*")], value  # accepted, refused, malformed
+    jwt = [(b"authorization", b"Bearer alice"), (b"accept", b"*/*")]
+    assert forwardable(jwt) == jwt  # an IdP token is passed on
+    basic = [(b"authorization", b"Basic Z2dfOng=")]
+    assert forwardable(basic) == basic  # not a bearer credential: not ours

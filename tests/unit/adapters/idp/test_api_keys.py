@@ -30,6 +30,7 @@ from glassgate.errors import (
     ApiKeyTierUnknownError,
     ApiKeyUnavailableError,
     ApiKeyUnknownError,
+    CredentialUnavailableError,
     StorageUnavailableError,
     TokenError,
 )
@@ -333,7 +334,8 @@ def test_a_failing_store_refuses_keys_and_is_not_cached(caplog: pytest.LogCaptur
         for offset in range(3):
             with pytest.raises(ApiKeyUnavailableError) as caught:
                 await auth.authenticate(key, T0 + offset)
-            assert isinstance(caught.value, TokenError)
+            assert isinstance(caught.value, CredentialUnavailableError)  # 503, never 401
+            assert not isinstance(caught.value, TokenError)
             assert caught.value.detail == "api-key-store-unavailable"
         store.fail = False
         return await auth.authenticate(key, T0 + 3)

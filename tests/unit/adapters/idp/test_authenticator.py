@@ -13,6 +13,7 @@ from glassgate.adapters.idp import Authenticator, build_authenticator
 from glassgate.config.schema import Config, IntrospectionConfig, IssuerConfig, JwksConfig
 from glassgate.core.principal import CredentialKind
 from glassgate.errors import (
+    IdPUnavailableError,
     KeysStaleError,
     SignatureInvalidError,
     TokenError,
@@ -183,3 +184,25 @@ def test_build_authenticator_without_a_clock_uses_wall_time() -> None:
             await auth.aclose()
 
     asyncio.run(go())
+
+
+def test_introspection_bounds_come_from_the_config() -> None:
+    idp = FakeIdP()
+    idp.delay = 0.05
+    options = {"negative_cache_ttl": "2s", "max_concurrency": 1, "timeout": "20ms"}
+    cfg = config(
+        introspection=IntrospectionConfig(client_id="gw", client_secret="s3cret", **options),  # type: ignore[arg-type]
+    )
+
+    async def body(auth: Authenticator, clock: FrozenClock) -> None:
+        first = asyncio.ensure_future(auth.authenticate("opaque-1", clock.value))
+        await asyncio.sleep(0.01)
+        with pytest.raises(IdPUnavailableError):  # one slot, taken; 20 ms to get it
+            await auth.authenticate("opaque-2", clock.value)
+        with pytest.raises(TokenError):
+            await first
+        with pytest.raises(TokenError):  # remembered: no second call within 2 s
+            await auth.authenticate("opaque-1", clock.value + 1.5)
+
+    run_with(idp, body, cfg)
+    assert idp.hits["/oauth2/default/v1/introspect"] == 1

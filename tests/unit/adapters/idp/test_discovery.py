@@ -115,3 +115,25 @@ def test_idp_down() -> None:
     idp.down = True
     with pytest.raises(IdPUnavailableError, match="ConnectError"):
         run(idp)
+
+
+@pytest.mark.parametrize(
+    ("field", "url", "warned"),
+    [
+        ("jwks_uri", "http://keys.example.com/jwks", True),
+        ("introspection_endpoint", "http://10.0.0.5/introspect", True),
+        ("jwks_uri", "http://127.0.0.1:9400/jwks", False),
+        ("jwks_uri", "https://keys.example.com/jwks", False),
+    ],
+)
+def test_discovered_plain_http_urls_are_warned_about(
+    caplog: pytest.LogCaptureFixture, field: str, url: str, warned: bool
+) -> None:
+    # issue 11 K: the config check cannot see URLs that only discovery names.
+    idp = FakeIdP()
+    idp.metadata_extra = {field: url}
+    with caplog.at_level("WARNING", logger="glassgate"):
+        assert getattr(run(idp), field) == url
+    assert any(
+        "plain HTTP" in r.getMessage() and url in r.getMessage() for r in caplog.records
+    ) == (warned)

@@ -113,8 +113,122 @@ def test_inactive_or_invalid_answers_are_token_errors(
     async def body(client: IntrospectionClient) -> None:
         with pytest.raises(error):
             await client.introspect(OPAQUE, NOW)
-        with pytest.raises(error):  # failures are not cached
+        with pytest.raises(error):  # remembered briefly: the same answer, no second call
+            await client.introspect(OPAQUE, NOW + 4)
+        assert client.requests == 1
+        with pytest.raises(error):  # then asked again
+            await client.introspect(OPAQUE, NOW + 6)
+        assert client.requests == 2
+
+    run_with(idp, body, negative_cache_ttl=5.0)
+
+
+def test_a_token_that_turns_active_is_accepted_after_the_negative_ttl() -> None:
+    idp = FakeIdP()
+
+    async def body(client: IntrospectionClient) -> None:
+        with pytest.raises(TokenError):
             await client.introspect(OPAQUE, NOW)
+        idp.introspection[OPAQUE] = active()
+        with pytest.raises(TokenError):
+            await client.introspect(OPAQUE, NOW + 1)
+        assert (await client.introspect(OPAQUE, NOW + 2.5)).subject == "alice"
+
+    run_with(idp, body, negative_cache_ttl=2.0)
+
+
+def test_identical_lookups_in_flight_share_one_call() -> None:
+    idp = FakeIdP()
+    idp.delay = 0.05
+    idp.introspection[OPAQUE] = active()
+
+    async def body(client: IntrospectionClient) -> None:
+        principals = await asyncio.gather(*(client.introspect(OPAQUE, NOW) for _ in range(50)))
+        assert {p.subject for p in principals} == {"alice"}
+        assert client.requests == 1
+
+    run_with(idp, body)
+    assert len(idp.requests) == 1
+
+
+def test_identical_inactive_lookups_in_flight_share_one_call() -> None:
+    idp = FakeIdP()
+    idp.delay = 0.05
+
+    async def body(client: IntrospectionClient) -> None:
+        results = await asyncio.gather(
+            *(client.introspect(OPAQUE, NOW) for _ in range(20)), return_exceptions=True
+        )
+        assert all(isinstance(result, TokenError) for result in results)
+
+    run_with(idp, body)
+    assert len(idp.requests) == 1
+
+
+def test_a_cancelled_caller_does_not_cancel_the_shared_lookup() -> None:
+    idp = FakeIdP()
+    idp.delay = 0.05
+    idp.introspection[OPAQUE] = active()
+
+    async def body(client: IntrospectionClient) -> None:
+        first = asyncio.ensure_future(client.introspect(OPAQUE, NOW))
+        second = asyncio.ensure_future(client.introspect(OPAQUE, NOW))
+        await asyncio.sleep(0.01)
+        first.cancel()
+        assert (await second).subject == "alice"
+        assert first.cancelled()
+
+    run_with(idp, body)
+    assert len(idp.requests) == 1
+
+
+def test_calls_to_the_idp_are_bounded() -> None:
+    idp = FakeIdP()
+    in_flight, peak = 0, 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.02)
+        in_flight -= 1
+        return httpx.Response(200, json=active())
+
+    idp.overrides[INTROSPECT_PATH] = slow
+
+    async def body(client: IntrospectionClient) -> None:
+        tokens = [f"{OPAQUE}{i}" for i in range(12)]
+        principals = await asyncio.gather(*(client.introspect(tok, NOW) for tok in tokens))
+        assert len(principals) == 12
+
+    run_with(idp, body, max_concurrency=3)
+    assert peak == 3
+
+
+def test_waiting_too_long_for_a_slot_is_idp_unavailable() -> None:
+    idp = FakeIdP()
+    idp.delay = 0.5
+    idp.introspection[OPAQUE] = active()
+
+    async def body(client: IntrospectionClient) -> None:
+        hog = asyncio.ensure_future(client.introspect(OPAQUE, NOW))
+        await asyncio.sleep(0.01)
+        with pytest.raises(IdPUnavailableError, match="in flight"):
+            await client.introspect("another" + OPAQUE, NOW)
+        await hog
+
+    run_with(idp, body, max_concurrency=1, timeout=0.1)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
+def test_idp_errors_are_unavailable_and_never_remembered(status: int) -> None:
+    idp = FakeIdP()
+    idp.overrides[INTROSPECT_PATH] = lambda r: httpx.Response(status)
+
+    async def body(client: IntrospectionClient) -> None:
+        for _ in range(2):
+            with pytest.raises(IdPUnavailableError):
+                await client.introspect(OPAQUE, NOW)
         assert client.requests == 2
 
     run_with(idp, body)

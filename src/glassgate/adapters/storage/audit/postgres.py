@@ -17,15 +17,17 @@ import psycopg
 from glassgate.adapters.storage._connection import PostgresConnection
 from glassgate.adapters.storage.audit._sql import (
     CHAIN_LOCK_KEY,
-    SELECT_CHECKPOINTS,
     SELECT_HEAD,
     checkpoint_row,
     insert_checkpoint_sql,
     insert_record_sql,
     parse_rows,
+    prune_records,
+    read_checkpoints,
     record_row,
     scan_sql,
     search_sql,
+    stored_records,
 )
 from glassgate.adapters.storage.revision import postgres_schema_revision
 from glassgate.audit.chain import GENESIS, ChainHead, StoredRecord, link
@@ -64,24 +66,26 @@ class PostgresAuditStore(PostgresConnection):
     def scan(self, after_seq: int = 0, limit: int = 1000) -> list[StoredRecord]:
         with self._using("read audit records") as conn:
             rows = conn.execute(scan_sql(_PH), (after_seq, limit)).fetchall()
-        return [
-            StoredRecord(_bytes(body), str(digest), int(str(seq))) for seq, body, digest in rows
-        ]
+        return stored_records(rows, _bytes)
 
     def search(self, query: AuditQuery) -> list[AuditRecord]:
         sql, params = search_sql(query, _PH)
         with self._using("search audit records") as conn:
             rows = conn.execute(sql, params).fetchall()
-        return parse_rows([(int(str(seq)), _bytes(body)) for seq, body in rows])
+        return parse_rows(stored_records(rows, _bytes))
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self._using("store an audit checkpoint") as conn:
-            conn.execute(insert_checkpoint_sql(_PH), checkpoint_row(checkpoint))
+            conn.execute(insert_checkpoint_sql(_PH, checkpoint), checkpoint_row(checkpoint))
 
     def checkpoints(self) -> list[Checkpoint]:
         with self._using("read audit checkpoints") as conn:
-            rows = conn.execute(SELECT_CHECKPOINTS).fetchall()
-        return [Checkpoint(int(str(s)), str(h), str(t), str(k), str(g)) for s, h, t, k, g in rows]
+            return read_checkpoints(conn)
+
+    def prune(self, checkpoint: Checkpoint) -> int:
+        with self._using("prune audit records") as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK_KEY,))
+            return prune_records(conn, _PH, checkpoint)
 
 
 def _bytes(value: object) -> bytes:

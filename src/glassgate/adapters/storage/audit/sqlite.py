@@ -15,20 +15,21 @@ tolerates; it saves a sync per batch, the largest cost of writing them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from glassgate.adapters.storage._connection import SqliteConnection
 from glassgate.adapters.storage.audit._sql import (
-    SELECT_CHECKPOINTS,
     SELECT_HEAD,
     checkpoint_row,
     insert_checkpoint_sql,
     insert_record_sql,
     parse_rows,
+    prune_records,
+    read_checkpoints,
     record_row,
     scan_sql,
     search_sql,
+    stored_records,
 )
 from glassgate.adapters.storage.revision import sqlite_schema_revision
 from glassgate.audit.chain import GENESIS, ChainHead, StoredRecord, link
@@ -59,18 +60,6 @@ class SqliteAuditStore(SqliteConnection):
         upgrade = f"glassgate db upgrade --db sqlite:///{path}"
         return cls(cls._connect(path, busy_timeout, upgrade=upgrade), path)
 
-    @contextmanager
-    def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
-        with self._using(action) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-
     def append(self, events: Sequence[AuditEvent]) -> list[AuditRecord]:
         if not events:
             return []
@@ -99,19 +88,23 @@ class SqliteAuditStore(SqliteConnection):
     def scan(self, after_seq: int = 0, limit: int = 1000) -> list[StoredRecord]:
         with self._using("read audit records") as conn:
             rows = conn.execute(scan_sql(_PH), (after_seq, limit)).fetchall()
-        return [StoredRecord(_blob(body), str(digest), int(seq)) for seq, body, digest in rows]
+        return stored_records(rows, _blob)
 
     def search(self, query: AuditQuery) -> list[AuditRecord]:
         sql, params = search_sql(query, _PH)
         with self._using("search audit records") as conn:
             rows = conn.execute(sql, params).fetchall()
-        return parse_rows([(int(seq), _blob(body)) for seq, body in rows])
+        return parse_rows(stored_records(rows, _blob))
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self._transaction("store an audit checkpoint") as conn:
-            conn.execute(insert_checkpoint_sql(_PH), checkpoint_row(checkpoint))
+            conn.execute(insert_checkpoint_sql(_PH, checkpoint), checkpoint_row(checkpoint))
 
     def checkpoints(self) -> list[Checkpoint]:
         with self._using("read audit checkpoints") as conn:
-            rows = conn.execute(SELECT_CHECKPOINTS).fetchall()
-        return [Checkpoint(int(s), str(h), str(t), str(k), str(g)) for s, h, t, k, g in rows]
+            return read_checkpoints(conn)
+
+    def prune(self, checkpoint: Checkpoint) -> int:
+        self._sync_for(True)  # the removal is as durable as a privileged record
+        with self._transaction("prune audit records") as conn:
+            return prune_records(conn, _PH, checkpoint)

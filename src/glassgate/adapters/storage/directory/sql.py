@@ -13,7 +13,6 @@ group or rule raises ``StorageUnavailableError`` (never a guess).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -153,13 +152,14 @@ class _DirectorySql:
     """The DirectoryStore methods, shared by both databases over a DB-API cursor.
 
     Each database supplies ``_transaction``: one transaction, read-only or
-    writing, rolled back on any error.
+    writing, rolled back on any error (SQLite: ``SqliteConnection``'s, so the
+    connection class comes first in ``SqliteDirectoryStore``'s bases).
     """
 
     _sql = _Statements("?")
     _name = "database"
 
-    def _transaction(self, action: str, write: bool) -> AbstractContextManager[_Cursor]:
+    def _transaction(self, action: str, *, write: bool = True) -> AbstractContextManager[_Cursor]:
         raise NotImplementedError
 
     def load(self) -> StoredDirectory:
@@ -254,7 +254,7 @@ class _DirectorySql:
         return int(cur.execute(self._sql.revoke_tokens, (at, by, keep or "")).rowcount)
 
 
-class SqliteDirectoryStore(_DirectorySql, SqliteConnection):
+class SqliteDirectoryStore(SqliteConnection, _DirectorySql):
     """A ``DirectoryStore`` on the SQLite file that also holds the audit log."""
 
     @classmethod
@@ -263,17 +263,6 @@ class SqliteDirectoryStore(_DirectorySql, SqliteConnection):
         store._name = f"sqlite:{path}"
         return store
 
-    @contextmanager
-    def _transaction(self, action: str, write: bool) -> Iterator[sqlite3.Connection]:
-        with self._using(action) as conn:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
 
 class PostgresDirectoryStore(_DirectorySql, PostgresConnection):
     """A ``DirectoryStore`` on PostgreSQL; a lost connection is reopened on the next call."""
@@ -281,7 +270,7 @@ class PostgresDirectoryStore(_DirectorySql, PostgresConnection):
     _sql = _Statements("%s")
 
     @contextmanager
-    def _transaction(self, action: str, write: bool) -> Iterator[psycopg.Cursor[Any]]:
+    def _transaction(self, action: str, *, write: bool = True) -> Iterator[psycopg.Cursor[Any]]:
         with self._using(action) as conn, conn.transaction(), conn.cursor() as cur:
             if not write:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -1,7 +1,7 @@
 """The directory (SPEC C6): users, groups, direct memberships, group rules, SCIM tokens.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 
 ``directory_state`` holds one row whose ``revision`` grows with every commit;
 a commit names the revision it was planned on and fails if another process
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
