@@ -248,11 +248,17 @@ def test_fanout_required_needs_one_sink_to_accept() -> None:
     _run(body)
 
 
-def test_fanout_without_sinks_refuses_required_alerts() -> None:
+def test_fanout_without_sinks_refuses_required_alerts(caplog: pytest.LogCaptureFixture) -> None:
     alerts = AlertFanout([])
     with pytest.raises(AlertDeliveryError, match="no alert sink is configured"):
         _run(lambda: alerts.send(ALERT, required=True))
-    _run(lambda: alerts.send(ALERT))
+    caplog.clear()
+    with caplog.at_level("ERROR", logger="glassgate.alerts"):
+        _run(lambda: alerts.send(ALERT))
+    # unheard, the log is its only trace: what happened and where the procedure is
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "glassgate.alerts"]
+    assert ALERT.summary in line
+    assert "README.md#break-glass-at-2-am" in line
 
 
 def test_fanout_bounds_a_sink_that_never_answers() -> None:

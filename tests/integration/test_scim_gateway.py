@@ -4,7 +4,10 @@
   against ``/scim/v2`` on the console; the build fails on any check that
   passed before (``tests/vectors/scim/compliance-baseline.txt``).
 - The IdP suspending the last-but-one admin over SCIM is refused with a SCIM
-  409, a ``directory.lockout.refused`` audit record and a critical alert.
+  409, a ``directory.lockout.refused`` audit record and a critical alert
+  delivered to the ``alerts:`` webhook (the break-glass sinks), pointing to
+  the break-glass procedure; a CLI edit doing the same is refused and alerted
+  through the same sinks.
 - With ``directory.merge_groups`` the gate enforces a group that the token
   does not carry but the directory gives the caller (by issuer + subject).
 """
@@ -43,6 +46,7 @@ class Setup:
     scim: str
     token: str
     issuer: Any
+    hooks: EchoUpstream  # the alerts webhook
 
 
 def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -59,6 +63,7 @@ def setup(
 ) -> Iterator[Setup]:
     workdir = tmp_path_factory.mktemp("scim")
     console = f"127.0.0.1:{free_port()}"
+    hooks = EchoUpstream()
     config = base_config(
         oidc_provider.issuer,
         upstream.url,
@@ -84,6 +89,9 @@ def setup(
                 "file": str(workdir / "checkpoints.jsonl"),
             }
         },
+        alerts={
+            "sinks": [{"type": "webhook", "url": hooks.url + "/alerts", "secret": "hook-secret"}]
+        },
     )
     path = workdir / "gateway.yaml"
     write_config(path, config)
@@ -93,10 +101,11 @@ def setup(
     gateway.start()
     try:
         yield Setup(
-            gateway, path, f"http://{console}/scim/v2", issued.stdout.strip(), oidc_provider
+            gateway, path, f"http://{console}/scim/v2", issued.stdout.strip(), oidc_provider, hooks
         )
     finally:
         gateway.stop()
+        hooks.close()
 
 
 def _scim(setup: Setup, method: str, path: str, body: Any = None) -> httpx.Response:
@@ -158,9 +167,23 @@ def test_the_idp_cannot_suspend_the_last_but_one_admin(setup: Setup) -> None:
     refusals = [r for r in records if r["type"] == "directory.lockout.refused"]
     assert refusals
     assert refusals[-1]["actor"] == "scim:okta"
-    log = setup.gateway.log.read_text()
-    assert "directory.lockout.refused" in log
-    assert "itself the incident" in log
+    (alert,) = _alerts(setup)
+    assert alert["severity"] == "critical"
+    assert alert["details"]["source"] == "scim"
+    assert "itself the incident" in alert["summary"]
+    assert alert["runbook"] == "README.md#break-glass-at-2-am"
+    # the CLI's edit goes through the same guard and the same alert sinks
+    removed = _cli(setup.config, "directory", "member", "remove", "Admins", "root2@example.com")
+    assert removed.returncode != 0
+    assert "protected group 'Admins'" in removed.stderr
+    assert [a["details"]["source"] for a in _alerts(setup)] == ["scim", "cli"]
+
+
+def _alerts(setup: Setup) -> list[dict[str, Any]]:
+    bodies = [json.loads(seen.body) for seen in setup.hooks.requests]
+    return [
+        body["alert"] for body in bodies if body["alert"]["kind"] == "directory.lockout.refused"
+    ]
 
 
 def test_merged_groups_let_the_gate_enforce_a_group_the_token_lacks(setup: Setup) -> None:

@@ -1,11 +1,13 @@
-"""Break-glass wiring: the service, the data-plane door and the alerts, from one config.
+"""Break-glass wiring: the service and the data-plane door, from one config.
 
-``BreakglassParts.build`` makes, for one configuration, the alert fan-out
-(``alerts``), the ``BreakglassService`` over the process-wide workflow store
-(opened once by ``Runtime.workflow_store``), and the ``BreakglassDoor`` the
-gate consults for ``ggbg_`` sessions. ``start`` runs the sweeper that records
-session and request expiry (and finishes drills); ``aclose`` stops it and
-closes the alert sinks. The store and its runner belong to the ``Runtime``.
+``BreakglassParts.build`` makes, for one configuration, the
+``BreakglassService`` over the process-wide workflow store (opened once by
+``Runtime.workflow_store``) and the ``BreakglassDoor`` the gate consults for
+``ggbg_`` sessions. ``start`` runs the sweeper that records session and
+request expiry (and finishes drills); ``aclose`` stops it. The store and its
+runner belong to the ``Runtime``; the alert fan-out (the ``alerts`` section,
+shared with the directory's lockout guard) to whoever built it
+(``GatewayState``, ``admin_services``).
 
 ``record_policy_change`` is the reload rule of SPEC C7: a new configuration
 that changes the locked policy is a privileged audit event naming what
@@ -20,7 +22,6 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from glassgate.adapters.alerts import AlertFanout, build_alerts
 from glassgate.adapters.credentials.passwords import Argon2Parameters, PasswordHasher
 from glassgate.adapters.credentials.webauthn import RelyingParty, WebAuthnCeremonies
 from glassgate.adapters.http.breakglass import BreakglassDoor
@@ -31,7 +32,7 @@ from glassgate.config.breakglass_diff import breakglass_changes
 from glassgate.config.load import LoadedConfig
 from glassgate.config.schema import Config
 from glassgate.errors import GlassgateError
-from glassgate.ports import AuditAppender, WorkflowStore
+from glassgate.ports import Alerts, AuditAppender, WorkflowStore
 from glassgate.store_runner import StoreRunner
 from glassgate.types import Clock
 from glassgate.workflows.policy import RUNBOOK
@@ -47,7 +48,6 @@ _log = logging.getLogger("glassgate.breakglass")
 class BreakglassParts:
     service: BreakglassService
     door: BreakglassDoor
-    alerts: AlertFanout
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -58,13 +58,13 @@ class BreakglassParts:
         store: WorkflowStore,
         runner: StoreRunner,
         audit: AuditAppender,
+        alerts: Alerts,
         clock: Clock,
     ) -> BreakglassParts:
         """``ValueError`` when ``config`` has no breakglass section."""
         section = config.breakglass
         if section is None:
             raise ValueError("the configuration has no breakglass section")
-        alerts = build_alerts(config.alerts, clock=clock)
         argon2, webauthn = section.argon2, section.webauthn
         service = BreakglassService(
             compiled.policy,
@@ -78,7 +78,7 @@ class BreakglassParts:
             clock,
             runner,
         )
-        return cls(service, BreakglassDoor(compiled, service.sessions, audit), alerts)
+        return cls(service, BreakglassDoor(compiled, service.sessions, audit))
 
     def start(self) -> None:
         if self._sweeper is None:
@@ -98,14 +98,13 @@ class BreakglassParts:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
-        await self.alerts.close()
 
 
 async def record_policy_change(
     old: LoadedConfig,
     new: LoadedConfig,
     audit: AuditAppender | None,
-    alerts: AlertFanout | None,
+    alerts: Alerts,
     *,
     path: str,
     clock: Clock,
@@ -134,16 +133,15 @@ async def record_policy_change(
             details={"file": path[:256], "changed": changed[:100]},
         )
     )
-    if alerts is not None:
-        summary = f"break-glass policy changed by a config reload ({len(changed)} key(s))"
-        await alerts.send(
-            Alert(
-                "breakglass.policy.changed",
-                Severity.WARNING,
-                summary,
-                now,
-                {"changed": changed[:100]},
-                RUNBOOK,
-            )
+    summary = f"break-glass policy changed by a config reload ({len(changed)} key(s))"
+    await alerts.send(
+        Alert(
+            "breakglass.policy.changed",
+            Severity.WARNING,
+            summary,
+            now,
+            {"changed": changed[:100]},
+            RUNBOOK,
         )
+    )
     return changed

@@ -13,8 +13,10 @@ Where the next services plug in:
   ``admin_services`` and ``build_gateway`` next to the API-key store, each
   with its own ``StoreRunner``, and kept on ``Runtime`` when the data plane
   needs them;
-- the alert dispatcher: built here from config, kept on ``Runtime``, started
-  and closed with it, handed to the workflows that raise alerts;
+- the alert fan-out (``alerts`` section): built per configuration by
+  ``GatewayState`` (process-wide services reach the serving one through the
+  ``StateHolder``) and once in ``admin_services``, handed to every workflow
+  that raises alerts (break-glass, the lockout guard, grants next);
 - listeners (the console, later others): an app built here from the services
   it needs, served by ``app.server`` on its own socket in the same event loop.
 """
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from glassgate.adapters.alerts import build_alerts
 from glassgate.adapters.audit_sinks import build_sinks
 from glassgate.adapters.clock import now
 from glassgate.adapters.http.asgi import GatewayApp
@@ -41,7 +44,7 @@ from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows import open_workflow_store
 from glassgate.app.breakglass import BreakglassParts
 from glassgate.app.directory import open_directory
-from glassgate.app.runtime import AuthenticatorFactory, LoggedAlerts, Runtime
+from glassgate.app.runtime import AuthenticatorFactory, Runtime
 from glassgate.app.state import StateHolder
 from glassgate.audit.checkpoints import CheckpointSchedule
 from glassgate.audit.records import AuditEvent, AuditRecord
@@ -54,6 +57,7 @@ from glassgate.config.load import LoadedConfig
 from glassgate.config.schema import Config
 from glassgate.config.storage import StorageConfig
 from glassgate.errors import AuditUnavailableError
+from glassgate.ports import Alerts
 from glassgate.store_runner import StoreRunner
 from glassgate.types import ASGIApp, Clock
 from glassgate.web import ConsoleServices, create_console_app
@@ -159,10 +163,11 @@ def build_gateway(
     config = loaded.config
     if audit:
         runtime.audit_log = open_audit_log(config.storage, config.audit, clock=clock)
+    holder = StateHolder(config_path, runtime)
     if config.scim.enabled or config.directory.merge_groups.enabled:
         appender = runtime.audit_log if runtime.audit_log is not None else _NO_AUDIT
-        runtime.directory = open_directory(config, appender, runtime.alerts, clock)
-    holder = StateHolder(config_path, runtime)
+        # lockout refusals alert through the serving configuration's sinks (holder.send)
+        runtime.directory = open_directory(config, appender, holder, clock)
     observability = Observability(holder)
     runtime.sinks = (observability,)  # before start: every state's gate reports through it
     if runtime.audit_log is not None:
@@ -223,11 +228,13 @@ async def admin_services(
         audit = open_audit_log(config.storage, config.audit, clock=clock)
         await audit.start()
         stack.push_async_callback(audit.close)
-        directory = open_directory(config, audit, LoggedAlerts(), clock)
+        alerts = build_alerts(config.alerts, clock=clock)  # lockout refusals and break-glass
+        stack.push_async_callback(alerts.close)
+        directory = open_directory(config, audit, alerts, clock)
         stack.push_async_callback(directory.aclose)
         service = None
         if breakglass is not None:
-            service = await _admin_breakglass(config, breakglass, audit, clock, stack)
+            service = await _admin_breakglass(config, breakglass, audit, alerts, clock, stack)
         # the directory loads on its first change: key commands never wait for it
         yield AdminServices(
             ApiKeyAdmin(store, audit, clock, runner), directory.service, directory.tokens, service
@@ -238,6 +245,7 @@ async def _admin_breakglass(
     config: Config,
     compiled: CompiledBreakglass,
     audit: AuditLog,
+    alerts: Alerts,
     clock: Clock,
     stack: contextlib.AsyncExitStack,
 ) -> BreakglassService:
@@ -247,6 +255,6 @@ async def _admin_breakglass(
     migrate = config.storage.auto_migrate
     store = await runner.run(lambda: open_workflow_store(target, migrate=migrate))
     stack.callback(store.close)
-    parts = BreakglassParts.build(config, compiled, store, runner, audit, clock)
+    parts = BreakglassParts.build(config, compiled, store, runner, audit, alerts, clock)
     stack.push_async_callback(parts.aclose)
     return parts.service

@@ -8,14 +8,13 @@ in once, before start; tests inject the clock and the authenticator here.
 Where the next process-wide services plug in: a field here, built in
 ``app.compose``, started in ``start`` and closed in ``aclose`` (the grant
 store with its ``StoreRunner``). The break-glass workflow store
-(``workflow_store``) and the directory (``directory``) are here; break-glass
-alerts are per configuration (``BreakglassParts``), since their sinks may
-change on reload; the directory's go to the log (``LoggedAlerts``) for now.
+(``workflow_store``) and the directory (``directory``) are here; alerts are
+per configuration (``GatewayState.alerts``), since their sinks may change on
+reload: process-wide services reach them through ``StateHolder``.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,7 +28,6 @@ from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows import open_workflow_store
 from glassgate.ports import (
-    Alerts,
     DecisionAudit,
     DecisionSink,
     IdpAuthenticator,
@@ -41,12 +39,11 @@ from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Clock
 
 if TYPE_CHECKING:
-    from glassgate.alerts import Alert
     from glassgate.app.directory import DirectoryRuntime
     from glassgate.audit.service import AuditLog
     from glassgate.config.schema import Config
 
-__all__ = ["AuthenticatorFactory", "LoggedAlerts", "Runtime"]
+__all__ = ["AuthenticatorFactory", "Runtime"]
 
 # Builds the IdP side of the credential path for one config (it changes on reload).
 AuthenticatorFactory = Callable[["Config", "Runtime"], IdpAuthenticator]
@@ -55,21 +52,6 @@ AuthenticatorFactory = Callable[["Config", "Runtime"], IdpAuthenticator]
 def _idp_authenticator(config: Config, runtime: Runtime) -> IdpAuthenticator:
     """The real one: OIDC discovery, JWKS and introspection over ``runtime``'s client."""
     return build_authenticator(config, runtime.idp_client(), clock=runtime.clock)
-
-
-class LoggedAlerts:
-    """Alerts as log lines (logger ``glassgate.alerts``): what is sent when no alert
-    sinks are configured. ``required`` cannot be met by a log line."""
-
-    _log = logging.getLogger("glassgate.alerts")
-
-    async def send(self, alert: Alert, *, required: bool = False) -> None:
-        level = logging.CRITICAL if alert.severity.value == "critical" else logging.WARNING
-        self._log.log(level, "%s: %s (runbook: %s)", alert.kind, alert.summary, alert.runbook)
-        if required:
-            from glassgate.errors import AlertDeliveryError  # noqa: PLC0415 - rare path
-
-            raise AlertDeliveryError("no alert sink is configured to deliver a required alert")
 
 
 @dataclass
@@ -85,7 +67,6 @@ class Runtime:
     http: httpx.AsyncClient | None = None
     workflows: WorkflowStore | None = None  # break-glass records: opened on first need
     workflow_runner: StoreRunner = field(default_factory=lambda: StoreRunner("workflows"))
-    alerts: Alerts = field(default_factory=LoggedAlerts)
     directory: DirectoryRuntime | None = None  # SCIM or merged groups: see app.directory
 
     @property

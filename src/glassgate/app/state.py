@@ -14,6 +14,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from glassgate.adapters.alerts import AlertFanout, build_alerts
 from glassgate.adapters.http.breakglass import BreakglassDoor
 from glassgate.adapters.http.gate import Gate
 from glassgate.adapters.http.inbound import Inbound
@@ -21,6 +22,7 @@ from glassgate.adapters.http.upstreams import Upstream, build_upstreams
 from glassgate.adapters.idp.api_keys import ApiKeyAuthenticator, build_api_key_authenticator
 from glassgate.adapters.idp.credentials import CredentialRouter
 from glassgate.adapters.idp.enriched import EnrichedAuthenticator
+from glassgate.alerts import Alert
 from glassgate.app.breakglass import BreakglassParts, record_policy_change
 from glassgate.app.directory import guard_of
 from glassgate.app.runtime import Runtime
@@ -37,6 +39,7 @@ log = logging.getLogger("glassgate")
 
 _READY_TIMEOUT = 15.0
 _CLOSE_OLD_AFTER = 30.0  # seconds: in-flight requests on the old state finish first
+_NO_SINKS = AlertFanout(())  # alerts while no configuration serves: logged only
 
 
 @dataclass
@@ -48,6 +51,7 @@ class GatewayState:
     inbound: Inbound
     upstreams: dict[str, Upstream]
     authenticator: IdpAuthenticator
+    alerts: AlertFanout  # the alerts section's sinks: break-glass and the lockout guard
     api_keys: ApiKeyAuthenticator | None = None  # None: api_keys.enabled is false
     breakglass: BreakglassParts | None = None  # None: no breakglass section
 
@@ -59,7 +63,8 @@ class GatewayState:
         config, compiled = loaded.config, loaded.compiled
         authenticator = runtime.authenticator(config, runtime)
         api_keys = build_api_key_authenticator(config, frozenset(compiled.quota_tiers))
-        breakglass = _breakglass(loaded, runtime, workflows)
+        alerts = build_alerts(config.alerts, clock=runtime.clock)
+        breakglass = _breakglass(loaded, runtime, workflows, alerts)
         gate = Gate(
             compiled.policy,
             _credentials(config, runtime, CredentialRouter(authenticator, api_keys)),
@@ -78,7 +83,7 @@ class GatewayState:
             breakglass_cookie=breakglass is not None,
         )
         upstreams = build_upstreams(config.upstreams)
-        return cls(loaded, gate, inbound, upstreams, authenticator, api_keys, breakglass)
+        return cls(loaded, gate, inbound, upstreams, authenticator, alerts, api_keys, breakglass)
 
     async def start(self) -> None:
         if self.api_keys is not None:  # first: an unusable key store fails the start
@@ -105,10 +110,11 @@ class GatewayState:
             await upstream.aclose()
         if self.breakglass is not None:
             await self.breakglass.aclose()
+        await self.alerts.close()
 
 
 def _breakglass(
-    loaded: LoadedConfig, runtime: Runtime, workflows: WorkflowStore | None
+    loaded: LoadedConfig, runtime: Runtime, workflows: WorkflowStore | None, alerts: AlertFanout
 ) -> BreakglassParts | None:
     compiled = loaded.compiled.breakglass
     if compiled is None:
@@ -123,6 +129,7 @@ def _breakglass(
         workflows,
         runtime.workflow_runner,
         runtime.audit_log,
+        alerts,
         runtime.clock,
     )
 
@@ -178,6 +185,17 @@ class StateHolder:
         """The current configuration's break-glass service (``ports.BreakglassSource``)."""
         state = self._state
         return None if state is None or state.breakglass is None else state.breakglass.service
+
+    async def send(self, alert: Alert, *, required: bool = False) -> None:
+        """Alert through the serving configuration's sinks (``ports.Alerts``).
+
+        Process-wide services (the directory) alert through here, so their
+        alerts follow a reload that changes the sinks. Before start there are
+        no sinks: logged, and ``AlertDeliveryError`` if required.
+        """
+        state = self._state
+        alerts = _NO_SINKS if state is None else state.alerts
+        await alerts.send(alert, required=required)
 
     async def start(self) -> None:
         await self.runtime.start()
@@ -247,13 +265,12 @@ class StateHolder:
         old = self._state
         if old is None:
             return True
-        alerts = new.breakglass.alerts if new.breakglass is not None else None
         try:
             await record_policy_change(
                 old.loaded,
                 new.loaded,
                 self.runtime.audit_log,
-                alerts,
+                new.alerts,
                 path=self.path,
                 clock=self.runtime.clock,
             )

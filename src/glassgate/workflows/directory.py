@@ -39,11 +39,11 @@ from glassgate.errors import (
 from glassgate.ports import Alerts, AuditAppender, DirectoryStore
 from glassgate.store_runner import StoreRunner
 from glassgate.types import JSONValue
+from glassgate.workflows.policy import RUNBOOK  # the break-glass procedure: the way back in
 
 __all__ = ["ChangeOutcome", "DirectoryService", "Plan", "Source"]
 
 _log = logging.getLogger(__name__)
-RUNBOOK = "README.md#break-glass-at-2-am"
 REFUSED_EVENT = "directory.lockout.refused"
 _NAMES_IN_RECORDS = 50
 

@@ -66,7 +66,12 @@ def test_an_unrecordable_change_is_refused() -> None:
         try:
             with pytest.raises(AuditUnavailableError):
                 await record_policy_change(
-                    _loaded(2), _loaded(3), audit, None, path="gw.yaml", clock=lambda: 1.0
+                    _loaded(2),
+                    _loaded(3),
+                    audit,
+                    AlertFanout(()),
+                    path="gw.yaml",
+                    clock=lambda: 1.0,
                 )
         finally:
             await audit.close()

@@ -53,7 +53,14 @@ class AlertFanout:
             return
         self.counters.unheard += 1
         why = "no alert sink is configured" if not self._sinks else "no alert sink accepted it"
-        _log.error("alert %s was not delivered: %s", alert.kind, why)
+        # the log is then the only trace: the summary and runbook (never secrets) go with it
+        _log.error(
+            "alert %s was not delivered (%s): %s (runbook: %s)",
+            alert.kind,
+            why,
+            alert.summary,
+            alert.runbook or "none",
+        )
         if required:
             raise AlertDeliveryError(
                 f"the '{alert.kind}' alert could not be delivered ({why}) and alerts.required "
