@@ -18,6 +18,7 @@ from glassgate.adapters.storage.directory import SqlDirectoryStore, open_directo
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.config.schema import Config
 from glassgate.directory.guard import LockoutGuard, ProtectedGroup
+from glassgate.directory.principal_groups import DirectoryGroups, SubjectField
 from glassgate.errors import GlassgateError
 from glassgate.ports import Alerts, AuditAppender
 from glassgate.store_runner import StoreRunner
@@ -25,7 +26,7 @@ from glassgate.types import Clock
 from glassgate.workflows.directory import DirectoryService
 from glassgate.workflows.scim_tokens import ScimTokens
 
-__all__ = ["DirectoryRuntime", "guard_of", "open_directory"]
+__all__ = ["DirectoryRuntime", "guard_of", "merged_groups", "open_directory"]
 
 _log = logging.getLogger("glassgate.directory")
 
@@ -34,6 +35,23 @@ def guard_of(config: Config) -> LockoutGuard:
     """The lockout guard the configuration asks for (``directory.protected_groups``)."""
     groups = config.directory.protected_groups.items()
     return LockoutGuard(ProtectedGroup(name, minimum) for name, minimum in groups)
+
+
+def merged_groups(config: Config, directory: DirectoryRuntime | None) -> DirectoryGroups | None:
+    """The enricher adding directory groups to principals (``directory.merge_groups``).
+
+    None when merging is off, or when it was switched on by a reload of a
+    gateway started without a directory (it takes effect on restart).
+    """
+    merge = config.directory.merge_groups
+    if not merge.enabled:
+        return None
+    if directory is None:
+        _log.warning("directory.merge_groups takes effect on restart; groups are not merged yet")
+        return None
+    fields = {issuer: SubjectField(name) for issuer, name in merge.issuers.items()}
+    service = directory.service
+    return DirectoryGroups(lambda: service.current, fields)
 
 
 @dataclass

@@ -21,16 +21,14 @@ from glassgate.adapters.http.inbound import Inbound
 from glassgate.adapters.http.upstreams import Upstream, build_upstreams
 from glassgate.adapters.idp.api_keys import ApiKeyAuthenticator, build_api_key_authenticator
 from glassgate.adapters.idp.credentials import CredentialRouter
-from glassgate.adapters.idp.enriched import EnrichedAuthenticator
 from glassgate.alerts import Alert
 from glassgate.app.breakglass import BreakglassParts, record_policy_change
-from glassgate.app.directory import guard_of
+from glassgate.app.directory import guard_of, merged_groups
 from glassgate.app.runtime import Runtime
 from glassgate.config.load import LoadedConfig, load_config
 from glassgate.config.schema import Config
-from glassgate.directory.principal_groups import DirectoryGroups, SubjectField
 from glassgate.errors import AuditUnavailableError, ConfigError, GlassgateError
-from glassgate.ports import Authenticates, IdpAuthenticator, WorkflowStore
+from glassgate.ports import IdpAuthenticator, PrincipalEnricher, WorkflowStore
 from glassgate.workflows.service import BreakglassService
 
 __all__ = ["GatewayState", "StateHolder"]
@@ -67,13 +65,14 @@ class GatewayState:
         breakglass = _breakglass(loaded, runtime, workflows, alerts)
         gate = Gate(
             compiled.policy,
-            _credentials(config, runtime, CredentialRouter(authenticator, api_keys)),
+            CredentialRouter(authenticator, api_keys),  # gg_ keys never reach the IdP path
             runtime.quotas,
             dict(compiled.quota_tiers),
             runtime.clock,
             runtime.sinks,
             runtime.audit,
             breakglass.door if breakglass is not None else None,
+            _enrichers(config, runtime),
         )
         inbound = Inbound(
             trusted_proxies=compiled.trusted_proxies,
@@ -140,23 +139,13 @@ async def _workflows(loaded: LoadedConfig, runtime: Runtime) -> WorkflowStore | 
     return await runtime.workflow_store(loaded.config)
 
 
-def _credentials(config: Config, runtime: Runtime, router: CredentialRouter) -> Authenticates:
-    """The credential path (gg_ keys never reach the IdP), with the enrichers configured.
-
-    Without any, the router itself: nothing is added per request.
-    """
-    merge = config.directory.merge_groups
+def _enrichers(config: Config, runtime: Runtime) -> tuple[PrincipalEnricher, ...]:
+    """What the gate adds to verified principals: merged directory groups (grants next)."""
     directory = runtime.directory
     if directory is not None:
         directory.service.use_guard(guard_of(config))  # protected groups follow reloads
-    if not merge.enabled:
-        return router
-    if directory is None:
-        log.warning("directory.merge_groups takes effect on restart; groups are not merged yet")
-        return router
-    fields = {issuer: SubjectField(name) for issuer, name in merge.issuers.items()}
-    enricher = DirectoryGroups(lambda: directory.service.current, fields)
-    return EnrichedAuthenticator(router, (enricher,))
+    merged = merged_groups(config, directory)
+    return () if merged is None else (merged,)
 
 
 class StateHolder:

@@ -6,6 +6,12 @@ whole: the decision, the route it was made on and the time it was made at, so
 a door never looks the route up again or reads the clock again. Token failures
 are opaque outward (``invalid_token``); the specific reason goes to the
 decision record.
+
+A principal from the credential path (IdP tokens, API keys) then passes
+through the ``PrincipalEnricher``s in order: the one seam where glassgate adds
+what it knows beyond the token (the directory's groups today, just-in-time
+grants next); each enricher picks the principals it applies to. Break-glass
+principals skip it: their scope is the locked policy's alone.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from glassgate.ports import (
     Authenticates,
     DecisionAudit,
     DecisionSink,
+    PrincipalEnricher,
     QuotaStore,
     SessionAuthenticator,
 )
@@ -64,6 +71,7 @@ class Gate:
         sinks: tuple[DecisionSink, ...] = (),
         audit: DecisionAudit | None = None,
         breakglass: SessionAuthenticator | None = None,
+        enrichers: tuple[PrincipalEnricher, ...] = (),
     ) -> None:
         self.policy = policy
         self._authenticator = authenticator
@@ -73,6 +81,7 @@ class Gate:
         self._sinks = sinks
         self._audit = audit
         self._breakglass = breakglass  # None: no breakglass section, ggbg_ tokens go nowhere
+        self._enrichers = enrichers  # the one seam after authentication (merged groups, grants)
 
     async def check(self, facts: RequestFacts) -> GateResult:
         """Decide ``facts``; ``CredentialUnavailableError`` when a credential that matters
@@ -121,11 +130,14 @@ class Gate:
             return None, Reason.TOKEN_MISSING, None
         try:
             if self._breakglass is not None and is_session_token(facts.token):
+                # a break-glass principal carries the locked policy's scope, nothing more
                 principal = await self._breakglass.authenticate(
                     facts.token, facts.request.client_ip
                 )
             else:
                 principal = await self._authenticator.authenticate(facts.token, now)
+                for enricher in self._enrichers:
+                    principal = enricher.enrich(principal, now)
             return principal, Reason.TOKEN_MISSING, None
         except TokenError as exc:
             return None, Reason.TOKEN_INVALID, exc.detail

@@ -8,6 +8,7 @@ made on and the one clock reading, and every sink and the audit see it.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from glassgate.adapters.http.inbound import RequestFacts
 from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import load_config_text
 from glassgate.core.decision import Outcome
-from glassgate.core.request import AccessRequest
+from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.request import AccessRequest, IPAddress
 from glassgate.errors import AuditUnavailableError
 from tests.support.clock import FrozenClock
 from tests.support.proxy_harness import FakeAuthenticator
@@ -105,3 +107,58 @@ def test_a_refusing_audit_stops_the_request_after_the_sinks_saw_it() -> None:
     with pytest.raises(AuditUnavailableError):
         asyncio.run(gate.check(_facts({"path": "/staff/x", "token": "tok-staff"})))
     assert len(sink.results) == 1
+
+
+class AddGroup:
+    """A ``PrincipalEnricher`` that adds one group and remembers whom it saw."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.seen: list[Principal] = []
+
+    def enrich(self, principal: Principal, now: float) -> Principal:
+        self.seen.append(principal)
+        return replace(principal, groups=principal.groups | {self.group})
+
+
+class BreakglassSessions:
+    async def authenticate(self, raw: str, client: IPAddress) -> Principal:
+        return Principal("ops", "glassgate:breakglass", kind=CredentialKind.BREAKGLASS)
+
+
+def test_enrichers_add_to_principals_of_the_credential_path() -> None:
+    enricher = AddGroup("staff")
+    gate = Gate(
+        _COMPILED.policy,
+        FakeAuthenticator(),
+        MemoryQuotaStore(),
+        dict(_COMPILED.quota_tiers),
+        FrozenClock(),
+        enrichers=(enricher,),
+    )
+    plain = _gate(FrozenClock(), Recorder(), Audit())
+    case = {"path": "/staff/x", "token": "tok-other"}  # the token says group "other" only
+    assert asyncio.run(plain.check(_facts(case))).decision.outcome is Outcome.DENY
+    result = asyncio.run(gate.check(_facts(case)))
+    assert result.decision.outcome is Outcome.ALLOW
+    assert result.principal is not None
+    assert result.principal.groups == {"other", "staff"}
+    assert [p.subject for p in enricher.seen] == ["user-other"]
+
+
+def test_break_glass_principals_are_never_enriched() -> None:
+    enricher = AddGroup("staff")
+    gate = Gate(
+        _COMPILED.policy,
+        FakeAuthenticator(),
+        MemoryQuotaStore(),
+        dict(_COMPILED.quota_tiers),
+        FrozenClock(),
+        breakglass=BreakglassSessions(),
+        enrichers=(enricher,),
+    )
+    result = asyncio.run(gate.check(_facts({"path": "/staff/x", "token": "ggbg_s_secret"})))
+    assert result.principal is not None
+    assert result.principal.groups == frozenset()
+    assert result.decision.outcome is Outcome.DENY
+    assert enricher.seen == []
