@@ -141,10 +141,7 @@ async def _workflows(loaded: LoadedConfig, runtime: Runtime) -> WorkflowStore | 
 
 def _enrichers(config: Config, runtime: Runtime) -> tuple[PrincipalEnricher, ...]:
     """What the gate adds to verified principals: merged directory groups (grants next)."""
-    directory = runtime.directory
-    if directory is not None:
-        directory.service.use_guard(guard_of(config))  # protected groups follow reloads
-    merged = merged_groups(config, directory)
+    merged = merged_groups(config, runtime.directory)
     return () if merged is None else (merged,)
 
 
@@ -191,7 +188,20 @@ class StateHolder:
         loaded = load_config(self.path)
         state = GatewayState.build(loaded, self.runtime, await _workflows(loaded, self.runtime))
         await state.start()
-        self._state = state
+        self._serve(state)
+
+    def _serve(self, state: GatewayState) -> GatewayState | None:
+        """Swap ``state`` in (returning the one it replaces); the directory follows it.
+
+        The lockout guard changes here, with the configuration that serves,
+        never while a reload is still being built: a refused reload leaves the
+        protected groups as they were.
+        """
+        old, self._state = self._state, state
+        directory = self.runtime.directory
+        if directory is not None:
+            directory.service.use_guard(guard_of(state.loaded.config))
+        return old
 
     async def reload(self) -> bool:
         """Load, build and start a new state; swap only if all of that worked.
@@ -210,7 +220,7 @@ class StateHolder:
                 self.reloads_failed += 1
                 await state.aclose()
                 return False
-            old, self._state = self._state, state
+            old = self._serve(state)
             self.reloads_ok += 1
             log.info("configuration reloaded from %s", self.path)
             if old is not None:
