@@ -21,8 +21,8 @@ from glassgate.adapters.storage.target import StorageTarget
 from glassgate.errors import StorageUnavailableError
 from glassgate.ports import ApiKeyStore
 from glassgate.tokens.api_keys import ApiKeyRecord, hash_secret
+from tests.support.stores import BACKEND_IDS, BACKENDS, open_stores
 
-BACKENDS = ["memory", "sqlite", "postgres"]
 T0 = 1_790_000_000.0
 
 
@@ -44,30 +44,9 @@ def record(index: int, **changes: object) -> ApiKeyRecord:
     return ApiKeyRecord(**fields)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=BACKENDS, ids=[f"backend={name}" for name in BACKENDS])
+@pytest.fixture(params=BACKENDS, ids=BACKEND_IDS)
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], ApiKeyStore]]:
-    """Opens stores on one fresh database; every store opened is closed after the test."""
-    opened: list[ApiKeyStore] = []
-    if request.param == "memory":
-        shared = MemoryApiKeyStore()
-
-        def open_store() -> ApiKeyStore:
-            return shared
-
-    else:
-        if request.param == "sqlite":
-            target = StorageTarget("sqlite", str(tmp_path / "keys.db"))
-        else:
-            target = StorageTarget("postgres", request.getfixturevalue("glassgate_postgres_dsn"))
-
-        def open_store() -> ApiKeyStore:
-            store = open_api_key_store(target)
-            opened.append(store)
-            return store
-
-    yield open_store
-    for store in opened:
-        store.close()
+    yield from open_stores(request, tmp_path, "keys.db", MemoryApiKeyStore, open_api_key_store)
 
 
 @pytest.fixture

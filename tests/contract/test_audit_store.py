@@ -26,34 +26,12 @@ from glassgate.errors import ChainBrokenError, StorageUnavailableError
 from glassgate.ports import AuditStore, CheckpointLog
 from tests.support.audit import T0, checkpoint_at, event
 from tests.support.postgres import ThrowawayPostgres
+from tests.support.stores import BACKEND_IDS, BACKENDS, open_stores
 
-BACKENDS = ["memory", "sqlite", "postgres"]
 
-
-@pytest.fixture(params=BACKENDS, ids=[f"backend={name}" for name in BACKENDS])
+@pytest.fixture(params=BACKENDS, ids=BACKEND_IDS)
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], AuditStore]]:
-    """Opens stores on one fresh database; every store opened is closed after the test."""
-    opened: list[AuditStore] = []
-    if request.param == "memory":
-        shared = MemoryAuditStore()
-
-        def open_store() -> AuditStore:
-            return shared
-
-    else:
-        if request.param == "sqlite":
-            target = StorageTarget("sqlite", str(tmp_path / "audit.db"))
-        else:
-            target = StorageTarget("postgres", request.getfixturevalue("glassgate_postgres_dsn"))
-
-        def open_store() -> AuditStore:
-            store = open_audit_store(target)
-            opened.append(store)
-            return store
-
-    yield open_store
-    for store in opened:
-        store.close()
+    yield from open_stores(request, tmp_path, "audit.db", MemoryAuditStore, open_audit_store)
 
 
 @pytest.fixture

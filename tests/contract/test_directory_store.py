@@ -26,8 +26,7 @@ from glassgate.directory.rules import GroupRule, RuleSet
 from glassgate.errors import DirectoryConflictError, StorageUnavailableError
 from glassgate.ports import DirectoryStore, ScimTokenStore
 from glassgate.tokens.api_keys import ApiKeyRecord, hash_secret
-
-BACKENDS = ["memory", "sqlite", "postgres"]
+from tests.support.stores import BACKEND_IDS, BACKENDS, open_stores
 
 ANA = User(
     "u-ana",
@@ -70,30 +69,11 @@ RULES = (
 )
 
 
-@pytest.fixture(params=BACKENDS, ids=[f"backend={name}" for name in BACKENDS])
+@pytest.fixture(params=BACKENDS, ids=BACKEND_IDS)
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Any]]:
-    """Opens stores on one fresh database; every store opened is closed after the test."""
-    opened: list[Any] = []
-    if request.param == "memory":
-        shared = MemoryDirectoryStore()
-
-        def open_store() -> Any:
-            return shared
-
-    else:
-        if request.param == "sqlite":
-            target = StorageTarget("sqlite", str(tmp_path / "directory.db"))
-        else:
-            target = StorageTarget("postgres", request.getfixturevalue("glassgate_postgres_dsn"))
-
-        def open_store() -> Any:
-            store = open_directory_store(target)
-            opened.append(store)
-            return store
-
-    yield open_store
-    for store in opened:
-        store.close()
+    yield from open_stores(
+        request, tmp_path, "directory.db", MemoryDirectoryStore, open_directory_store
+    )
 
 
 @pytest.fixture

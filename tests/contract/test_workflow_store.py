@@ -15,8 +15,7 @@ from glassgate.adapters.storage.workflows import MemoryWorkflowStore, open_workf
 from glassgate.errors import ConcurrentChangeError, StorageUnavailableError
 from glassgate.ports import WorkflowStore
 from glassgate.workflows.stored import WorkflowRecord
-
-BACKENDS = ["memory", "sqlite", "postgres"]
+from tests.support.stores import BACKEND_IDS, BACKENDS, open_stores
 
 
 def rec(key: str, version: int = 1, **changes: object) -> WorkflowRecord:
@@ -32,29 +31,9 @@ def rec(key: str, version: int = 1, **changes: object) -> WorkflowRecord:
     return WorkflowRecord(**fields)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=BACKENDS, ids=[f"backend={name}" for name in BACKENDS])
+@pytest.fixture(params=BACKENDS, ids=BACKEND_IDS)
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], WorkflowStore]]:
-    opened: list[WorkflowStore] = []
-    if request.param == "memory":
-        shared = MemoryWorkflowStore()
-
-        def open_store() -> WorkflowStore:
-            return shared
-
-    else:
-        if request.param == "sqlite":
-            target = StorageTarget("sqlite", str(tmp_path / "wf.db"))
-        else:
-            target = StorageTarget("postgres", request.getfixturevalue("glassgate_postgres_dsn"))
-
-        def open_store() -> WorkflowStore:
-            store = open_workflow_store(target)
-            opened.append(store)
-            return store
-
-    yield open_store
-    for store in opened:
-        store.close()
+    yield from open_stores(request, tmp_path, "wf.db", MemoryWorkflowStore, open_workflow_store)
 
 
 @pytest.fixture
