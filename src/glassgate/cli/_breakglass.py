@@ -9,7 +9,6 @@ written before it takes effect.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from glassgate.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
+    from glassgate.app.compose import AdminServices
     from glassgate.config.breakglass import BreakglassConfig
     from glassgate.config.breakglass_compile import CompiledBreakglass
     from glassgate.config.schema import Config
@@ -60,15 +60,14 @@ def load(path: str) -> BreakglassSetup:
 
 def run_service(setup: BreakglassSetup, action: Callable[[BreakglassService], Awaitable[_T]]) -> _T:
     """Open the audit log and the break-glass service, run ``action``, close both."""
-    from glassgate.app.compose import admin_services
+    from glassgate.cli._storage import run_admin
 
-    async def run() -> _T:
-        async with admin_services(setup.config, breakglass=setup.compiled) as services:
-            if services.breakglass is None:  # admin_services opens it when asked
-                raise ConfigError([Problem("breakglass", "the break-glass service is off")])
-            return await action(services.breakglass)
+    async def run(services: AdminServices) -> _T:
+        if services.breakglass is None:  # admin_services opens it when asked
+            raise ConfigError([Problem("breakglass", "the break-glass service is off")])
+        return await action(services.breakglass)
 
-    return asyncio.run(run())
+    return run_admin(setup.config, run, breakglass=setup.compiled)
 
 
 def link_url(setup: BreakglassSetup, purpose: str, token: str) -> str:

@@ -11,7 +11,6 @@ else is refused with a hint, never guessed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -114,20 +113,16 @@ def guarded_change(
     None when the lockout guard refused it: the refusal is printed (it was
     audited and alerted by the workflow) and nothing changed.
     """
-    from glassgate.app.compose import admin_services
-    from glassgate.cli._storage import command_actor
+    from glassgate.cli._storage import command_actor, run_admin
     from glassgate.config.load import load_config
 
     config = load_config(config_path).config
-
-    async def run() -> ChangeOutcome:
-        async with admin_services(config) as services:
-            return await services.directory.change(
-                plan, actor=command_actor(), source=source, action=action
-            )
-
+    actor = command_actor()
     try:
-        return asyncio.run(run())
+        return run_admin(
+            config,
+            lambda s: s.directory.change(plan, actor=actor, source=source, action=action),
+        )
     except LockoutRefusedError as exc:
         print(f"glassgate: {exc}", file=sys.stderr)
         print("The refusal was audited and alerted.", file=sys.stderr)

@@ -1,12 +1,14 @@
-"""What the storage, audit and apikey commands share: ``--config FILE`` or ``--db URL``."""
+"""What the CLI's commands share: ``--config FILE`` or ``--db URL``, the actor, ``run_admin``."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from glassgate.adapters.storage.audit import open_audit_store
 from glassgate.adapters.storage.target import StorageTarget
@@ -16,6 +18,9 @@ from glassgate.ports import ApiKeyStore, AuditStore
 
 if TYPE_CHECKING:
     from glassgate.adapters.storage.directory import SqlDirectoryStore
+    from glassgate.app.compose import AdminServices
+    from glassgate.config.breakglass_compile import CompiledBreakglass
+    from glassgate.config.schema import Config
 
 __all__ = [
     "Source",
@@ -25,7 +30,10 @@ __all__ = [
     "open_existing_key_store",
     "open_existing_store",
     "resolve_source",
+    "run_admin",
 ]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +102,24 @@ def command_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (OSError, KeyError):  # no login name in the environment or passwd
         return "cli:unknown"
+
+
+def run_admin(
+    config: Config,
+    action: Callable[[AdminServices], Awaitable[_T]],
+    *,
+    breakglass: CompiledBreakglass | None = None,
+) -> _T:
+    """Run ``action`` with the workflows the composition root builds, then close them all.
+
+    The one way a CLI command changes anything: every workflow it reaches
+    writes its audit record first. ``breakglass``: open the break-glass
+    service too (``LoadedConfig.compiled.breakglass``).
+    """
+    from glassgate.app.compose import admin_services
+
+    async def run() -> _T:
+        async with admin_services(config, breakglass=breakglass) as services:
+            return await action(services)
+
+    return asyncio.run(run())

@@ -17,30 +17,26 @@ Exit codes: 0 done, 2 bad input, unknown key, or storage/audit unavailable.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from glassgate.cli._storage import (
     add_source_arguments,
     command_actor,
     open_existing_key_store,
     resolve_source,
+    run_admin,
 )
 from glassgate.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
-    from glassgate.config.schema import Config
     from glassgate.tokens.api_keys import ApiKeyRecord, IssuedKey
-    from glassgate.workflows.api_keys import ApiKeyAdmin
 
 __all__ = ["parse_expires", "register"]
 
 EXIT_USAGE = 2
 DEFAULT_EXPIRES = "90d"
-_T = TypeVar("_T")
 
 
 def register(subparsers: Any) -> None:
@@ -122,17 +118,6 @@ def _now() -> float:
     return now()
 
 
-def _run_admin(config: Config, action: Callable[[ApiKeyAdmin], Awaitable[_T]]) -> _T:
-    """Run ``action`` with the API-key workflow the composition root builds, then close it."""
-    from glassgate.app.compose import admin_services
-
-    async def run() -> _T:
-        async with admin_services(config) as services:
-            return await action(services.api_keys)
-
-    return asyncio.run(run())
-
-
 def run_create(args: argparse.Namespace) -> int:
     from glassgate.config.load import load_config
     from glassgate.workflows.api_keys import NewApiKey, check_new_key, new_key_warnings
@@ -151,7 +136,7 @@ def run_create(args: argparse.Namespace) -> int:
     for warning in new_key_warnings(config, request):
         print(f"warning: {warning}", file=sys.stderr)
     try:
-        issued = _run_admin(config, lambda admin: admin.create(request, command_actor()))
+        issued = run_admin(config, lambda s: s.api_keys.create(request, command_actor()))
     except ValueError as exc:
         raise ConfigError([Problem("apikey create", str(exc))]) from None
     _print_issued(issued, args.json)
@@ -205,7 +190,7 @@ def run_revoke(args: argparse.Namespace) -> int:
 
     config = load_config(args.config).config
     key_id = _key_id(args.key_id.strip())
-    result = _run_admin(config, lambda admin: admin.revoke(key_id, command_actor()))
+    result = run_admin(config, lambda s: s.api_keys.revoke(key_id, command_actor()))
     if result is None:
         print(f"glassgate: no API key with id {key_id[:32]!r}", file=sys.stderr)
         return EXIT_USAGE

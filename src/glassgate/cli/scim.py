@@ -13,12 +13,11 @@ with base URL ``http://<console.listen>/scim/v2``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
 
-from glassgate.cli._storage import add_source_arguments, command_actor, resolve_source
+from glassgate.cli._storage import add_source_arguments, command_actor, resolve_source, run_admin
 from glassgate.errors import ConfigError, Problem
 
 __all__ = ["register"]
@@ -43,17 +42,14 @@ def register(subparsers: Any) -> None:
 
 
 def run_issue(args: argparse.Namespace) -> int:
-    from glassgate.app.compose import admin_services
     from glassgate.config.load import load_config
 
     config = load_config(args.config).config
-
-    async def run() -> Any:
-        async with admin_services(config) as services:
-            return await services.scim_tokens.issue(args.name, command_actor(), rotate=args.rotate)
-
+    actor = command_actor()
     try:
-        issued = asyncio.run(run())
+        issued = run_admin(
+            config, lambda s: s.scim_tokens.issue(args.name, actor, rotate=args.rotate)
+        )
     except ValueError as exc:
         raise ConfigError([Problem("--name", str(exc))]) from None
     print(issued.key.reveal())
