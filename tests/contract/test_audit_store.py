@@ -26,7 +26,7 @@ from glassgate.errors import ChainBrokenError, StorageUnavailableError
 from glassgate.ports import AuditStore, CheckpointLog
 from tests.support.audit import T0, checkpoint_at, event
 from tests.support.postgres import ThrowawayPostgres
-from tests.support.stores import BACKEND_IDS, BACKENDS, open_stores
+from tests.support.stores import BACKEND_IDS, BACKENDS, empty_target, migrate_to, open_stores
 
 
 @pytest.fixture(params=BACKENDS, ids=BACKEND_IDS)
@@ -389,33 +389,17 @@ def test_postgres_refuses_deletes_above_the_prune_point(glassgate_postgres_dsn: 
 def test_a_0002_log_is_upgraded_and_downgraded_around_prunes(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from alembic import command
-
-    from glassgate.adapters.storage.migrate import _alembic_config, _engine
-
-    where = (
-        str(tmp_path / "old.db")
-        if backend == "sqlite"
-        else request.getfixturevalue("postgres_dsn")  # an empty database, migrated here
-    )
-    target = StorageTarget(backend, where)
-
-    def migrate_to(revision: str, *, down: bool = False) -> None:
-        engine = _engine(target)
-        with engine.begin() as conn:
-            (command.downgrade if down else command.upgrade)(_alembic_config(conn), revision)
-        engine.dispose()
-
-    migrate_to("0002")
+    target = empty_target(backend, tmp_path, "old.db", request)  # migrated here, step by step
+    migrate_to(target, "0002")
     store = open_audit_store(target)  # records written before, pruned after the upgrade
     try:
         records = store.append([event(i) for i in range(4)])
         assert store.prune(_prune_checkpoint(records[1])) == 2
     finally:
         store.close()
-    migrate_to("0002", down=True)  # and back: the table goes, deletes are refused again
+    migrate_to(target, "0002", down=True)  # and back: the table goes, deletes are refused again
     with pytest.raises((sqlite3.IntegrityError, psycopg.errors.RaiseException)):
-        _delete_everything(backend, where)
+        _delete_everything(backend, target.location)
 
 
 def _delete_everything(backend: str, where: str) -> None:

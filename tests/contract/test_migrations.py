@@ -13,19 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.script import ScriptDirectory
 
 from glassgate.adapters.storage.audit import open_audit_store
 from glassgate.adapters.storage.directory import open_directory_store
-from glassgate.adapters.storage.migrate import _alembic_config, _engine
+from glassgate.adapters.storage.migrate import _alembic_config
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.adapters.storage.revision import current_revision
-from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows import open_workflow_store
 from glassgate.errors import StorageUnavailableError
 from glassgate.workflows.stored import WorkflowRecord
 from tests.support.audit import event
+from tests.support.stores import empty_target, migrate_to
 
 RECORD = WorkflowRecord("bg-request", "R1", 1, {"id": "R1"}, "ops", "pending")
 
@@ -37,29 +36,17 @@ def test_the_chain_is_one_line_ending_at_the_schema_head() -> None:
     assert walked == ["0004", "0003", "0006", "0002", "0001"]
 
 
-def _migrate(target: StorageTarget, revision: str, *, down: bool = False) -> None:
-    engine = _engine(target)
-    with engine.begin() as conn:
-        (command.downgrade if down else command.upgrade)(_alembic_config(conn), revision)
-    engine.dispose()
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_breakglass_database_upgrades_to_the_directory_and_back(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    where = (
-        str(tmp_path / "0003.db")
-        if backend == "sqlite"
-        else request.getfixturevalue("postgres_dsn")  # an empty database, migrated here
-    )
-    target = StorageTarget(backend, where)
-    _migrate(target, "0003")
+    target = empty_target(backend, tmp_path, "0003.db", request)  # migrated here, step by step
+    migrate_to(target, "0003")
     assert current_revision(target) == "0003"
     with pytest.raises(StorageUnavailableError, match="glassgate db upgrade"):
         open_directory_store(target, migrate=False)  # this glassgate needs 0004
     # records in the tables a 0003 database has: an audit record, a break-glass request
-    _migrate(target, "head")  # (today's stores open the head revision only)
+    migrate_to(target, "head")  # (today's stores open the head revision only)
     audit, workflows = open_audit_store(target), open_workflow_store(target)
     try:
         audit.append([event(0)])
@@ -67,9 +54,9 @@ def test_a_breakglass_database_upgrades_to_the_directory_and_back(
     finally:
         audit.close()
         workflows.close()
-    _migrate(target, "0003", down=True)
+    migrate_to(target, "0003", down=True)
     assert current_revision(target) == "0003"
-    _migrate(target, "head")  # what `glassgate db upgrade` does
+    migrate_to(target, "head")  # what `glassgate db upgrade` does
     assert current_revision(target) == SCHEMA_HEAD
     directory, workflows = open_directory_store(target), open_workflow_store(target)
     audit = open_audit_store(target)

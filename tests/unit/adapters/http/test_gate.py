@@ -126,16 +126,22 @@ class BreakglassSessions:
         return Principal("ops", "glassgate:breakglass", kind=CredentialKind.BREAKGLASS)
 
 
-def test_enrichers_add_to_principals_of_the_credential_path() -> None:
-    enricher = AddGroup("staff")
-    gate = Gate(
+def _enriching_gate(enricher: AddGroup) -> Gate:
+    """A gate with one enricher and a break-glass door (``ggbg_`` sessions)."""
+    return Gate(
         _COMPILED.policy,
         FakeAuthenticator(),
         MemoryQuotaStore(),
         dict(_COMPILED.quota_tiers),
         FrozenClock(),
+        breakglass=BreakglassSessions(),
         enrichers=(enricher,),
     )
+
+
+def test_enrichers_add_to_principals_of_the_credential_path() -> None:
+    enricher = AddGroup("staff")
+    gate = _enriching_gate(enricher)
     plain = _gate(FrozenClock(), Recorder(), Audit())
     case = {"path": "/staff/x", "token": "tok-other"}  # the token says group "other" only
     assert asyncio.run(plain.check(_facts(case))).decision.outcome is Outcome.DENY
@@ -148,15 +154,7 @@ def test_enrichers_add_to_principals_of_the_credential_path() -> None:
 
 def test_break_glass_principals_are_never_enriched() -> None:
     enricher = AddGroup("staff")
-    gate = Gate(
-        _COMPILED.policy,
-        FakeAuthenticator(),
-        MemoryQuotaStore(),
-        dict(_COMPILED.quota_tiers),
-        FrozenClock(),
-        breakglass=BreakglassSessions(),
-        enrichers=(enricher,),
-    )
+    gate = _enriching_gate(enricher)
     result = asyncio.run(gate.check(_facts({"path": "/staff/x", "token": "ggbg_s_secret"})))
     assert result.principal is not None
     assert result.principal.groups == frozenset()
