@@ -10,6 +10,10 @@
 //         data-next="/...">                    where to go afterwards (else the API's "next")
 //     ... <p data-ceremony-status role="alert" hidden></p>
 //
+// A finish answer with "shown_once": {label, value} (a reset link handed to the
+// custodian whose approval met the quorum) is shown in the status instead of
+// navigating away, since it cannot be fetched again.
+//
 // Begin answers {challenge_id, options}: options exactly as py_webauthn's
 // options_to_json gives them, parsed by PublicKeyCredential.parse*OptionsFromJSON;
 // the credential goes back as credential.toJSON(). The CSRF token comes from
@@ -118,7 +122,13 @@
       challenge_id: begun.challenge_id,
       credential: credential.toJSON(),
     });
+    const once = done.shown_once;
+    if (once && typeof once.label === "string" && typeof once.value === "string") {
+      show(form, `${once.label}\n${once.value}`);
+      return false;
+    }
     window.location.assign(localPath(form.dataset.next) || localPath(done.next) || "/");
+    return true;
   }
 
   function show(form, message) {
@@ -155,7 +165,9 @@
     buttons.forEach((b) => { b.disabled = true; });
     show(form, "Waiting for your key…");
     try {
-      await run(form);
+      if (!(await run(form))) {
+        form.removeAttribute("aria-busy");
+      }
     } catch (error) {
       show(form, error instanceof CeremonyError ? error.message : FAILED);
       buttons.forEach((b) => { b.disabled = false; });
