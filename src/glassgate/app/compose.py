@@ -165,7 +165,14 @@ def _console(config: Config, holder: StateHolder) -> Console | None:
     """The console, given the services it needs (more join ``ConsoleServices`` as it grows)."""
     if not config.console.enabled:
         return None
-    services = ConsoleServices(readiness=holder, breakglass=holder)
+    secret = config.console.csrf_secret
+    services = ConsoleServices(
+        readiness=holder,
+        proxies=holder,
+        breakglass=holder,
+        clock=holder.runtime.clock,
+        csrf_secret=None if secret is None else secret.get_secret_value(),
+    )
     return Console(create_console_app(services), config.console.listen)
 
 
