@@ -161,7 +161,7 @@ def harness_app(rp: Rp) -> Callable[[dict[str, Any], Receive, Send], Awaitable[N
             await reply(send, 200, page.encode(), "text/html; charset=utf-8")
             return
         if headers.get(b"x-csrftoken", b"").decode() != rp.csrf:
-            await reply(send, 403, b'{"error": {"message": "no CSRF token"}}', "application/json")
+            await reply(send, 403, b'{"error": "csrf_failed", "message": "no CSRF token"}', "application/json")
             return
         body = await read(receive)
         rp.seen.append({"path": path, "body": body})
@@ -174,7 +174,7 @@ def harness_app(rp: Rp) -> Callable[[dict[str, Any], Receive, Send], Awaitable[N
         try:
             answer = handlers[path]()
         except Exception as exc:  # noqa: BLE001 - any refusal goes back to the page
-            message = json.dumps({"error": {"message": f"refused: {type(exc).__name__}"}})
+            message = json.dumps({"error": "refused", "message": type(exc).__name__})
             await reply(send, 400, message.encode(), "application/json")
             return
         await reply(send, 200, answer.encode(), "application/json")

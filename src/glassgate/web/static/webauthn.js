@@ -57,7 +57,7 @@
       payload = null;
     }
     if (!response.ok) {
-      const message = payload && payload.error && payload.error.message;
+      const message = payload && payload.message;  // the console's ErrorBody
       throw new CeremonyError(typeof message === "string" && message ? message : FAILED);
     }
     return payload || {};
