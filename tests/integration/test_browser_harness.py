@@ -161,7 +161,12 @@ def harness_app(rp: Rp) -> Callable[[dict[str, Any], Receive, Send], Awaitable[N
             await reply(send, 200, page.encode(), "text/html; charset=utf-8")
             return
         if headers.get(b"x-csrftoken", b"").decode() != rp.csrf:
-            await reply(send, 403, b'{"error": "csrf_failed", "message": "no CSRF token"}', "application/json")
+            await reply(
+                send,
+                403,
+                b'{"error": "csrf_failed", "message": "no CSRF token"}',
+                "application/json",
+            )
             return
         body = await read(receive)
         rp.seen.append({"path": path, "body": body})

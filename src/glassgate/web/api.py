@@ -34,6 +34,7 @@ __all__ = [
     "UNAVAILABLE",
     "ErrorBody",
     "Handler",
+    "Method",
     "Operation",
     "Problem",
     "Reply",
@@ -57,6 +58,7 @@ class Reply:
 
     status: int
     body: BaseModel
+    cookies: tuple[str, ...] = ()  # ``Set-Cookie`` values (a session the browser keeps)
 
 
 Handler = Callable[[Request, BaseModel | None], Awaitable[Reply]]
@@ -151,7 +153,10 @@ def _endpoint(operation: Operation) -> Callable[[Request], Awaitable[Response]]:
                 f"operation {operation.operation_id} answered {reply.status} "
                 f"{type(reply.body).__name__}, which it does not declare"
             )
-        return json_response(reply.status, reply.body)
+        response = json_response(reply.status, reply.body)
+        for cookie in reply.cookies:
+            response.headers.append("set-cookie", cookie)
+        return response
 
     return endpoint
 

@@ -37,10 +37,12 @@ from glassgate.types import ASGIApp, Clock, Scope, Send
 from glassgate.web.answers import error_answer
 from glassgate.web.api import MAX_BODY_BYTES, Operation, Reply, starlette_routes
 from glassgate.web.body import BodyGuard
+from glassgate.web.breakglass import BreakglassConsole, breakglass_operations, breakglass_pages
 from glassgate.web.csrf import csrf_protected
 from glassgate.web.openapi import openapi_document
 from glassgate.web.pages import STATIC, Pages
 from glassgate.web.security import SecurityHeaders
+from glassgate.web.throttle import SignInThrottle
 
 __all__ = ["ConsoleServices", "Health", "create_console_app"]
 
@@ -60,7 +62,8 @@ class ConsoleServices:
     """What the console's handlers may call; they never reach storage themselves.
 
     ``csrf_secret`` signs the CSRF cookie (``console.csrf_secret``; None: random
-    per app, so tokens do not survive a restart).
+    per app, so tokens do not survive a restart). ``breakglass`` (the serving
+    configuration's service) needs ``throttle``: no sign-in goes unthrottled.
     """
 
     readiness: Readiness
@@ -68,6 +71,12 @@ class ConsoleServices:
     proxies: TrustedProxiesView = field(default_factory=_NoProxies)
     clock: Clock = now
     csrf_secret: str | None = field(default=None, repr=False)
+    breakglass: BreakglassSource | None = None
+    throttle: SignInThrottle | None = None
+
+    def __post_init__(self) -> None:
+        if self.breakglass is not None and self.throttle is None:
+            raise ValueError("the break-glass console needs a sign-in throttle")
 
 
 class Health(BaseModel):
@@ -91,11 +100,16 @@ def create_console_app(services: ConsoleServices) -> ASGIApp:
     pages = Pages(services.clock)
     published: dict[str, OpenApiDocument] = {}  # the document, built once, after the registry
     operations = _operations(services, published)
+    page_routes: list[BaseRoute] = [Route("/", _unconfigured(pages), methods=["GET"])]
+    if services.breakglass is not None and services.throttle is not None:
+        console = BreakglassConsole(services.breakglass, services.proxies, services.throttle)
+        operations += breakglass_operations(console)
+        page_routes = list(breakglass_pages(console, pages))
     document = openapi_document(operations, title="glassgate console", version=__version__)
     published["document"] = OpenApiDocument.model_validate(document)
     routes: list[BaseRoute] = [
         *starlette_routes(operations),
-        Route("/", _home(pages), methods=["GET"], name="home"),
+        *page_routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -129,13 +143,13 @@ async def _send(response: Response, scope: Scope, send: Send) -> None:
     await response(scope, nothing, send)
 
 
-def _home(pages: Pages) -> Any:
+def _unconfigured(pages: Pages) -> Any:
     async def home(request: Request) -> Response:
         return pages.render(
             request.scope,
             "message.html",
             heading="Break-glass console",
-            detail="Break-glass access is not configured on this gateway.",
+            detail="Break-glass access is not configured on this gateway (no breakglass section).",
         )
 
     return home

@@ -8,6 +8,7 @@ and not a framework: docs/decisions/console-api.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from glassgate.web.api import ErrorBody, Operation
 __all__ = ["openapi_document"]
 
 _REF = "#/components/schemas/{model}"
+_PATH_PARAMETER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 _Key = tuple[type[BaseModel], JsonSchemaMode]
 
 
@@ -73,6 +75,12 @@ def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
             )
         },
     }
+    names = _PATH_PARAMETER.findall(op.path)
+    if names:
+        described["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in names
+        ]
     if op.request is not None:
         described["requestBody"] = {
             "required": True,

@@ -21,13 +21,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from glassgate.app.server import Listener, bind_socket, server_config
 from glassgate.types import ASGIApp
 from glassgate.web import ConsoleServices, create_console_app
 from glassgate.web.answers import MESSAGES
 from glassgate.web.api import MAX_BODY_BYTES, Operation, Reply, starlette_routes
 from glassgate.web.openapi import openapi_document
 from glassgate.web.security import SECURITY_HEADERS, SecurityHeaders
+from tests.support.console import serving
 
 SECURITY = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
 
@@ -48,19 +48,8 @@ class Flag:
 
 @contextlib.asynccontextmanager
 async def listening(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
-    listener = Listener(
-        server_config(app, lifespan="off", log_level="warning"), bind_socket("127.0.0.1", 0)
-    )
-    with listener.sock:
-        listener.config.load()
-        listener.lifespan = listener.config.lifespan_class(listener.config)
-        await listener.startup(sockets=[listener.sock])
-        base = f"http://127.0.0.1:{listener.sock.getsockname()[1]}"
-        try:
-            async with httpx.AsyncClient(base_url=base, trust_env=False) as client:
-                yield client
-        finally:
-            await listener.shutdown(sockets=[listener.sock])
+    async with serving(app) as base, httpx.AsyncClient(base_url=base, trust_env=False) as client:
+        yield client
 
 
 def run(app: ASGIApp, body: Callable[[httpx.AsyncClient], Coroutine[Any, Any, None]]) -> None:
