@@ -111,6 +111,7 @@ class Harness:
     sinks: tuple[AlertSink, ...] | None = None
     devices: dict[str, SoftAuthenticator] = field(default_factory=dict)
     audit_store: MemoryAuditStore = field(default_factory=MemoryAuditStore)
+    origin: str = ORIGIN  # the console's origin, which WebAuthn responses must name
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.audit_store, clock=self.clock)
@@ -122,7 +123,7 @@ class Harness:
             self.audit,
             alerts,
             PasswordHasher(Argon2Parameters(time_cost=1, memory_cost=8, parallelism=1)),
-            WebAuthnCeremonies(RelyingParty("localhost", "glassgate", (ORIGIN,))),
+            WebAuthnCeremonies(RelyingParty("localhost", "glassgate", (self.origin,))),
             self.clock,
             self.runner,
         )
