@@ -54,6 +54,7 @@ from glassgate.config.storage import StorageConfig
 from glassgate.store_runner import StoreRunner
 from glassgate.types import ASGIApp, Clock
 from glassgate.web import ConsoleServices, create_console_app
+from glassgate.web.throttle import SignInLimits, SignInThrottle
 from glassgate.workflows.api_keys import ApiKeyAdmin
 from glassgate.workflows.service import BreakglassService
 
@@ -166,11 +167,14 @@ def _console(config: Config, holder: StateHolder) -> Console | None:
     if not config.console.enabled:
         return None
     secret = config.console.csrf_secret
+    clock = holder.runtime.clock
+    limits = SignInLimits.from_config(config.console.sign_in_limits)
     services = ConsoleServices(
         readiness=holder,
         proxies=holder,
         breakglass=holder,
-        clock=holder.runtime.clock,
+        throttle=SignInThrottle(holder.runtime.quotas, limits, clock),
+        clock=clock,
         csrf_secret=None if secret is None else secret.get_secret_value(),
     )
     return Console(create_console_app(services), config.console.listen)

@@ -67,11 +67,10 @@ class ConsoleServices:
     """
 
     readiness: Readiness
-    breakglass: BreakglassSource | None = None  # the break-glass service of the current config
     proxies: TrustedProxiesView = field(default_factory=_NoProxies)
     clock: Clock = now
     csrf_secret: str | None = field(default=None, repr=False)
-    breakglass: BreakglassSource | None = None
+    breakglass: BreakglassSource | None = None  # the break-glass service of the current config
     throttle: SignInThrottle | None = None
 
     def __post_init__(self) -> None:
