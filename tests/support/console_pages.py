@@ -37,18 +37,28 @@ def status_text(person: Person, form: str = "form[data-ceremony]") -> str:
     return status.inner_text()
 
 
+def _arrive(person: Person, url: str | re.Pattern[str]) -> None:
+    """Wait for the page after a ceremony; if the form said why not instead, fail with that."""
+    try:
+        person.page.wait_for_url(url, timeout=10_000)
+    except Exception as exc:
+        status = person.page.locator("[data-ceremony-status]").first
+        said = status.inner_text() if status.count() else "(no status)"
+        raise AssertionError(f"{person.name} stayed on {person.page.url}: {said}") from exc
+
+
 def enrol(person: Person, link: str, password: str = PASSWORD) -> None:
     person.page.goto(link)
     person.page.fill("#f-password", password)
     person.page.fill("#f-password_again", password)
     person.page.click("form[data-ceremony] button[type=submit]")
-    person.page.wait_for_url(re.compile(r".*/sign-in\?enrolled=1$"))
+    _arrive(person, re.compile(r".*/sign-in\?enrolled=1$"))
 
 
 def sign_in(person: Person, origin: str, name: str, password: str = PASSWORD) -> None:
     """Sign in and wait for the overview; raises (with the page's message) if it fails."""
     try_sign_in(person, origin, name, password)
-    person.page.wait_for_url(origin + "/")
+    _arrive(person, origin + "/")
 
 
 def try_sign_in(person: Person, origin: str, name: str, password: str = PASSWORD) -> None:

@@ -245,7 +245,7 @@ class SignInLimitsConfig(Model):
     an address the account may sign in from count against the account.
     """
 
-    per_address: int = Field(default=20, ge=1, le=10_000)
+    per_address: int = Field(default=30, ge=1, le=10_000)
     per_account: int = Field(default=5, ge=1, le=1_000)
     window: Duration = Field(default=900.0, gt=0, le=86_400)
 

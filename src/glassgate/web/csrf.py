@@ -21,7 +21,7 @@ from glassgate.types import ASGIApp, Scope, Send
 
 __all__ = ["CSRF_COOKIE", "CSRF_FIELD", "CSRF_HEADER", "csrf_protected", "csrf_token"]
 
-CSRF_COOKIE = "gg_csrf"
+CSRF_COOKIE = "gg_csrf"  # gg_: the data plane never forwards it (identity_out.OWN_COOKIE_PREFIX)
 CSRF_FIELD = "csrftoken"  # asgi-csrf reads only this form field name
 CSRF_HEADER = "x-csrftoken"
 

@@ -99,3 +99,12 @@ def test_safe_methods_need_no_token() -> None:
             return (await http.get("/x")).status_code
 
     assert asyncio.run(go()) == 200
+
+
+def test_every_console_cookie_has_the_prefix_the_data_plane_strips() -> None:
+    from glassgate.adapters.http.identity_out import OWN_COOKIE_PREFIX
+    from glassgate.web.breakglass.caller import CONSOLE_COOKIE
+    from glassgate.workflows.views import SESSION_COOKIE
+
+    for name in (CSRF_COOKIE, CONSOLE_COOKIE, SESSION_COOKIE):
+        assert name.encode().startswith(OWN_COOKIE_PREFIX), name

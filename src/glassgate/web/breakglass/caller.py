@@ -37,7 +37,7 @@ __all__ = [
     "session_cookie",
 ]
 
-CONSOLE_COOKIE = "gg_console"
+CONSOLE_COOKIE = "gg_console"  # gg_: the data plane never forwards it (identity_out)
 _ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=Strict"
 
 
