@@ -105,7 +105,9 @@ class World:
         return {n: await self.signed_in(n) for n in ("ops", "alice", "bob", "carol")}
 
 
-async def enrol_with(client: ConsoleClient, token: str, key: SoftAuthenticator) -> httpx.Response:
+async def enrol_with(
+    client: ConsoleClient, token: str, key: SoftAuthenticator, password: str = PASSWORD
+) -> httpx.Response:
     begun = await client.post("/api/enrolment/begin", {"token": token})
     if begun.status_code != 200:
         return begun
@@ -113,8 +115,8 @@ async def enrol_with(client: ConsoleClient, token: str, key: SoftAuthenticator) 
         "/api/enrolment/finish",
         {
             "token": token,
-            "password": PASSWORD,
-            "password_again": PASSWORD,
+            "password": password,
+            "password_again": password,
             "challenge_id": begun.json()["challenge_id"],
             "credential": key.create(begun.json()["options"]),
         },
@@ -437,5 +439,76 @@ def test_a_console_session_is_bound_to_its_address_and_ends_on_sign_out() -> Non
         assert (await thief.get("/api/me")).status_code == 401
         assert (await ops.post("/api/sign-out")).status_code == 200
         assert (await ops.get("/api/me")).status_code == 401
+
+    run(scenario)
+
+
+async def _started(world: World, people: dict[str, ConsoleClient]) -> str:
+    """A session started through the API after two approvals; returns its id."""
+    ops = people["ops"]
+    filed = await ops.post("/api/requests", {"reason": "r", "incident_ref": "INC-9"})
+    request_id = filed.json()["id"]
+    for name in ("alice", "bob"):
+        assert (await decide(people[name], world.keys[name], request_id)).status_code == 200
+    started = await ops.post(f"/api/requests/{request_id}/start")
+    assert started.status_code == 201, started.text
+    return str(started.json()["session"]["id"])
+
+
+def test_an_ended_session_stays_ended() -> None:
+    async def scenario(world: World) -> None:
+        people = await world.team()
+        session_id = await _started(world, people)
+        ended = await people["ops"].post(f"/api/sessions/{session_id}/end")
+        assert ended.json()["state"] == "ended"
+        again = await people["bob"].post(f"/api/sessions/{session_id}/end")
+        assert again.status_code == 409
+        assert (await people["bob"].get(f"/api/sessions/{session_id}")).json()["state"] == "ended"
+        assert (await people["ops"].get("/api/sessions")).json()["sessions"] == []
+
+    run(scenario)
+
+
+def test_an_expired_session_shows_it_and_cannot_be_ended() -> None:
+    async def scenario(world: World) -> None:
+        people = await world.team()
+        session_id = await _started(world, people)
+        world.harness.clock.advance(world.harness.policy.session_ttl + 1)
+        assert (await people["alice"].get("/api/me")).status_code == 401, "console sign-in over"
+        alice = await world.signed_in("alice")
+        assert (await alice.get(f"/api/sessions/{session_id}")).json()["state"] == "expired"
+        assert (await alice.post(f"/api/sessions/{session_id}/end")).status_code == 409
+
+    run(scenario)
+
+
+def test_a_reset_link_goes_to_the_last_approver_once_and_works_once_within_the_hour() -> None:
+    async def scenario(world: World) -> None:
+        people = await world.team()
+        await _started(world, people)
+        service = world.harness.service
+
+        async def reset_link() -> str:
+            request = await service.activations.open_reset("ops", "cli:test", "rotate after use")
+            alice, bob = await world.signed_in("alice"), await world.signed_in("bob")
+            first = await decide(alice, world.keys["alice"], request.id)
+            assert first.json()["shown_once"] is None
+            last = await decide(bob, world.keys["bob"], request.id)
+            shown = last.json()["shown_once"]
+            assert shown["label"].startswith("Reset link for breakglass:ops")
+            assert shown["value"].startswith(world.base + "/reset/")
+            return str(shown["value"]).rsplit("/", 1)[1]
+
+        late = await reset_link()
+        world.harness.clock.advance(3601)
+        expired = await enrol_with(world.client(), late, SoftAuthenticator(ORIGIN))
+        assert expired.status_code == 410
+        token = await reset_link()
+        key = SoftAuthenticator(ORIGIN)
+        rotated = await enrol_with(world.client(), token, key, "a new passphrase after use")
+        assert rotated.status_code == 200, rotated.text
+        reused = await enrol_with(world.client(), token, SoftAuthenticator(ORIGIN))
+        assert reused.status_code == 410
+        assert reused.json() == expired.json()
 
     run(scenario)
