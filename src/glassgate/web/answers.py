@@ -1,6 +1,6 @@
 """How the console answers a refusal outside an operation: JSON under ``/api/``, else a page.
 
-One shape for every refusal, whoever refuses (the body guard, the CSRF
+One shape for every refusal, whoever refuses (the request guard, the CSRF
 check, a page handler, a service): a stable ``code`` and a message a person
 can act on, with the status the error carries (``api.refusal_status``).
 Messages never contain a secret: the error classes are written that way
@@ -23,6 +23,7 @@ MESSAGES = {
     "try again.",
     "unsupported_media_type": "Send the body as application/json (or, from a page, a form).",
     "payload_too_large": "The request body is too large.",
+    "bad_cookie": "A cookie this browser sent cannot be read. Clear this site's cookies.",
     "not_found": "There is nothing here.",
     "method_not_allowed": "This address does not accept that method.",
     "internal_error": "Something went wrong in the console; nothing was changed. Try again.",

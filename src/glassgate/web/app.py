@@ -5,8 +5,8 @@ this; the app is served on its own listener (``console.listen``), never on the
 data-plane port. Outside in, every request meets:
 
 1. ``SecurityHeaders`` (web.security): on every answer, refusals included;
-2. ``BodyGuard`` (web.body): unsafe requests carry JSON or a form, capped,
-   read whole;
+2. ``RequestGuard`` (web.guard): readable cookies; unsafe requests carry JSON
+   or a form, capped, read whole;
 3. the CSRF check (web.csrf): every unsafe request echoes the cookie's token;
 4. Starlette: the JSON API (an explicit registry of ``Operation``s, from which
    ``/api/openapi.json`` is generated), the server-rendered pages, and the one
@@ -36,9 +36,9 @@ from glassgate.ports import BreakglassSource, Readiness, TrustedProxiesView
 from glassgate.types import ASGIApp, Clock, Scope, Send
 from glassgate.web.answers import error_answer
 from glassgate.web.api import MAX_BODY_BYTES, Operation, Reply, starlette_routes
-from glassgate.web.body import BodyGuard
 from glassgate.web.breakglass import BreakglassConsole, breakglass_operations, breakglass_pages
 from glassgate.web.csrf import csrf_protected
+from glassgate.web.guard import RequestGuard
 from glassgate.web.openapi import openapi_document
 from glassgate.web.pages import STATIC, Pages
 from glassgate.web.security import SecurityHeaders
@@ -123,7 +123,7 @@ def create_console_app(services: ConsoleServices) -> ASGIApp:
     async def csrf_failed(scope: Scope, send: Send) -> None:
         await _send(error_answer(pages, scope, 403, "csrf_failed"), scope, send)
 
-    async def body_refused(scope: Scope, send: Send, status: int, code: str) -> None:
+    async def guard_refused(scope: Scope, send: Send, status: int, code: str) -> None:
         await _send(error_answer(pages, scope, status, code), scope, send)
 
     app = Starlette(
@@ -132,7 +132,7 @@ def create_console_app(services: ConsoleServices) -> ASGIApp:
     )
     secret = services.csrf_secret or secrets.token_urlsafe(32)
     protected = csrf_protected(app, secret, csrf_failed)
-    return SecurityHeaders(BodyGuard(protected, MAX_BODY_BYTES, body_refused))
+    return SecurityHeaders(RequestGuard(protected, MAX_BODY_BYTES, guard_refused))
 
 
 async def _send(response: Response, scope: Scope, send: Send) -> None:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from glassgate.errors import AuthenticationFailedError, GlassgateError
+from glassgate.errors import AuthenticationFailedError, GlassgateError, RequestRejectedError
 from glassgate.web.answers import exception_answer
 from glassgate.web.breakglass.caller import (
     CONSOLE_COOKIE,
@@ -48,9 +48,12 @@ def _see(path: str) -> RedirectResponse:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """The posted form's fields (the body guard already capped it), without the CSRF token."""
+    """The posted form's fields (the request guard already capped it), without the CSRF token."""
     body = (await request.body()).decode("utf-8", errors="replace")
-    pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    try:
+        pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except ValueError:
+        raise RequestRejectedError(f"a console form has at most {_MAX_FIELDS} fields") from None
     return {name: value for name, value in pairs if name != CSRF_FIELD}
 
 

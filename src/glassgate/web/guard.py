@@ -1,7 +1,9 @@
-"""The console's body guard: what an unsafe request may carry, read whole before anyone parses it.
+"""The console's request guard: what a request may carry, checked before anyone parses it.
 
 It sits in front of the CSRF check (``web.csrf``) and the handlers:
 
+- ``Cookie`` headers must be UTF-8 (400 otherwise): the CSRF library decodes
+  them as UTF-8 and would raise on anything else.
 - ``POST``/``PUT``/``PATCH``/``DELETE`` must be ``application/json`` or
   ``application/x-www-form-urlencoded`` (415 otherwise): the console has no
   uploads, and the CSRF library must never meet a multipart body (one without
@@ -19,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from glassgate.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BODY_TYPES", "SAFE_METHODS", "BodyGuard", "Refusal"]
+__all__ = ["BODY_TYPES", "SAFE_METHODS", "Refusal", "RequestGuard"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BODY_TYPES = frozenset({b"application/json", b"application/x-www-form-urlencoded"})
@@ -44,14 +46,30 @@ def _declared_length(scope: Scope) -> int:
     return int(raw) if raw is not None and raw.isdigit() else 0
 
 
-class BodyGuard:
+def _cookies_readable(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            try:
+                bytes(value).decode("utf-8")
+            except UnicodeDecodeError:
+                return False
+    return True
+
+
+class RequestGuard:
     def __init__(self, app: ASGIApp, limit: int, refuse: Refusal) -> None:
         self._app = app
         self._limit = limit
         self._refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        if not _cookies_readable(scope):
+            await self._refuse(scope, send, 400, "bad_cookie")
+            return
+        if scope["method"] in SAFE_METHODS:
             await self._app(scope, receive, send)
             return
         if _content_type(scope) not in BODY_TYPES:

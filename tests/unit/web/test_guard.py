@@ -1,4 +1,4 @@
-"""web.body: unsafe requests carry JSON or a form, read whole before anyone parses them."""
+"""web.guard: unsafe requests carry JSON or a form, read whole before anyone parses them."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import httpx
 import pytest
 
 from glassgate.types import Message, Receive, Scope, Send
-from glassgate.web.body import BodyGuard
+from glassgate.web.guard import RequestGuard
 
 Seen = list[tuple[str, bytes]]
 LIMIT = 1024
 
 
-def guarded(seen: Seen) -> BodyGuard:
+def guarded(seen: Seen) -> RequestGuard:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         body = b""
         while True:
@@ -27,7 +27,7 @@ def guarded(seen: Seen) -> BodyGuard:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    return BodyGuard(app, LIMIT, refuse)
+    return RequestGuard(app, LIMIT, refuse)
 
 
 async def refuse(scope: Scope, send: Send, status: int, code: str) -> None:
@@ -35,7 +35,7 @@ async def refuse(scope: Scope, send: Send, status: int, code: str) -> None:
     await send({"type": "http.response.body", "body": code.encode()})
 
 
-async def call(app: BodyGuard, method: str, content_type: str | None, body: bytes) -> int:
+async def call(app: RequestGuard, method: str, content_type: str | None, body: bytes) -> int:
     headers = {} if content_type is None else {"content-type": content_type}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as client:
@@ -96,7 +96,7 @@ def test_a_body_over_the_limit_in_chunks_is_refused_while_read() -> None:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    asyncio.run(BodyGuard(app, LIMIT, refuse)(_scope("application/json"), receive, send))
+    asyncio.run(RequestGuard(app, LIMIT, refuse)(_scope("application/json"), receive, send))
     assert sent[0]["status"] == 413
     assert messages == [], "read until the limit was passed, then stopped"
 
@@ -125,7 +125,7 @@ def test_a_body_in_many_chunks_arrives_as_one_message() -> None:
         raise AssertionError("nothing is sent")
 
     asyncio.run(
-        BodyGuard(app, LIMIT, refuse)(_scope("application/x-www-form-urlencoded"), receive, send)
+        RequestGuard(app, LIMIT, refuse)(_scope("application/x-www-form-urlencoded"), receive, send)
     )
     assert received == [{"type": "http.request", "body": b"a=1&b=2&c=3", "more_body": False}]
 
@@ -146,7 +146,7 @@ def test_a_client_that_leaves_mid_body_gets_nothing_done() -> None:
     async def send(message: Message) -> None:
         called.append(message)
 
-    asyncio.run(BodyGuard(app, LIMIT, refuse)(_scope("application/json"), receive, send))
+    asyncio.run(RequestGuard(app, LIMIT, refuse)(_scope("application/json"), receive, send))
     assert called == []
 
 
@@ -157,3 +157,18 @@ def _scope(content_type: str) -> Scope:
         "path": "/x",
         "headers": [(b"content-type", content_type.encode())],
     }
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_cookie_that_is_not_utf8_is_refused_before_anyone_parses_it(method: str) -> None:
+    seen: Seen = []
+
+    async def go() -> int:
+        transport = httpx.ASGITransport(app=guarded(seen))
+        async with httpx.AsyncClient(transport=transport, base_url="https://c.test") as client:
+            headers = {"cookie": b"gg_csrf=\xff\xfe", "content-type": "application/json"}
+            response = await client.request(method, "/x", headers=headers, content=b"{}")
+            return response.status_code
+
+    assert asyncio.run(go()) == 400
+    assert seen == []
