@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.support.integration import skip_or_fail
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
@@ -81,9 +82,7 @@ def need_browser() -> None:
     reason = browser_unavailable()
     if reason is None:
         return
-    if os.environ.get("GLASSGATE_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(f"browser tests are required but cannot run: {reason}")
-    pytest.skip(reason)
+    skip_or_fail(reason)
 
 
 @dataclass(frozen=True, slots=True)
