@@ -57,7 +57,7 @@ from glassgate.web.breakglass.models import (
 from glassgate.workflows.requests import Decision
 from glassgate.workflows.signin import normal_name
 
-__all__ = ["breakglass_operations", "check_passwords_match"]
+__all__ = ["breakglass_operations"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -68,7 +68,7 @@ def _as(body: BaseModel | None, model: type[M]) -> M:
     return body
 
 
-def check_passwords_match(password: Secret, again: Secret | None) -> None:
+def _check_passwords_match(password: Secret, again: Secret | None) -> None:
     """The page asks twice; a mismatch is the person's typo, said before anything happens."""
     if again is not None and again.reveal() != password.reveal():
         raise WorkflowInputError("the two passwords differ: type the same new password twice")
@@ -144,7 +144,7 @@ class _Handlers:
         await self._console.throttle.address(caller.client)
         password = Secret(fields.password.get_secret_value())
         again = fields.password_again
-        check_passwords_match(password, None if again is None else Secret(again.get_secret_value()))
+        _check_passwords_match(password, None if again is None else Secret(again.get_secret_value()))
         identity = await caller.service.enrolment.finish(
             fields.token.get_secret_value(), fields.challenge_id, password, fields.credential
         )
