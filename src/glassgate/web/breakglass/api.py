@@ -144,7 +144,9 @@ class _Handlers:
         await self._console.throttle.address(caller.client)
         password = Secret(fields.password.get_secret_value())
         again = fields.password_again
-        _check_passwords_match(password, None if again is None else Secret(again.get_secret_value()))
+        _check_passwords_match(
+            password, None if again is None else Secret(again.get_secret_value())
+        )
         identity = await caller.service.enrolment.finish(
             fields.token.get_secret_value(), fields.challenge_id, password, fields.credential
         )
