@@ -52,6 +52,7 @@ def test_a_request_filed_through_the_form_and_withdrawn() -> None:
         home = await ops.get("/")
         assert "IdP down" in home.text
         assert "waiting, expires" in home.text
+        assert '<meta http-equiv="refresh" content="20">' in home.text  # approvals appear
         (request,) = (await ops.get("/api/requests")).json()["requests"]  # the same cookie
         request_id = request["id"]
         assert f"/requests/{request_id}/withdraw" in home.text

@@ -41,6 +41,7 @@ __all__ = ["breakglass_pages"]
 Endpoint = Callable[[Request], Awaitable[Response]]
 _MAX_FIELDS = 16
 SESSION_REFRESH = 15  # seconds: an active session's page refreshes its time left
+WAITING_REFRESH = 20  # seconds: the overview refreshes while a request waits for custodians
 
 
 def _see(path: str) -> RedirectResponse:
@@ -102,14 +103,17 @@ class _Pages:
         actor = await caller.actor()
         service = caller.service
         custodian = actor.kind == "custodian"
+        mine = [] if custodian else await service.activations.mine(actor)
+        waiting = any(r.state == "pending" for r in mine)
         return self.render(
             request,
             "home.html",
             actor,
             console_expires_at=actor.signed_in_at + service.policy.console_ttl,
-            requests=[] if custodian else await service.activations.mine(actor),
+            requests=mine,
             queue=await service.activations.queue(actor) if custodian else [],
             sessions=await service.sessions.active(actor),
+            refresh=WAITING_REFRESH if waiting else None,  # approvals show up by themselves
         )
 
     def _request_form(self, caller: Caller, actor: Actor, drill: bool) -> dict[str, Any]:
