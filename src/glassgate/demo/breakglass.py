@@ -18,8 +18,8 @@ from pathlib import Path
 
 from glassgate.demo.config import BREAKGLASS_ACCOUNT, CUSTODIANS, sealed_file
 from glassgate.ports import BreakglassSource
-from glassgate.web.breakglass.links import link_url
 from glassgate.workflows.identities import IdentityKind
+from glassgate.workflows.links import link_url
 
 __all__ = ["EnrolmentLink", "enrolment_links", "write_sealed_credential"]
 

@@ -30,7 +30,6 @@ from glassgate.web.breakglass.caller import (
     path_id,
     session_cookie,
 )
-from glassgate.web.breakglass.links import link_path
 from glassgate.web.breakglass.models import (
     ActorBody,
     Ceremony,
@@ -54,6 +53,7 @@ from glassgate.web.breakglass.models import (
     SignInBegin,
     SignInFinish,
 )
+from glassgate.workflows.links import link_url
 from glassgate.workflows.requests import Decision
 from glassgate.workflows.signin import normal_name
 
@@ -200,7 +200,7 @@ class _Handlers:
         shown = None
         if result.reset_link is not None:
             link = result.reset_link
-            url = str(request.base_url).rstrip("/") + link_path(link.purpose, link.token.reveal())
+            url = link_url(str(request.base_url), link.purpose, link.token.reveal())
             label = f"Reset link for {link.identity}: give it to the account holder (once):"
             shown = ShownOnce(label=label, value=url)
         view = RequestBody.model_validate(result.request)
