@@ -53,7 +53,7 @@ from tests.support.console_pages import (
 )
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.gateway import GatewayProcess, free_port
-from tests.support.gateway_config import base_config, write_config
+from tests.support.gateway_config import SEALED_ENV, breakglass_config, write_config
 from tests.support.idp import OidcProvider, require_integration
 from tests.support.relay import AddressRelay
 
@@ -82,7 +82,7 @@ class Gateway:
             text=True,
             cwd=self.workdir,
             env={
-                "OKTA_TOKEN": SEALED,
+                SEALED_ENV: SEALED,
                 "GLASSGATE_LISTEN": f"127.0.0.1:{self.process.port}",
                 "PATH": "/usr/bin:/bin",
             },
@@ -92,63 +92,6 @@ class Gateway:
         if check:
             assert done.returncode == 0, done.stderr
         return done
-
-
-def _config(idp: str, upstream: str, hooks: str, workdir: Path, console: int) -> dict[str, Any]:
-    bg_only = {"groups": ["BreakGlass"]}
-    return base_config(
-        idp,
-        upstream,
-        routes=[
-            {
-                "id": "okta-admin",
-                "match": {"path": "/api/v1/*"},
-                "upstream": "app",
-                "allow": bg_only,
-            },
-            {"id": "drill", "match": {"path": "/drill/*"}, "upstream": "app", "allow": bg_only},
-            {"id": "reports", "match": {"path": "/reports/*"}, "upstream": "app"},
-            {"id": "public", "match": {"path": "/public/*"}, "upstream": "app"},
-        ],
-        storage={"sqlite": {"path": str(workdir / "glassgate.db")}},
-        audit={
-            "checkpoint": {
-                "key_file": str(workdir / "audit.key"),
-                "file": str(workdir / "checkpoints.jsonl"),
-            }
-        },
-        alerts={
-            "required": True,
-            "sinks": [{"type": "webhook", "url": hooks + "/alerts", "secret": "hook-secret"}],
-        },
-        # everyone signs in from 127.0.0.1 here, many times over: the per-address bucket is wide
-        console={
-            "enabled": True,
-            "listen": f"127.0.0.1:{console}",
-            "sign_in_limits": {"per_address": 500},
-        },
-        breakglass={
-            "accounts": [{"name": "ops", "networks": ["127.0.0.1/32"]}],
-            "custodians": ["alice", "bob"],
-            "quorum": 2,
-            "recovery_routes": [
-                {
-                    "route": "okta-admin",
-                    "credential": {
-                        "header": "Authorization",
-                        "prefix": "SSWS ",
-                        "env": "OKTA_TOKEN",
-                    },
-                    "guard": {
-                        "condition": 'method == "GET" || (has(body.domain) && body.domain == "example.com")'
-                    },
-                }
-            ],
-            "drill_route": "drill",
-            "argon2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-            "webauthn": {"rp_id": "localhost", "origins": [f"http://localhost:{console}"]},
-        },
-    )
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +104,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     upstream, hooks = EchoUpstream(echo_headers=False), EchoUpstream()
     console = free_port()
     path = workdir / "gateway.yaml"
-    write_config(path, _config(idp.issuer, upstream.url, hooks.url, workdir, console))
-    process = GatewayProcess(path, {"OKTA_TOKEN": SEALED}, workdir / "gateway.log", ("--no-watch",))
+    write_config(
+        path, breakglass_config(idp.issuer, upstream.url, hooks.url, workdir, console_port=console)
+    )
+    process = GatewayProcess(path, {SEALED_ENV: SEALED}, workdir / "gateway.log", ("--no-watch",))
     try:
         process.start()
         idp.stop()  # from here on the IdP is down: break-glass must not need it
@@ -283,7 +228,7 @@ def _use_the_recovery_route(gateway: Gateway, ops: Person, token: str) -> list[s
     assert len(gateway.upstream.requests) == 2, "the refused body never left the gateway"
     texts += [allowed["text"], refused["text"]]
 
-    for path in ("/reports/q3", "/public/x", "/drill/ping", "/nowhere"):
+    for path in ("/reports/q3", "/drill/ping", "/nowhere"):
         other = ops.page.goto(gateway.data + path)
         assert other is not None
         assert other.status == 403, path
