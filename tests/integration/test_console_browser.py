@@ -15,6 +15,7 @@ from ipaddress import ip_network
 import pytest
 
 from glassgate.workflows.identities import IdentityKind
+from glassgate.workflows.links import link_url
 from glassgate.workflows.policy import AccountPolicy
 from tests.support.breakglass import default_policy
 from tests.support.browser import Chromium, Person
@@ -45,7 +46,7 @@ def console() -> Iterator[ThreadedConsole]:
 
 def link_for(console: ThreadedConsole, kind: IdentityKind, name: str) -> str:
     issued = console.call(lambda: console.harness.service.enrolment.create(kind, name, "cli:test"))
-    return f"{console.origin}/enrol/{issued.token.reveal()}"
+    return link_url(console.origin, "enrol", issued.token.reveal())
 
 
 def enrolled(people: Chromium, console: ThreadedConsole, kind: IdentityKind, name: str) -> Person:
