@@ -18,6 +18,7 @@ Handlers call the services in ``ConsoleServices``, never storage.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any, Literal
@@ -142,7 +143,7 @@ async def _send(response: Response, scope: Scope, send: Send) -> None:
     await response(scope, nothing, send)
 
 
-def _unconfigured(pages: Pages) -> Any:
+def _unconfigured(pages: Pages) -> Callable[[Request], Awaitable[Response]]:
     async def home(request: Request) -> Response:
         return pages.render(
             request.scope,

@@ -116,7 +116,7 @@ class _Pages:
             refresh=WAITING_REFRESH if waiting else None,  # approvals show up by themselves
         )
 
-    def _request_form(self, caller: Caller, actor: Actor, drill: bool) -> dict[str, Any]:
+    def _request_form(self, caller: Caller, drill: bool) -> dict[str, Any]:
         policy = caller.service.policy
         return {
             "drill": drill,
@@ -127,9 +127,7 @@ class _Pages:
     async def new_request(self, request: Request, caller: Caller) -> Response:
         actor = await caller.actor()
         drill = request.url.path == "/drill"
-        return self.render(
-            request, "request_new.html", actor, **self._request_form(caller, actor, drill)
-        )
+        return self.render(request, "request_new.html", actor, **self._request_form(caller, drill))
 
     async def file_request(self, request: Request, caller: Caller) -> Response:
         actor = await caller.actor()
@@ -144,7 +142,7 @@ class _Pages:
                 actor=actor,
                 error="Give a reason (at most 500 characters) and, for a real request, "
                 "an incident reference (at most 100).",
-                **self._request_form(caller, actor, drill),
+                **self._request_form(caller, drill),
             )
         await caller.service.activations.request(
             actor, fields.reason, fields.incident_ref or None, drill=fields.drill
