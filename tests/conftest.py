@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.support.audit_db import setup  # noqa: F401 - fixture
+from tests.support.browser import browser, people  # noqa: F401 - fixtures
 from tests.support.echo_upstream import upstream  # noqa: F401 - fixture
 from tests.support.idp import oidc_provider  # noqa: F401 - fixture
 from tests.support.postgres import (  # noqa: F401 - fixtures

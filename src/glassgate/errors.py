@@ -13,7 +13,8 @@ exceptions: an exception means the machinery could not decide or act.
     │   ├── HeaderTooLargeError      the header section exceeds ``limits`` (431)
     │   ├── UnsupportedCodingError   a transfer coding other than chunked (501)
     │   ├── ForwardedRequestError    a forward-auth caller's description of a request is unusable
-    │   └── UntrustedCallerError     a forward-auth caller that is not a trusted proxy (403)
+    │   ├── UntrustedCallerError     a forward-auth caller that is not a trusted proxy (403)
+    │   └── SignInThrottledError     too many console sign-in attempts (429), ``.retry_after``
     ├── BodyTooLargeError        the request body exceeds ``limits`` mid-stream (413, close)
     ├── ClientTimeoutError       the client stopped sending its body (408)
     ├── ClientGoneError          the client disconnected before the answer: nobody to tell
@@ -142,6 +143,7 @@ __all__ = [
     "SessionAddressError",
     "SessionEndedError",
     "Shortfall",
+    "SignInThrottledError",
     "SignatureInvalidError",
     "StorageUnavailableError",
     "TokenError",
@@ -249,6 +251,19 @@ class UntrustedCallerError(RequestRejectedError):
 
     code = "forward_auth_caller_untrusted"
     status = 403
+
+
+class SignInThrottledError(RequestRejectedError):
+    """Too many sign-in attempts from this address or at this name; the same for every name."""
+
+    code = "sign_in_throttled"
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, int(retry_after + 0.999))
+        super().__init__(
+            f"too many sign-in attempts: wait {self.retry_after} seconds before trying again"
+        )
 
 
 class BodyTooLargeError(GlassgateError):

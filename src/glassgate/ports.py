@@ -21,6 +21,7 @@ root.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from ipaddress import IPv4Network, IPv6Network
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only: importing the ports pulls in no other package
@@ -76,6 +77,7 @@ __all__ = [
     "SessionAuthenticator",
     "StateSource",
     "StateView",
+    "TrustedProxiesView",
     "WorkflowStore",
 ]
 
@@ -491,6 +493,16 @@ class Readiness(Protocol):
 
     @property
     def ready(self) -> bool: ...
+
+
+class TrustedProxiesView(Protocol):
+    """The serving config's ``trusted_proxies`` (``app.StateHolder``; they change on reload).
+
+    The console finds a client's address exactly as the data plane does with them.
+    """
+
+    @property
+    def trusted_proxies(self) -> tuple[IPv4Network | IPv6Network, ...]: ...
 
 
 class ConfigSource(Protocol):

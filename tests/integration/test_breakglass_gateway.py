@@ -32,10 +32,10 @@ from glassgate.errors import AccountLockedError, AlertDeliveryError, Authenticat
 from glassgate.types import Secret
 from glassgate.workflows.service import BreakglassService
 from tests.support.authenticator import SoftAuthenticator
-from tests.support.breakglass import LOOPBACK, ORIGIN, PASSWORD, ConfigWorld
+from tests.support.breakglass import LOOPBACK, ORIGIN, PASSWORD, ConfigWorld, stored_without
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.gateway import GatewayProcess
-from tests.support.gateway_config import base_config, write_config
+from tests.support.gateway_config import SEALED_ENV, breakglass_config, write_config
 from tests.support.idp import OidcProvider
 
 pytestmark = pytest.mark.integration
@@ -55,55 +55,6 @@ class Setup:
     idp: OidcProvider
 
 
-def _config(idp: str, upstream: str, hooks: str, workdir: Path) -> dict[str, Any]:
-    bg_only = {"groups": ["BreakGlass"]}
-    return base_config(
-        idp,
-        upstream,
-        routes=[
-            {
-                "id": "okta-admin",
-                "match": {"path": "/api/v1/*"},
-                "upstream": "app",
-                "allow": bg_only,
-            },
-            {"id": "drill", "match": {"path": "/drill/*"}, "upstream": "app", "allow": bg_only},
-            {"id": "reports", "match": {"path": "/reports/*"}, "upstream": "app"},
-        ],
-        storage={"sqlite": {"path": str(workdir / "glassgate.db")}},
-        audit={
-            "checkpoint": {
-                "key_file": str(workdir / "audit.key"),
-                "file": str(workdir / "checkpoints.jsonl"),
-            }
-        },
-        alerts={
-            "required": True,
-            "sinks": [{"type": "webhook", "url": hooks + "/alerts", "secret": "hook-secret"}],
-        },
-        breakglass={
-            "accounts": [{"name": "ops", "networks": ["127.0.0.1/32"]}],
-            "custodians": ["alice", "bob"],
-            "quorum": 2,
-            "recovery_routes": [
-                {
-                    "route": "okta-admin",
-                    "credential": {
-                        "header": "Authorization",
-                        "prefix": "SSWS ",
-                        "env": "OKTA_TOKEN",
-                    },
-                    "guard": {
-                        "condition": 'method == "GET" || (has(body.domain) && body.domain == "example.com")'
-                    },
-                }
-            ],
-            "drill_route": "drill",
-            "argon2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
-        },
-    )
-
-
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     workdir = tmp_path_factory.mktemp("breakglass")
@@ -112,8 +63,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     idp.start()
     upstream, hooks = EchoUpstream(), EchoUpstream()
     path = workdir / "gateway.yaml"
-    write_config(path, _config(idp.issuer, upstream.url, hooks.url, workdir))
-    env = {"OKTA_TOKEN": SEALED}
+    write_config(path, breakglass_config(idp.issuer, upstream.url, hooks.url, workdir))
+    env = {SEALED_ENV: SEALED}
     gateway = GatewayProcess(path, env, workdir / "gateway.log", ("--no-watch",))
     try:
         gateway.start()
@@ -137,7 +88,7 @@ def _enrol_all(setup: Setup) -> None:
 
 def _env(setup: Setup) -> dict[str, str]:
     return {
-        "OKTA_TOKEN": SEALED,
+        SEALED_ENV: SEALED,
         "GLASSGATE_LISTEN": f"127.0.0.1:{setup.gateway.port}",
         "PATH": "/usr/bin:/bin",
     }
@@ -302,14 +253,7 @@ def test_the_whole_path(setup: Setup) -> None:
     kinds = [json.loads(r.body)["alert"]["kind"] for r in setup.hooks.requests]
     for kind in ("breakglass.activation.activated", "breakglass.session.first-use"):
         assert kind in kinds
-    assert SEALED not in setup.gateway.log.read_text()
-    db = sqlite3.connect(setup.workdir / "glassgate.db")
-    everything = b"".join(bytes(row[0]) for row in db.execute("SELECT body FROM audit_records"))
-    documents = "".join(row[0] for row in db.execute("SELECT document FROM workflow_records"))
-    db.close()
-    for secret in (SEALED, token):
-        assert secret.encode() not in everything
-        assert secret not in documents
+    everything = stored_without(setup.workdir, setup.gateway.log, SEALED, token)
     assert b"breakglass.session.body-refused" in everything
 
 

@@ -23,6 +23,8 @@ from typing import IO, Any
 import httpx
 import pytest
 
+from tests.support.browser import Chromium
+from tests.support.console_pages import approve, enrol, file_request, sign_in, start_session
 from tests.support.gateway import ROOT
 
 pytestmark = pytest.mark.integration
@@ -170,4 +172,36 @@ def test_printed_curl_commands_do_what_their_comments_say(start: Any) -> None:
         checked += 1
     assert checked >= 5
     assert demo.stop(signal.SIGTERM) == 0
+    assert "Traceback" not in demo.log()
+
+
+def test_the_break_glass_path_a_person_can_walk_in_a_browser(start: Any, people: Chromium) -> None:
+    demo: Demo = start("--json")
+    summary = json.loads(demo.line())
+    breakglass = summary["breakglass"]
+    console = breakglass["console"]
+    assert console.startswith("http://localhost:")
+    links = {link["name"]: link["url"] for link in breakglass["enrolment_links"]}
+    assert set(links) == {"demo-admin", "demo-alice", "demo-bob"}
+    team = {}
+    for name, link in links.items():
+        person = people.person(name)
+        enrol(person, link)
+        sign_in(person, console, name)
+        team[name] = person
+    request_id = file_request(team["demo-admin"], console, "trying the demo", "DEMO-1")
+    approve(team["demo-alice"], console, request_id)
+    approve(team["demo-bob"], console, request_id)
+    start_session(team["demo-admin"], console)
+    answer = team["demo-admin"].page.goto(breakglass["recovery_url"])
+    assert answer is not None
+    assert answer.status == 200
+    document = json.loads(answer.text())
+    assert document["other_headers"]["authorization"] == "(present, not echoed)"
+    assert "SSWS" not in answer.text()
+    alerts = []
+    while len(alerts) < 20 and "breakglass.session.first-use" not in alerts:
+        alerts.append(json.loads(demo.line())["alert"]["kind"])
+    assert "breakglass.activation.activated" in alerts
+    assert demo.stop(signal.SIGINT) == 0
     assert "Traceback" not in demo.log()

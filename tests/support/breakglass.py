@@ -9,6 +9,7 @@ chain in memory), the workflow store contract (memory). Fake: the clock
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from ipaddress import ip_address, ip_network
@@ -50,6 +51,7 @@ __all__ = [
     "ConfigWorld",
     "Harness",
     "RecordingSink",
+    "stored_without",
 ]
 
 ORIGIN = "http://localhost:8081"
@@ -111,6 +113,7 @@ class Harness:
     sinks: tuple[AlertSink, ...] | None = None
     devices: dict[str, SoftAuthenticator] = field(default_factory=dict)
     audit_store: MemoryAuditStore = field(default_factory=MemoryAuditStore)
+    origin: str = ORIGIN  # the console's origin, which WebAuthn responses must name
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.audit_store, clock=self.clock)
@@ -122,7 +125,7 @@ class Harness:
             self.audit,
             alerts,
             PasswordHasher(Argon2Parameters(time_cost=1, memory_cost=8, parallelism=1)),
-            WebAuthnCeremonies(RelyingParty("localhost", "glassgate", (ORIGIN,))),
+            WebAuthnCeremonies(RelyingParty("localhost", "glassgate", (self.origin,))),
             self.clock,
             self.runner,
         )
@@ -280,3 +283,20 @@ class ConfigWorld:
         return await service.activations.decide(
             actor, request_id, Decision.APPROVE, options.challenge_id, assertion
         )
+
+
+def stored_without(workdir: Path, log: Path, *secrets: str) -> bytes:
+    """Check no secret is in the gateway's log, audit records or workflow documents (the
+    SQLite database in ``workdir``); return the audit records' bodies for more checks."""
+    db = sqlite3.connect(workdir / "glassgate.db")
+    try:
+        audit = b"".join(bytes(row[0]) for row in db.execute("SELECT body FROM audit_records"))
+        documents = "".join(row[0] for row in db.execute("SELECT document FROM workflow_records"))
+    finally:
+        db.close()
+    logged = log.read_text()
+    for secret in secrets:
+        assert secret not in logged, "a secret in the gateway's log"
+        assert secret.encode() not in audit, "a secret in the audit log"
+        assert secret not in documents, "a secret in a workflow record"
+    return audit

@@ -3,6 +3,9 @@
 It parses requests with httptools (llhttp), keeps the raw bytes of everything it
 received, and records each parsed request, so tests can check exactly what the
 gateway forwarded, and that a denied or smuggled request never arrived.
+``EchoUpstream(echo_headers=False)`` records the same but leaves the headers
+out of its answer, as a real admin API would: then a credential the gateway
+injected reaches it, and a test can check it never comes back to the client.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ class _Conn:
 class EchoUpstream:
     """Threaded, blocking echo server on 127.0.0.1 (one thread per connection)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, echo_headers: bool = True) -> None:
+        self.echo_headers = echo_headers
         self.requests: list[Seen] = []
         self.raw = bytearray()
         self._lock = threading.Lock()
@@ -56,15 +60,25 @@ class EchoUpstream:
         self.port = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._stop = False
+        self._live: list[socket.socket] = []
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
     def close(self) -> None:
-        """Stop listening now: shutdown wakes the accepting thread (close alone does not)."""
+        """Stop listening now: shutdown wakes the accepting thread (close alone does not).
+
+        Open keep-alive connections are cut too: a closed upstream answers nobody,
+        not even a client that connected before.
+        """
         self._stop = True
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
+        with self._lock:
+            live, self._live = self._live, []
+        for conn in live:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def clear(self) -> None:
         with self._lock:
@@ -77,6 +91,8 @@ class EchoUpstream:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
+            with self._lock:
+                self._live.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -131,7 +147,7 @@ class EchoUpstream:
                         {
                             "method": seen.method,
                             "target": seen.target,
-                            "headers": seen.headers,
+                            "headers": seen.headers if self.echo_headers else [],
                             "body": seen.body.decode("latin-1"),
                         }
                     ).encode()

@@ -14,7 +14,9 @@ from typing import Any
 
 import yaml
 
-__all__ = ["base_config", "write_config"]
+__all__ = ["SEALED_ENV", "base_config", "breakglass_config", "write_config"]
+
+SEALED_ENV = "OKTA_TOKEN"  # where breakglass_config's sealed recovery credential comes from
 
 
 def base_config(issuer: str, upstream: str, **sections: Any) -> dict[str, Any]:
@@ -36,6 +38,78 @@ def base_config(issuer: str, upstream: str, **sections: Any) -> dict[str, Any]:
     }
     config.update(copy.deepcopy(sections))
     return config
+
+
+def breakglass_config(
+    issuer: str, upstream: str, hooks: str, workdir: Path, *, console_port: int | None = None
+) -> dict[str, Any]:
+    """A gateway with break-glass: account ``ops`` from 127.0.0.1, custodians ``alice`` and
+    ``bob`` (quorum 2), the recovery route ``okta-admin`` (``/api/v1/*``, the sealed
+    credential ``SSWS $OKTA_TOKEN``, a body guard for ``example.com``), the drill route
+    ``/drill/*``, an ordinary ``/reports/*``; SQLite and the audit log in ``workdir``;
+    required alerts to the webhook ``hooks``. With ``console_port``, the console too,
+    its WebAuthn origin ``http://localhost:PORT``.
+    """
+    only_breakglass = {"groups": ["BreakGlass"]}
+    guard = 'method == "GET" || (has(body.domain) && body.domain == "example.com")'
+    breakglass: dict[str, Any] = {
+        "accounts": [{"name": "ops", "networks": ["127.0.0.1/32"]}],
+        "custodians": ["alice", "bob"],
+        "quorum": 2,
+        "recovery_routes": [
+            {
+                "route": "okta-admin",
+                "credential": {"header": "Authorization", "prefix": "SSWS ", "env": SEALED_ENV},
+                "guard": {"condition": guard},
+            }
+        ],
+        "drill_route": "drill",
+        "argon2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+    }
+    sections: dict[str, Any] = {}
+    if console_port is not None:
+        breakglass["webauthn"] = {
+            "rp_id": "localhost",
+            "origins": [f"http://localhost:{console_port}"],
+        }
+        sections["console"] = {
+            "enabled": True,
+            "listen": f"127.0.0.1:{console_port}",
+            # every test person signs in from 127.0.0.1, many times: a wide address bucket
+            "sign_in_limits": {"per_address": 500},
+        }
+    return base_config(
+        issuer,
+        upstream,
+        routes=[
+            {
+                "id": "okta-admin",
+                "match": {"path": "/api/v1/*"},
+                "upstream": "app",
+                "allow": only_breakglass,
+            },
+            {
+                "id": "drill",
+                "match": {"path": "/drill/*"},
+                "upstream": "app",
+                "allow": only_breakglass,
+            },
+            {"id": "reports", "match": {"path": "/reports/*"}, "upstream": "app"},
+        ],
+        storage={"sqlite": {"path": str(workdir / "glassgate.db")}},
+        audit={
+            "checkpoint": {
+                "key_file": str(workdir / "audit.key"),
+                "file": str(workdir / "checkpoints.jsonl"),
+            }
+        },
+        alerts={
+            "required": True,
+            "sinks": [{"type": "webhook", "url": hooks + "/alerts", "secret": "hook-secret"}],
+        },
+        breakglass=breakglass,
+        **sections,
+    )
 
 
 def write_config(path: Path, config: dict[str, Any] | str, *, atomic: bool = True) -> None:

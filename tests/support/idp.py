@@ -19,7 +19,6 @@ failure. Set the packages up with ``npm ci`` in tests/support/idp.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import signal
@@ -35,6 +34,8 @@ from typing import Any
 import httpx
 import pytest
 from joserfc import jwk
+
+from tests.support.integration import skip_or_fail
 
 __all__ = [
     "IDP_DIR",
@@ -65,9 +66,7 @@ def require_integration() -> None:
     reason = integration_unavailable()
     if reason is None:
         return
-    if os.environ.get("GLASSGATE_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(f"integration tests are required but cannot run: {reason}")
-    pytest.skip(reason)
+    skip_or_fail(reason)
 
 
 def generate_keys(label: str | None = None) -> dict[str, Any]:

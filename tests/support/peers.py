@@ -33,6 +33,7 @@ from joserfc.jwk import KeySet
 
 from tests.support.echo_upstream import EchoUpstream, Seen
 from tests.support.gateway import ROOT, GatewayProcess, free_port
+from tests.support.integration import skip_or_fail
 
 __all__ = [
     "CaddyPeer",
@@ -128,9 +129,7 @@ def need_binary(name: str, hint: str) -> str:
     path = _find(name)
     if path is None:
         reason = f"{name} is not installed ({hint})"
-        if os.environ.get("GLASSGATE_REQUIRE_INTEGRATION") == "1":
-            pytest.fail(f"{reason}; GLASSGATE_REQUIRE_INTEGRATION=1 requires it")
-        pytest.skip(reason)
+        skip_or_fail(reason)
     return path
 
 

@@ -34,6 +34,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.support.integration import skip_or_fail
+
 __all__ = [
     "ThrowawayPostgres",
     "find_postgres_bindir",
@@ -42,7 +44,6 @@ __all__ = [
     "postgres_server",
 ]
 
-REQUIRE_ENV = "GLASSGATE_REQUIRE_INTEGRATION"
 _TEMPLATE = "glassgate_template"
 
 
@@ -194,9 +195,7 @@ def postgres_server() -> Iterator[ThrowawayPostgres]:
     bindir = find_postgres_bindir()
     if bindir is None:
         reason = "PostgreSQL binaries (initdb, postgres) not found; install postgresql-15"
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{reason} ({REQUIRE_ENV}=1 requires them)")
-        pytest.skip(reason)
+        skip_or_fail(reason)
     with ThrowawayPostgres(bindir) as server:
         yield server
 

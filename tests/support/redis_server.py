@@ -8,7 +8,6 @@ tests when Debian's ``redis-server`` is missing, unless
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import socket
 import subprocess
@@ -17,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.integration import skip_or_fail
 
 __all__ = ["RedisServer", "redis_server"]
 
@@ -87,9 +88,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     elif importlib.util.find_spec("redis") is None:
         missing = "redis-py is not installed (pip install redis)"
     if missing is not None:
-        if os.environ.get("GLASSGATE_REQUIRE_INTEGRATION") == "1":
-            pytest.fail(f"integration tests are required but {missing}")
-        pytest.skip(missing)
+        skip_or_fail(missing)
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     try:

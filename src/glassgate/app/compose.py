@@ -62,6 +62,7 @@ from glassgate.store_runner import StoreRunner
 from glassgate.types import ASGIApp, Clock
 from glassgate.web import ConsoleServices, create_console_app
 from glassgate.web.scim_app import build_scim_app
+from glassgate.web.throttle import SignInLimits, SignInThrottle
 from glassgate.workflows.api_keys import ApiKeyAdmin
 from glassgate.workflows.directory import DirectoryService
 from glassgate.workflows.scim_tokens import ScimTokens
@@ -183,7 +184,18 @@ def _console(config: Config, holder: StateHolder, runtime: Runtime) -> Console |
     scim = None
     if config.scim.enabled and runtime.directory is not None:
         scim = build_scim_app(runtime.directory.service, runtime.directory.tokens, runtime.clock)
-    services = ConsoleServices(readiness=holder, breakglass=holder, scim=scim)
+    secret = config.console.csrf_secret
+    clock = holder.runtime.clock
+    limits = SignInLimits.from_config(config.console.sign_in_limits)
+    services = ConsoleServices(
+        readiness=holder,
+        proxies=holder,
+        breakglass=holder,
+        scim=scim,
+        throttle=SignInThrottle(holder.runtime.quotas, limits, clock),
+        clock=clock,
+        csrf_secret=None if secret is None else secret.get_secret_value(),
+    )
     return Console(create_console_app(services), config.console.listen)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from glassgate.adapters.alerts import AlertFanout, build_alerts
 from glassgate.adapters.http.breakglass import BreakglassDoor
 from glassgate.adapters.http.gate import Gate
-from glassgate.adapters.http.inbound import Inbound
+from glassgate.adapters.http.inbound import Inbound, Network
 from glassgate.adapters.http.upstreams import Upstream, build_upstreams
 from glassgate.adapters.idp.api_keys import ApiKeyAuthenticator, build_api_key_authenticator
 from glassgate.adapters.idp.credentials import CredentialRouter
@@ -182,6 +182,12 @@ class StateHolder:
         state = self._state
         alerts = _NO_SINKS if state is None else state.alerts
         await alerts.send(alert, required=required)
+
+    @property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        """The serving state's (``ports.TrustedProxiesView``); none before the start, so
+        until then no forwarding header is believed."""
+        return () if self._state is None else self._state.inbound.trusted_proxies
 
     async def start(self) -> None:
         await self.runtime.start()

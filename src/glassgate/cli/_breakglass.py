@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-LINK_PATHS = {"enrol": "/enrol/", "reset": "/reset/"}
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -72,8 +71,9 @@ def run_service(setup: BreakglassSetup, action: Callable[[BreakglassService], Aw
 
 def link_url(setup: BreakglassSetup, purpose: str, token: str) -> str:
     """The one-time link on the console (``breakglass.webauthn.origins[0]``)."""
-    origin = setup.section.webauthn.origins[0].rstrip("/")
-    return f"{origin}{LINK_PATHS[purpose]}{token}"
+    from glassgate.workflows.links import link_url as console_link
+
+    return console_link(setup.section.webauthn.origins[0], purpose, token)
 
 
 def when(epoch: float | None) -> str:

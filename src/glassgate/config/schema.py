@@ -238,6 +238,19 @@ class ApiKeysConfig(Model):
     negative_cache_size: int = Field(default=1_000, ge=1, le=100_000)
 
 
+class SignInLimitsConfig(Model):
+    """Console sign-in attempts allowed within ``window``, per client address and per account.
+
+    Each is a GCRA bucket: ``per_address`` attempts at once, then one every
+    ``window / per_address``; the same for ``per_account``. Only attempts from
+    an address the account may sign in from count against the account.
+    """
+
+    per_address: int = Field(default=30, ge=1, le=10_000)
+    per_account: int = Field(default=5, ge=1, le=1_000)
+    window: Duration = Field(default=900.0, gt=0, le=86_400)
+
+
 class ConsoleConfig(Model):
     """The web console (``glassgate.web``): its own listener, in the gateway's process.
 
@@ -245,10 +258,16 @@ class ConsoleConfig(Model):
     console and the gateway are different audiences with different exposure,
     so keep ``console.listen`` on loopback or a management network. A change
     of ``listen`` takes effect on restart.
+
+    ``csrf_secret`` signs the CSRF cookie; without it each process picks a random
+    one (tokens then do not survive a restart). Set it (``${ENV}``) when several
+    instances serve the console behind one load balancer.
     """
 
     enabled: bool = False
     listen: str = "127.0.0.1:8081"
+    csrf_secret: SecretStr | None = Field(default=None, min_length=32)
+    sign_in_limits: SignInLimitsConfig = SignInLimitsConfig()
 
 
 class Config(Model):

@@ -18,17 +18,24 @@ from typing import Final
 
 __all__ = [
     "AUDIENCE",
+    "BREAKGLASS_ACCOUNT",
     "BREAKGLASS_ACR",
+    "CUSTODIANS",
     "MAX_AUTH_AGE",
     "QUOTA_BURST",
     "QUOTA_INTERVAL",
     "DemoAddresses",
+    "console_origin",
     "render_config",
+    "sealed_file",
 ]
 
 AUDIENCE: Final = "api://glassgate-demo"
 BREAKGLASS_ACR: Final = "urn:glassgate:demo:loa:breakglass"
 MAX_AUTH_AGE: Final = 300
+#: The break-glass identities the demo creates and prints enrolment links for.
+BREAKGLASS_ACCOUNT: Final = "demo-admin"
+CUSTODIANS: Final = ("demo-alice", "demo-bob")
 #: The quota tier: two requests at once, then one every ten seconds.
 QUOTA_BURST: Final = 2
 QUOTA_INTERVAL: Final = 10
@@ -106,7 +113,46 @@ routes:
     require:
       auth_strength: breakglass
 
+  - id: idp-admin            # break-glass recovery route: glassgate adds the sealed IdP token
+    match: { path: /api/idp-admin/* }
+    upstream: sample-api
+    allow: { groups: [BreakGlass] }
+
+  - id: drill                # the harmless route drills reach
+    match: { path: /api/drill/* }
+    upstream: sample-api
+    allow: { groups: [BreakGlass] }
+
 # Anything else matches no route and is denied (403).
+
+# The break-glass console (sign in, enrol, request, approve, session) on its own port.
+console:
+  enabled: true
+  listen: $console
+
+# Alerts go to a receiver inside the demo, which prints them; an activation no
+# sink accepts would be refused (required: true).
+alerts:
+  required: true
+  sinks:
+    - { type: webhook, url: $alerts_url, secret: $alerts_secret }
+
+breakglass:
+  accounts:
+    - { name: $account, networks: [127.0.0.1/32] }   # sign in from this machine only
+  custodians: [$custodians]
+  quorum: 2
+  recovery_routes:
+    - route: idp-admin
+      credential:            # sealed: added upstream on this route only, never shown
+        header: Authorization
+        prefix: "SSWS "
+        file: $sealed_file
+  drill_route: drill
+  session: { default: 15m, max: 30m }
+  webauthn:                  # passkeys and security keys are bound to this origin
+    rp_id: localhost
+    origins: [$console_origin]
 
 storage:
   sqlite:
@@ -127,6 +173,19 @@ class DemoAddresses:
     jwks_uri: str
     upstream: str
     state_dir: str
+    console: str = "127.0.0.1:8081"
+    alerts_url: str = "http://127.0.0.1:9/alerts"
+    alerts_secret: str = "demo-alerts-secret"  # signs alerts to the demo's own receiver
+
+
+def console_origin(listen: str) -> str:
+    """The console's WebAuthn origin: ``localhost`` (``127.0.0.1`` is no valid RP id)."""
+    return f"http://localhost:{listen.rpartition(':')[2]}"
+
+
+def sealed_file(state_dir: str) -> str:
+    """Where the demo keeps its stand-in IdP admin token (random, made at start)."""
+    return f"{state_dir.rstrip('/')}/demo-idp-admin.token"
 
 
 def render_config(addresses: DemoAddresses) -> str:
@@ -142,6 +201,12 @@ def render_config(addresses: DemoAddresses) -> str:
         "database": f"{state}/glassgate-demo.db",
         "audit_key": f"{state}/glassgate-demo-audit.key",
         "audit_checkpoints": f"{state}/glassgate-demo-audit.checkpoints.jsonl",
+        "console": addresses.console,
+        "console_origin": console_origin(addresses.console),
+        "alerts_url": addresses.alerts_url,
+        "alerts_secret": addresses.alerts_secret,
+        "account": BREAKGLASS_ACCOUNT,
+        "sealed_file": sealed_file(addresses.state_dir),
     }
     numbers = {
         "quota_interval": QUOTA_INTERVAL,
@@ -150,4 +215,5 @@ def render_config(addresses: DemoAddresses) -> str:
     }
     values = {key: json.dumps(value) for key, value in strings.items()}
     values.update({key: str(value) for key, value in numbers.items()})
+    values["custodians"] = ", ".join(json.dumps(name) for name in CUSTODIANS)
     return _TEMPLATE.substitute(values)

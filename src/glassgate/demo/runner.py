@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import socket
 import tempfile
 import time
@@ -34,11 +35,14 @@ from glassgate.app.server import Listener, bind_socket, serve, server_config
 from glassgate.app.state import StateHolder
 from glassgate.config.load import load_config
 from glassgate.demo._http import Handler, LocalHttpServer
+from glassgate.demo.alerts import AlertInbox
 from glassgate.demo.announce import DemoInfo, render_json, render_text
-from glassgate.demo.config import AUDIENCE, DemoAddresses, render_config
+from glassgate.demo.breakglass import EnrolmentLink, enrolment_links, write_sealed_credential
+from glassgate.demo.config import AUDIENCE, DemoAddresses, console_origin, render_config
 from glassgate.demo.issuer import DevIssuer
 from glassgate.demo.samples import build_samples
 from glassgate.demo.upstream import SampleUpstream
+from glassgate.types import Secret
 
 __all__ = ["DEFAULT_PORT", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "DemoOptions", "run"]
 
@@ -46,6 +50,7 @@ log = logging.getLogger("glassgate.demo")
 
 HOST = "127.0.0.1"  # the development issuer must never be reachable from elsewhere
 DEFAULT_PORT = 8080
+CONSOLE_PORT = 8081
 READY_TIMEOUT = 20.0
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -74,8 +79,13 @@ async def run_demo(options: DemoOptions, out: TextIO) -> int:
     except OSError as exc:
         log.error("glassgate demo: cannot listen on %s:%s: %s", HOST, options.port, exc.strerror)
         return EXIT_USAGE
+    console_sock = _preferred_socket(CONSOLE_PORT)
     gateway_url = _url(gateway_sock)
-    with gateway_sock, tempfile.TemporaryDirectory(prefix="glassgate-demo-") as state_dir:
+    with (
+        gateway_sock,
+        console_sock,
+        tempfile.TemporaryDirectory(prefix="glassgate-demo-") as state_dir,
+    ):
         async with AsyncExitStack() as helpers:
             issuer_sock = bind_socket(HOST, 0)
             helpers.callback(issuer_sock.close)
@@ -84,26 +94,49 @@ async def run_demo(options: DemoOptions, out: TextIO) -> int:
             upstream_url = await _serve_helper(
                 helpers, bind_socket(HOST, 0), "demo upstream", SampleUpstream().handle
             )
+            alerts_secret = secrets.token_urlsafe(24)
+            inbox = AlertInbox(Secret(alerts_secret), out, as_json=options.json)
+            alerts_url = await _serve_helper(
+                helpers, bind_socket(HOST, 0), inbox.name, inbox.handle
+            )
+            write_sealed_credential(state_dir)
             addresses = DemoAddresses(
                 listen=gateway_url.removeprefix("http://"),
                 issuer=issuer.issuer,
                 jwks_uri=issuer.jwks_uri,
                 upstream=upstream_url,
                 state_dir=state_dir,
+                console=_url(console_sock).removeprefix("http://"),
+                alerts_url=alerts_url + "/alerts",
+                alerts_secret=alerts_secret,
             )
             config_path = Path(state_dir) / "glassgate-demo.yaml"
             config_path.write_text(render_config(addresses), encoding="utf-8")
-            announce = _Announcer(issuer, gateway_url, upstream_url, str(config_path), options, out)
-            return await _serve_gateway(gateway_sock, str(config_path), options, announce)
+            announce = _Announcer(
+                issuer,
+                gateway_url,
+                console_origin(addresses.console),
+                upstream_url,
+                str(config_path),
+                options,
+                out,
+            )
+            return await _serve_gateway(
+                gateway_sock, console_sock, str(config_path), options, announce
+            )
 
 
 def _gateway_socket(port: int | None) -> socket.socket:
     if port is not None:
         return bind_socket(HOST, port)
+    return _preferred_socket(DEFAULT_PORT)
+
+
+def _preferred_socket(port: int) -> socket.socket:
     try:
-        return bind_socket(HOST, DEFAULT_PORT)
+        return bind_socket(HOST, port)
     except OSError:
-        log.info("port %d is taken; the demo gateway uses a free port instead", DEFAULT_PORT)
+        log.info("port %d is taken; the demo uses a free port instead", port)
         return bind_socket(HOST, 0)
 
 
@@ -127,12 +160,13 @@ class _Announcer:
 
     issuer: DevIssuer
     gateway_url: str
+    console_url: str
     upstream_url: str
     config_path: str
     options: DemoOptions
     out: TextIO
 
-    def __call__(self) -> None:
+    def __call__(self, links: tuple[EnrolmentLink, ...]) -> None:
         expires_at = int(time.time() + self.issuer.ttl)  # minted just after: a lower bound
         info = DemoInfo(
             gateway=self.gateway_url,
@@ -143,6 +177,8 @@ class _Announcer:
             config_path=self.config_path,
             expires_at=expires_at,
             samples=build_samples(self.issuer),
+            console=self.console_url,
+            links=links,
         )
         text = render_json(info) + "\n" if self.options.json else render_text(info)
         self.out.write(text)
@@ -150,17 +186,26 @@ class _Announcer:
 
 
 async def _serve_gateway(
-    sock: socket.socket, config_path: str, options: DemoOptions, announce: _Announcer
+    sock: socket.socket,
+    console_sock: socket.socket,
+    config_path: str,
+    options: DemoOptions,
+    announce: _Announcer,
 ) -> int:
-    # No audit log: the demo keeps nothing (its state directory is removed on exit).
-    gateway = build_gateway(config_path, load_config(config_path), audit=False)
+    # The audit log lives in the state directory, removed on exit: break-glass refuses
+    # to act without one (every step is audited first), so the demo keeps one too.
+    gateway = build_gateway(config_path, load_config(config_path))
     level = "debug" if options.log_level == "debug" else "warning"
     server = Listener(server_config(gateway.app, log_level=level, graceful_shutdown=5), sock)
+    listeners = [server]
+    if gateway.console is not None:
+        console = server_config(gateway.console.app, log_level=level, lifespan="off")
+        listeners.append(Listener(console, console_sock))
     ready = asyncio.create_task(_announce_when_ready(server, gateway.holder, announce))
     try:
         # Signals are not raised again after shutdown: the demo still has to stop its
         # issuer and upstream and remove its temporary directory.
-        await serve([server], reraise_signals=False)
+        await serve(listeners, reraise_signals=False)
     except SystemExit:  # uvicorn's answer to a failed app startup; it logged why
         log.error("glassgate demo: the gateway did not start (see above)")
         return EXIT_FAILED
@@ -187,7 +232,7 @@ async def _announce_when_ready(server: Listener, holder: StateHolder, announce: 
             return False
         await asyncio.sleep(0.02)
     try:
-        announce()
+        announce(await enrolment_links(holder, announce.console_url))
     except OSError as exc:  # stdout closed (``| head``): nobody can see the commands
         log.error("glassgate demo: cannot print the demo commands (%s); stopping", exc)
         server.should_exit = True

@@ -9,7 +9,11 @@ and a reply the operation does not declare is a bug (500), never sent.
 
 Request bodies are JSON only (415 otherwise), at most ``MAX_BODY_BYTES``
 (413), and a body that does not validate is 422 with every problem's location
-and message; the input itself is never echoed back.
+and message; the input itself is never echoed back. A handler that raises a
+glassgate error carrying a ``status`` (a refusal) answers ``ErrorBody`` with
+that status, its ``code`` and its message (``Retry-After`` when it has one);
+an audit log or sink that cannot be reached is 503; any other exception is a
+bug (500).
 """
 
 from __future__ import annotations
@@ -23,18 +27,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from glassgate.errors import AuditUnavailableError, BackendError, GlassgateError
+
 __all__ = [
     "MAX_BODY_BYTES",
+    "UNAVAILABLE",
     "ErrorBody",
     "Handler",
+    "Method",
     "Operation",
     "Problem",
     "Reply",
+    "error_json",
     "json_response",
+    "refusal_status",
     "starlette_routes",
 ]
 
 MAX_BODY_BYTES = 64 * 1024
+UNAVAILABLE = (
+    "a service the console needs (the audit log, an alert sink, the store) is unavailable; "
+    "nothing was changed: try again shortly"
+)
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -44,6 +58,7 @@ class Reply:
 
     status: int
     body: BaseModel
+    cookies: tuple[str, ...] = ()  # ``Set-Cookie`` values (a session the browser keeps)
 
 
 Handler = Callable[[Request, BaseModel | None], Awaitable[Reply]]
@@ -60,6 +75,7 @@ class Operation:
     responses: Mapping[int, type[BaseModel]]
     handler: Handler
     request: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()  # refusals it may answer (ErrorBody), besides 413/415/422
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/api/"):
@@ -74,14 +90,39 @@ class Problem(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """Every error the API answers: a stable ``error`` code, and problems for a 422."""
+    """Every error the API answers: a stable ``error`` code, a sentence a person can act on,
+    and the problems of a 422."""
 
     error: str
+    message: str = ""
     problems: list[Problem] = []
 
 
 def json_response(status: int, body: BaseModel) -> Response:
     return Response(body.model_dump_json(), status, media_type="application/json")
+
+
+def refusal_status(exc: GlassgateError) -> int | None:
+    """The status to answer ``exc`` with, or None when it is not a refusal (a bug: 500)."""
+    if isinstance(exc, AuditUnavailableError | BackendError):
+        return 503
+    status = getattr(exc, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def error_json(status: int, code: str, message: str, retry_after: int | None = None) -> Response:
+    response = json_response(status, ErrorBody(error=code, message=message))
+    if retry_after is not None:
+        response.headers["retry-after"] = str(retry_after)
+    return response
+
+
+def _refusal(exc: GlassgateError) -> Response | None:
+    status = refusal_status(exc)
+    if status is None:
+        return None
+    message = UNAVAILABLE if status == 503 else str(exc)
+    return error_json(status, exc.code, message, getattr(exc, "retry_after", None))
 
 
 def starlette_routes(operations: Sequence[Operation]) -> list[Route]:
@@ -99,14 +140,23 @@ def _endpoint(operation: Operation) -> Callable[[Request], Awaitable[Response]]:
             if isinstance(parsed, Response):
                 return parsed
             body = parsed
-        reply = await operation.handler(request, body)
+        try:
+            reply = await operation.handler(request, body)
+        except GlassgateError as exc:
+            refused = _refusal(exc)
+            if refused is None:
+                raise
+            return refused
         declared = operation.responses.get(reply.status)
         if declared is None or not isinstance(reply.body, declared):
             raise TypeError(
                 f"operation {operation.operation_id} answered {reply.status} "
                 f"{type(reply.body).__name__}, which it does not declare"
             )
-        return json_response(reply.status, reply.body)
+        response = json_response(reply.status, reply.body)
+        for cookie in reply.cookies:
+            response.headers.append("set-cookie", cookie)
+        return response
 
     return endpoint
 
@@ -114,12 +164,16 @@ def _endpoint(operation: Operation) -> Callable[[Request], Awaitable[Response]]:
 async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel | Response:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        return json_response(415, ErrorBody(error="unsupported_media_type"))
+        return json_response(
+            415, ErrorBody(error="unsupported_media_type", message="send application/json")
+        )
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > MAX_BODY_BYTES:
-            return json_response(413, ErrorBody(error="payload_too_large"))
+            return json_response(
+                413, ErrorBody(error="payload_too_large", message="the body is too large")
+            )
     try:
         return model.model_validate_json(bytes(raw))
     except ValidationError as exc:
@@ -127,4 +181,7 @@ async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel | R
             Problem(location=".".join(str(part) for part in error["loc"]), message=error["msg"])
             for error in exc.errors(include_input=False, include_url=False)
         ]
-        return json_response(422, ErrorBody(error="invalid_request", problems=problems))
+        body = ErrorBody(
+            error="invalid_request", message="the body does not fit its schema", problems=problems
+        )
+        return json_response(422, body)

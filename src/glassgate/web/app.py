@@ -2,15 +2,25 @@
 
 The composition root (``app.compose``) builds ``ConsoleServices`` and calls
 this; the app is served on its own listener (``console.listen``), never on the
-data-plane port. Today: ``GET /api/health`` and ``GET /api/openapi.json``.
-New endpoints are ``Operation``s in ``_operations`` and the services they
-call are fields of ``ConsoleServices`` (the admin workflows, the audit
-search, break-glass, grants, the directory).
+data-plane port. Outside in, every request meets:
+
+1. ``SecurityHeaders`` (web.security): on every answer, refusals included;
+2. ``RequestGuard`` (web.guard): readable cookies; unsafe requests carry JSON
+   or a form, capped, read whole;
+3. the CSRF check (web.csrf): every unsafe request echoes the cookie's token;
+4. Starlette: the JSON API (an explicit registry of ``Operation``s, from which
+   ``/api/openapi.json`` is generated), the server-rendered pages, and the one
+   script and stylesheet under ``/static/``.
+
+Handlers call the services in ``ConsoleServices``, never storage.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -18,31 +28,60 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from glassgate import __version__
-from glassgate.ports import BreakglassSource, Readiness
-from glassgate.types import ASGIApp
-from glassgate.web.api import ErrorBody, Operation, Reply, json_response, starlette_routes
+from glassgate.adapters.clock import now
+from glassgate.ports import BreakglassSource, Readiness, TrustedProxiesView
+from glassgate.types import ASGIApp, Clock, Scope, Send
+from glassgate.web.answers import error_answer
+from glassgate.web.api import MAX_BODY_BYTES, Operation, Reply, starlette_routes
+from glassgate.web.breakglass import BreakglassConsole, breakglass_operations, breakglass_pages
+from glassgate.web.csrf import csrf_protected
+from glassgate.web.guard import RequestGuard
 from glassgate.web.openapi import openapi_document
+from glassgate.web.pages import STATIC, Pages
 from glassgate.web.security import SecurityHeaders
+from glassgate.web.throttle import SignInThrottle
 
 __all__ = ["ConsoleServices", "Health", "create_console_app"]
 
 _ERRORS = {404: "not_found", 405: "method_not_allowed"}
 
 
+class _NoProxies:
+    """No trusted proxies: the TCP peer is the client (``ports.TrustedProxiesView``)."""
+
+    @property
+    def trusted_proxies(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return ()
+
+
 @dataclass(frozen=True, slots=True)
 class ConsoleServices:
     """What the console's handlers may call; they never reach storage themselves.
 
+    ``csrf_secret`` signs the CSRF cookie (``console.csrf_secret``; None: random
+    per app, so tokens do not survive a restart). ``breakglass`` (the serving
+    configuration's service) needs ``throttle``: no sign-in goes unthrottled.
     ``scim``: the SCIM 2.0 app (``web.scim``), mounted at ``/scim`` (it serves
-    ``/scim/v2``) when ``scim.enabled``.
+    ``/scim/v2``) when ``scim.enabled``, beside the pages' CSRF check and body
+    guard rather than behind them: SCIM clients are machines with a bearer
+    token, and the SCIM app caps and refuses bodies itself.
     """
 
     readiness: Readiness
+    proxies: TrustedProxiesView = field(default_factory=_NoProxies)
+    clock: Clock = now
+    csrf_secret: str | None = field(default=None, repr=False)
     breakglass: BreakglassSource | None = None  # the break-glass service of the current config
     scim: ASGIApp | None = None
+    throttle: SignInThrottle | None = None
+
+    def __post_init__(self) -> None:
+        if self.breakglass is not None and self.throttle is None:
+            raise ValueError("the break-glass console needs a sign-in throttle")
 
 
 class Health(BaseModel):
@@ -63,18 +102,65 @@ class OpenApiDocument(BaseModel):
 
 
 def create_console_app(services: ConsoleServices) -> ASGIApp:
+    pages = Pages(services.clock)
     published: dict[str, OpenApiDocument] = {}  # the document, built once, after the registry
     operations = _operations(services, published)
+    page_routes: list[BaseRoute] = [Route("/", _unconfigured(pages), methods=["GET"])]
+    if services.breakglass is not None and services.throttle is not None:
+        console = BreakglassConsole(services.breakglass, services.proxies, services.throttle)
+        operations += breakglass_operations(console)
+        page_routes = list(breakglass_pages(console, pages))
     document = openapi_document(operations, title="glassgate console", version=__version__)
     published["document"] = OpenApiDocument.model_validate(document)
-    routes: list[BaseRoute] = list(starlette_routes(operations))
-    if services.scim is not None:
-        routes.append(Mount("/scim", app=services.scim))
+    routes: list[BaseRoute] = [
+        *starlette_routes(operations),
+        *page_routes,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        return error_answer(pages, request.scope, status, _ERRORS.get(status, "http_error"))
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        """A bug: logged by Starlette's error middleware; the client learns nothing more."""
+        return error_answer(pages, request.scope, 500, "internal_error")
+
+    async def csrf_failed(scope: Scope, send: Send) -> None:
+        await _send(error_answer(pages, scope, 403, "csrf_failed"), scope, send)
+
+    async def guard_refused(scope: Scope, send: Send, status: int, code: str) -> None:
+        await _send(error_answer(pages, scope, status, code), scope, send)
+
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
     )
-    return SecurityHeaders(app)
+    secret = services.csrf_secret or secrets.token_urlsafe(32)
+    protected = csrf_protected(app, secret, csrf_failed)
+    served: ASGIApp = RequestGuard(protected, MAX_BODY_BYTES, guard_refused)
+    if services.scim is not None:
+        served = Starlette(routes=[Mount("/scim", app=services.scim), Mount("", app=served)])
+    return SecurityHeaders(served)
+
+
+async def _send(response: Response, scope: Scope, send: Send) -> None:
+    async def nothing() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    await response(scope, nothing, send)
+
+
+def _unconfigured(pages: Pages) -> Callable[[Request], Awaitable[Response]]:
+    async def home(request: Request) -> Response:
+        return pages.render(
+            request.scope,
+            "message.html",
+            heading="Break-glass console",
+            detail="Break-glass access is not configured on this gateway (no breakglass section).",
+        )
+
+    return home
 
 
 def _operations(
@@ -108,13 +194,3 @@ def _operations(
             openapi,
         ),
     ]
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    return json_response(status, ErrorBody(error=_ERRORS.get(status, "http_error")))
-
-
-async def _server_error(request: Request, exc: Exception) -> Response:
-    """A bug: logged by Starlette's error middleware; the client learns nothing more."""
-    return json_response(500, ErrorBody(error="internal_error"))

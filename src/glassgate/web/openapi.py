@@ -8,6 +8,7 @@ and not a framework: docs/decisions/console-api.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Literal
@@ -15,11 +16,12 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from glassgate.web.api import Operation
+from glassgate.web.api import ErrorBody, Operation
 
 __all__ = ["openapi_document"]
 
 _REF = "#/components/schemas/{model}"
+_PATH_PARAMETER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 _Key = tuple[type[BaseModel], JsonSchemaMode]
 
 
@@ -48,7 +50,15 @@ def _schema_keys(operations: Sequence[Operation]) -> list[_Key]:
             keys[(model, serialization)] = None
         if op.request is not None:
             keys[(op.request, validation)] = None
+        if _refusals(op):
+            keys[(ErrorBody, serialization)] = None
     return list(keys)
+
+
+def _refusals(op: Operation) -> list[int]:
+    """What it may refuse with besides its own: a bad body (413, 415, 422), CSRF (403)."""
+    writes = [403, 413, 415, 422] if op.request is not None else []
+    return sorted(set(op.errors) | set(writes))
 
 
 def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, Any]:
@@ -60,9 +70,17 @@ def _operation(op: Operation, refs: Mapping[Any, dict[str, Any]]) -> dict[str, A
                 "description": HTTPStatus(status).phrase,
                 "content": {"application/json": {"schema": refs[(model, "serialization")]}},
             }
-            for status, model in sorted(op.responses.items())
+            for status, model in sorted(
+                {**dict.fromkeys(_refusals(op), ErrorBody), **op.responses}.items()
+            )
         },
     }
+    names = _PATH_PARAMETER.findall(op.path)
+    if names:
+        described["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in names
+        ]
     if op.request is not None:
         described["requestBody"] = {
             "required": True,

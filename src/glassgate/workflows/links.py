@@ -25,6 +25,7 @@ __all__ = [
     "check_usable",
     "issue_link",
     "link_digest",
+    "link_url",
     "redeem",
     "retire_link",
 ]
@@ -37,6 +38,16 @@ _MAX_TOKEN_CHARS = 128
 class LinkPurpose(StrEnum):
     ENROL = "enrol"
     RESET = "reset"
+
+
+def link_url(origin: str, purpose: str, token: str) -> str:
+    """Where a link points: ``<console origin>/enrol/<token>`` or ``.../reset/<token>``.
+
+    The only URLs that carry a secret (the token is the link); the console
+    serves both paths, the CLI prints them, the console hands a reset link
+    to the custodian whose approval met the quorum.
+    """
+    return f"{origin.rstrip('/')}/{LinkPurpose(purpose).value}/{token}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,12 @@ from glassgate.workflows.recorder import Recorder
 from glassgate.workflows.records import Change, Versioned
 from glassgate.workflows.views import Actor, CeremonyOptions, SignedIn
 
-__all__ = ["SignIn", "actor_of"]
+__all__ = ["SignIn", "actor_of", "normal_name"]
+
+
+def normal_name(name: str) -> str:
+    """A typed name as sign-in reads it: trimmed, lower-case, at most 64 characters."""
+    return name.strip().lower()[:64]
 
 
 def actor_of(session: ConsoleSession) -> Actor:
@@ -76,13 +81,23 @@ class SignIn:
             return self._policy.accounts[name].allows(client)
         return kind is IdentityKind.CUSTODIAN and self._policy.custodian_may_sign_in(client)
 
+    def may_sign_in_from(self, name: str, client: IPAddress) -> bool:
+        """Whether ``name`` names an identity that may sign in from ``client`` at all.
+
+        Not a check (``finish`` decides): the console's throttle counts an attempt
+        against the account only when it could succeed, so attempts from anywhere
+        else cannot lock the real holder out.
+        """
+        name = normal_name(name)
+        return self._address_allowed(self._kind_of(name), name, client)
+
     def _fields(self, name: str, client: IPAddress) -> dict[str, JSONValue]:
         return {"name": name, "client_ip": str(client)}
 
     async def begin(self, name: str, client: IPAddress) -> CeremonyOptions:
         """Request options for ``name``; always answers, so it discloses nobody's existence."""
         now = self._recorder.clock()
-        name = name.strip().lower()[:64]
+        name = normal_name(name)
         kind = self._kind_of(name)
         keys: list[WebAuthnKey] = []
         if kind is not None and self._address_allowed(kind, name, client):
@@ -112,7 +127,7 @@ class SignIn:
         client: IPAddress,
     ) -> SignedIn:
         now = self._recorder.clock()
-        name = name.strip().lower()[:64]
+        name = normal_name(name)
         try:
             return await self._finish(name, password, challenge_id, assertion, client, now)
         except WorkflowError as exc:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from glassgate.demo.announce import DemoInfo, render_json, render_text, summary
+from glassgate.demo.breakglass import EnrolmentLink
 from glassgate.demo.issuer import DEV_ONLY_NOTICE
 from glassgate.demo.samples import Sample, curl_command
 
@@ -58,3 +60,33 @@ def test_json_is_one_line_with_everything_a_test_needs() -> None:
     assert [s["name"] for s in document["samples"]] == ["allow", "rate-limit"]
     assert document["samples"][1]["expect"] == [200, 200, 429, 429]
     assert document["samples"][0]["url"] == "http://127.0.0.1:8080/api/public/hello"
+
+
+LINKS = (
+    EnrolmentLink("break-glass account", "demo-admin", "http://localhost:8081/enrol/AAA"),
+    EnrolmentLink("custodian", "demo-alice", "http://localhost:8081/enrol/BBB"),
+)
+WITH_BREAKGLASS = replace(INFO, console="http://localhost:8081", links=LINKS)
+
+
+def test_the_break_glass_path_is_printed_with_each_one_time_link() -> None:
+    text = render_text(WITH_BREAKGLASS)
+    assert "#   console  http://localhost:8081" in text
+    assert "break-glass account demo-admin  http://localhost:8081/enrol/AAA" in text
+    assert "custodian demo-alice            http://localhost:8081/enrol/BBB" in text  # aligned
+    # the cookie is for localhost: the recovery route is printed on that host name
+    assert "http://localhost:8080/api/idp-admin/settings" in text
+    assert text.splitlines()[-4:] == text.splitlines()[:4], "the banner still closes it"
+    assert "Break-glass" not in render_text(INFO), "no links: no section"
+
+
+def test_the_json_summary_carries_the_break_glass_path() -> None:
+    breakglass = json.loads(render_json(WITH_BREAKGLASS))["breakglass"]
+    assert breakglass == {
+        "console": "http://localhost:8081",
+        "recovery_url": "http://localhost:8080/api/idp-admin/settings",
+        "enrolment_links": [
+            {"role": "break-glass account", "name": "demo-admin", "url": LINKS[0].url},
+            {"role": "custodian", "name": "demo-alice", "url": LINKS[1].url},
+        ],
+    }

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from glassgate.config.load import load_config_text
+from glassgate.demo.breakglass import write_sealed_credential
 from glassgate.demo.config import (
     AUDIENCE,
+    BREAKGLASS_ACCOUNT,
     BREAKGLASS_ACR,
+    CUSTODIANS,
     MAX_AUTH_AGE,
     QUOTA_BURST,
     QUOTA_INTERVAL,
@@ -16,7 +21,19 @@ from glassgate.demo.config import (
 )
 
 
-def _addresses(state_dir: str = "/tmp/demo") -> DemoAddresses:
+@pytest.fixture
+def state(tmp_path: Path) -> str:
+    return _state_dir(tmp_path / "demo")
+
+
+def _state_dir(path: Path) -> str:
+    """A state directory as the runner leaves it: with the sealed stand-in token in it."""
+    path.mkdir(parents=True, exist_ok=True)
+    write_sealed_credential(str(path))
+    return str(path)
+
+
+def _addresses(state_dir: str) -> DemoAddresses:
     return DemoAddresses(
         listen="127.0.0.1:8181",
         issuer="http://127.0.0.1:9400/development-only",
@@ -26,8 +43,8 @@ def _addresses(state_dir: str = "/tmp/demo") -> DemoAddresses:
     )
 
 
-def test_renders_a_valid_config_with_the_addresses() -> None:
-    text = render_config(_addresses())
+def test_renders_a_valid_config_with_the_addresses(state: str) -> None:
+    text = render_config(_addresses(state))
     assert "${" not in text
     assert text.startswith("# glassgate demo configuration")
     assert "DEVELOPMENT ONLY" in text.splitlines()[0]
@@ -43,10 +60,18 @@ def test_renders_a_valid_config_with_the_addresses() -> None:
     assert config.trusted_proxies == ()
 
 
-def test_policy_routes_and_tiers() -> None:
-    config = load_config_text(render_config(_addresses()), "demo.yaml", {}).config
+def test_policy_routes_and_tiers(state: str) -> None:
+    config = load_config_text(render_config(_addresses(state)), "demo.yaml", {}).config
     routes = {route.id: route for route in config.routes}
-    assert list(routes) == ["public", "reports", "admin", "limited", "breakglass"]
+    assert list(routes) == [
+        "public",
+        "reports",
+        "admin",
+        "limited",
+        "breakglass",
+        "idp-admin",
+        "drill",
+    ]
     assert routes["reports"].allow.groups == ("Analysts",)
     assert routes["reports"].deny.groups == ("Contractors",)
     assert routes["admin"].require.auth_strength == "mfa"
@@ -58,10 +83,28 @@ def test_policy_routes_and_tiers() -> None:
     assert config.auth_strength["mfa"].amr == ("mfa",)
 
 
-@pytest.mark.parametrize("state_dir", ["/tmp/with space", '/tmp/q"uote\\back', "/tmp/dollar$x/"])
-def test_state_lives_in_the_demo_directory_whatever_its_name(state_dir: str) -> None:
+@pytest.mark.parametrize("name", ["with space", 'q"uote\\back', "dollar$x"])
+def test_state_lives_in_the_demo_directory_whatever_its_name(tmp_path: Path, name: str) -> None:
+    state_dir = _state_dir(tmp_path / name) + "/"
     config = load_config_text(render_config(_addresses(state_dir)), "demo.yaml", {}).config
     base = state_dir.rstrip("/")
     assert config.storage.sqlite.path == f"{base}/glassgate-demo.db"
     assert config.audit.checkpoint.key_file.startswith(base + "/")
     assert config.audit.checkpoint.file.startswith(base + "/")
+
+
+def test_the_break_glass_path_is_configured(state: str) -> None:
+    loaded = load_config_text(render_config(_addresses(state)), "demo.yaml", {})
+    config = loaded.config
+    assert config.console.enabled
+    assert config.console.listen == "127.0.0.1:8081"
+    assert config.alerts.required
+    breakglass = config.breakglass
+    assert breakglass is not None
+    assert [a.name for a in breakglass.accounts] == [BREAKGLASS_ACCOUNT]
+    assert breakglass.custodians == CUSTODIANS
+    assert breakglass.webauthn.origins == ("http://localhost:8081",)
+    compiled = loaded.compiled.breakglass
+    assert compiled is not None
+    assert compiled.policy.recovery_routes == ("idp-admin",)
+    assert compiled.policy.drill_route == "drill"

@@ -20,6 +20,7 @@ from glassgate.adapters.http.outbound import answer_for_decision
 from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import LoadedConfig, load_config_text
 from glassgate.core.principal import Principal
+from glassgate.demo.breakglass import write_sealed_credential
 from glassgate.demo.config import (
     AUDIENCE,
     MAX_AUTH_AGE,
@@ -65,6 +66,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         upstream="http://127.0.0.1:9000",
         state_dir=str(tmp_path_factory.mktemp("demo state")),
     )
+    write_sealed_credential(addresses.state_dir)  # as the runner does before loading
     loaded = load_config_text(render_config(addresses), "demo.yaml", {})
     return {"clock": clock, "issuer": issuer, "loaded": loaded}
 

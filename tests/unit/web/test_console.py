@@ -21,18 +21,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from glassgate.app.server import Listener, bind_socket, server_config
 from glassgate.types import ASGIApp
 from glassgate.web import ConsoleServices, create_console_app
+from glassgate.web.answers import MESSAGES
 from glassgate.web.api import MAX_BODY_BYTES, Operation, Reply, starlette_routes
 from glassgate.web.openapi import openapi_document
-from glassgate.web.security import CONTENT_SECURITY_POLICY, SecurityHeaders
+from glassgate.web.security import SECURITY_HEADERS, SecurityHeaders
+from tests.support.console import serving
 
-SECURITY = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-}
+SECURITY = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
 
 
 class Flag:
@@ -51,19 +48,8 @@ class Flag:
 
 @contextlib.asynccontextmanager
 async def listening(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
-    listener = Listener(
-        server_config(app, lifespan="off", log_level="warning"), bind_socket("127.0.0.1", 0)
-    )
-    with listener.sock:
-        listener.config.load()
-        listener.lifespan = listener.config.lifespan_class(listener.config)
-        await listener.startup(sockets=[listener.sock])
-        base = f"http://127.0.0.1:{listener.sock.getsockname()[1]}"
-        try:
-            async with httpx.AsyncClient(base_url=base, trust_env=False) as client:
-                yield client
-        finally:
-            await listener.shutdown(sockets=[listener.sock])
+    async with serving(app) as base, httpx.AsyncClient(base_url=base, trust_env=False) as client:
+        yield client
 
 
 def run(app: ASGIApp, body: Callable[[httpx.AsyncClient], Coroutine[Any, Any, None]]) -> None:
@@ -74,10 +60,10 @@ def run(app: ASGIApp, body: Callable[[httpx.AsyncClient], Coroutine[Any, Any, No
     asyncio.run(main())
 
 
-def _secured(response: httpx.Response, *, api: bool = True) -> None:
+def _secured(response: httpx.Response, *, cached: bool = False) -> None:
     for name, value in SECURITY.items():
         assert response.headers.get_list(name) == [value], name
-    if api:
+    if not cached:
         assert response.headers.get_list("cache-control") == ["no-store"]
 
 
@@ -121,18 +107,30 @@ def test_openapi_document_is_valid_3_1_and_describes_what_is_served() -> None:
     ("method", "path", "status", "error"),
     [
         pytest.param("GET", "/api/nothing", 404, "not_found", id="case=unknown-api-path"),
-        pytest.param("GET", "/healthz", 404, "not_found", id="case=no-data-plane-endpoints"),
         pytest.param("POST", "/api/health", 405, "method_not_allowed", id="case=wrong-method"),
     ],
 )
-def test_errors_are_json_with_the_security_headers(
+def test_api_errors_are_json_with_the_security_headers(
     method: str, path: str, status: int, error: str
 ) -> None:
     async def body(client: httpx.AsyncClient) -> None:
-        response = await client.request(method, path)
+        # JSON, and a bearer header so the CSRF check lets it through to the router
+        headers = {"authorization": "Bearer x"}
+        response = await client.request(method, path, json={}, headers=headers)
         assert response.status_code == status
-        assert response.json() == {"error": error, "problems": []}
-        _secured(response, api=path.startswith("/api/"))
+        assert response.json() == {"error": error, "message": MESSAGES[error], "problems": []}
+        _secured(response)
+
+    run(create_console_app(ConsoleServices(readiness=Flag())), body)
+
+
+def test_errors_outside_the_api_are_pages_with_the_security_headers() -> None:
+    async def body(client: httpx.AsyncClient) -> None:
+        response = await client.get("/healthz")  # the data plane's, never the console's
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert "<h1>Not found</h1>" in response.text
+        _secured(response)
 
     run(create_console_app(ConsoleServices(readiness=Flag())), body)
 
@@ -144,7 +142,11 @@ def test_a_failing_service_is_a_bare_500_with_the_headers() -> None:
     async def body(client: httpx.AsyncClient) -> None:
         response = await client.get("/api/health")
         assert response.status_code == 500
-        assert response.json() == {"error": "internal_error", "problems": []}
+        assert response.json() == {
+            "error": "internal_error",
+            "message": MESSAGES["internal_error"],
+            "problems": [],
+        }
         assert "readiness unavailable" not in response.text
         _secured(response)
 
@@ -241,7 +243,9 @@ def test_request_models_appear_in_the_document() -> None:
     validate(document)
     operation = document["paths"]["/api/things"]["post"]
     assert operation["requestBody"]["required"] is True
-    assert set(document["components"]["schemas"]) == {"NewThing", "Thing"}
+    assert set(document["components"]["schemas"]) == {"NewThing", "Thing", "ErrorBody", "Problem"}
+    refusals = {"403", "413", "415", "422"}  # CSRF and the body's checks
+    assert set(operation["responses"]) == {"201", *refusals}
 
 
 @pytest.mark.parametrize(
@@ -266,8 +270,9 @@ def test_headers_the_app_set_are_replaced_not_repeated() -> None:
 
     async def body(client: httpx.AsyncClient) -> None:
         _secured(await client.get("/api/x"))
-        page = await client.get("/page")
-        _secured(page, api=False)
-        assert page.headers.get_list("cache-control") == ["max-age=60"]  # pages keep theirs
+        _secured(await client.get("/page"))  # pages carry tokens: never stored either
+        static = await client.get("/static/console.css")
+        _secured(static, cached=True)
+        assert static.headers.get_list("cache-control") == ["max-age=60"]  # static keeps its own
 
     run(SecurityHeaders(inner), body)

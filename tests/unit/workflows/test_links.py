@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from glassgate.errors import LinkInvalidError
-from glassgate.workflows.links import LinkPurpose, check_usable, issue_link, redeem
+from glassgate.workflows.links import LinkPurpose, check_usable, issue_link, link_url, redeem
 
 ENROL = LinkPurpose.ENROL
 
@@ -59,3 +59,19 @@ def test_retiring_a_used_link_changes_nothing() -> None:
     used = redeem(issued.link, issued.token.reveal(), ENROL, 200.0)
     assert retire_link(used, 300.0) is used
     assert retire_link(issued.link, 300.0).used_at == 300.0
+
+
+@pytest.mark.parametrize(
+    ("origin", "purpose", "url"),
+    [
+        ("https://gw.example.com:8081", "enrol", "https://gw.example.com:8081/enrol/T0K"),
+        ("http://localhost:8081/", LinkPurpose.RESET, "http://localhost:8081/reset/T0K"),
+    ],
+)
+def test_a_link_points_at_the_console(origin: str, purpose: str, url: str) -> None:
+    assert link_url(origin, purpose, "T0K") == url
+
+
+def test_a_link_has_no_other_purpose() -> None:
+    with pytest.raises(ValueError, match="admin"):
+        link_url("https://gw", "admin", "T0K")

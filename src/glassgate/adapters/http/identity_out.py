@@ -31,9 +31,10 @@ from glassgate.core.request import AccessRequest
 from glassgate.tokens.api_keys import is_api_key
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers
-from glassgate.workflows.sessions import SESSION_COOKIE, is_session_token
+from glassgate.workflows.sessions import is_session_token
 
 __all__ = [
+    "OWN_COOKIE_PREFIX",
     "PREFIX",
     "carries_gateway_credential",
     "forwardable",
@@ -111,7 +112,7 @@ _PLAIN_NAME = re.compile(rb"[a-z0-9-]+")
 _SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ',%\\"')
 
 
-_SESSION_COOKIE = SESSION_COOKIE.encode("ascii") + b"="
+OWN_COOKIE_PREFIX = b"gg_"  # reserved: every cookie glassgate sets starts with it
 
 _VERDICTS: dict[bytes, bool] = {}  # is_stripped per header name; names are client-chosen
 _MAX_VERDICTS = 4096
@@ -154,36 +155,38 @@ def forwardable(headers: Headers) -> Headers:
     session token is dropped as well, whatever became of it: it is a
     credential for the gateway alone (an upstream, or its logs, could replay
     it), and the upstream learns who called from the signed identity instead.
-    An IdP token is passed on. The break-glass session cookie is taken out of
-    every ``Cookie`` header, whoever calls: a browser holding one sends it to
-    every port of the host.
+    An IdP token is passed on. glassgate's own cookies (the reserved ``gg_``
+    prefix: the break-glass session, the console sign-in, the console's CSRF
+    value) are taken out of every ``Cookie`` header, whoever calls: a browser
+    sends every cookie of a host to every port of it, so the console's cookies
+    come along to the data plane, and no upstream may see them.
     """
     named: set[bytes] = set()
-    session_cookie = False
+    own_cookies = False
     for name, value in headers:
         if name == b"connection":
             named.update(t.strip().lower() for t in value.split(b","))
         elif name == b"authorization" and carries_gateway_credential(value):
             named.add(b"authorization")
-        elif name == b"cookie" and _SESSION_COOKIE in value:
-            session_cookie = True
+        elif name == b"cookie" and OWN_COOKIE_PREFIX in value:
+            own_cookies = True
     verdicts = _VERDICTS
-    if not named and not session_cookie:
+    if not named and not own_cookies:
         return [h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0]))]
     kept = [
         h for h in headers if not (verdicts.get(h[0]) or is_stripped(h[0])) and h[0] not in named
     ]
-    return _without_session_cookie(kept) if session_cookie else kept
+    return _without_own_cookies(kept) if own_cookies else kept
 
 
-def _without_session_cookie(headers: Headers) -> Headers:
+def _without_own_cookies(headers: Headers) -> Headers:
     out: Headers = []
     for name, value in headers:
-        if name != b"cookie" or _SESSION_COOKIE not in value:
+        if name != b"cookie" or OWN_COOKIE_PREFIX not in value:
             out.append((name, value))
             continue
         parts = [p.strip() for p in value.split(b";")]
-        rest = b"; ".join(p for p in parts if p and not p.startswith(_SESSION_COOKIE))
+        rest = b"; ".join(p for p in parts if p and not p.startswith(OWN_COOKIE_PREFIX))
         if rest:
             out.append((name, rest))
     return out

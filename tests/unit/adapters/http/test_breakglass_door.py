@@ -51,6 +51,9 @@ def test_our_cookie_never_goes_upstream() -> None:
         ]
     jwt = [(b"authorization", b"Bearer eyJ.x.y"), (b"accept", b"*/*")]
     assert forwardable(jwt) == jwt
+    # the console's cookies reach the data plane too (same host, another port)
+    console = [(b"cookie", b"gg_console=ggcs_x_y; app=gg_not_ours; gg_csrf=t; sid=9")]
+    assert forwardable(console) == [(b"cookie", b"app=gg_not_ours; sid=9")]
 
 
 def _compiled(policy_kwargs: dict[str, object] | None = None) -> CompiledBreakglass:
