@@ -27,7 +27,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -54,7 +54,7 @@ from glassgate.audit.verification import collect_checkpoints
 from glassgate.config.audit import AuditConfig, checkpoint_paths
 from glassgate.config.breakglass_compile import CompiledBreakglass
 from glassgate.config.load import LoadedConfig
-from glassgate.config.schema import Config
+from glassgate.config.schema import Config, LimitsConfig
 from glassgate.config.storage import StorageConfig
 from glassgate.errors import AuditUnavailableError
 from glassgate.ports import Alerts
@@ -143,6 +143,7 @@ class Gateway:
     observability: Observability
     app: ASGIApp  # the data plane: the gateway inside the observability wrapper
     console: Console | None = None  # None: console.enabled is false
+    limits: LimitsConfig = field(default_factory=LimitsConfig)  # the listeners' (read at start)
 
 
 def build_gateway(
@@ -174,7 +175,7 @@ def build_gateway(
     if runtime.audit_log is not None:
         observability.watch_audit(runtime.audit_log.counters)
     app = observability.wrap(GatewayApp(holder, runtime.signer, watch=watch))
-    return Gateway(holder, observability, app, _console(config, holder, runtime))
+    return Gateway(holder, observability, app, _console(config, holder, runtime), config.limits)
 
 
 def _console(config: Config, holder: StateHolder, runtime: Runtime) -> Console | None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import resource
 import signal
 import socket
 import threading
@@ -27,6 +29,7 @@ from typing import Literal
 
 import uvicorn
 
+from glassgate.adapters.http.connection_limits import ConnectionLimits, guarded_protocol
 from glassgate.adapters.http.websocket import MAX_MESSAGE_BYTES
 from glassgate.app.compose import Gateway
 from glassgate.errors import ConfigError, Problem
@@ -43,6 +46,7 @@ __all__ = [
 ]
 
 _HANDLED = (signal.SIGINT, signal.SIGTERM)
+_log = logging.getLogger("glassgate")
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -78,17 +82,21 @@ def listeners(gateway: Gateway, *, listen: str, log_level: str) -> list[Listener
 
     Both are bound now, so a taken port fails before anything starts. The
     console's listener runs no lifespan: the data plane's starts the gateway.
+    Both enforce the connection limits of ``limits:`` (``connection_limits``).
     """
-    bound = [
-        Listener(server_config(gateway.app, log_level=log_level), bind_listen("listen", listen))
-    ]
+    limits = ConnectionLimits.from_config(gateway.limits)
+    raise_file_limit(limits.max_connections)
+    config = server_config(gateway.app, log_level=log_level, limits=limits)
+    bound = [Listener(config, bind_listen("listen", listen))]
     if gateway.console is not None:
         try:
             sock = bind_listen("console.listen", gateway.console.listen)
         except ConfigError:
             bound[0].sock.close()
             raise
-        config = server_config(gateway.console.app, log_level=log_level, lifespan="off")
+        config = server_config(
+            gateway.console.app, log_level=log_level, lifespan="off", limits=limits
+        )
         bound.append(Listener(config, sock))
     return bound
 
@@ -99,12 +107,18 @@ def server_config(
     log_level: str = "info",
     lifespan: Literal["on", "off"] = "on",
     graceful_shutdown: int | None = None,
+    limits: ConnectionLimits | None = None,
 ) -> uvicorn.Config:
-    """The one uvicorn configuration, for the data plane and every other listener."""
+    """The one uvicorn configuration, for the data plane and every other listener.
+
+    With ``limits`` the listener enforces them (``connection_limits``); without,
+    it is plain uvicorn (tests and tools that serve a local app).
+    """
     return uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http="httptools" if limits is None else guarded_protocol(limits),
+        timeout_keep_alive=5 if limits is None else limits.keepalive_timeout,  # type: ignore[arg-type]
         lifespan=lifespan,
         access_log=False,  # glassgate writes its own, with the decision (observability)
         log_config=None,  # uvicorn's loggers propagate to the root handler the caller set up
@@ -117,6 +131,30 @@ def server_config(
         ws_max_size=MAX_MESSAGE_BYTES,
         timeout_graceful_shutdown=graceful_shutdown,
     )
+
+
+def raise_file_limit(connections: int) -> None:
+    """Raise the soft descriptor limit so ``connections`` clients fit; warn when it cannot.
+
+    Each proxied request holds two descriptors (client and upstream) plus the
+    process's own (database, logs): with too low a limit the process would run
+    out of descriptors before ``max_connections`` refuses anyone.
+    """
+    needed = 2 * connections + 64
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        _log.warning(
+            "the open-file limit (%d) is below what limits.max_connections=%d needs (%d): "
+            "raise it (ulimit -n, LimitNOFILE=) or lower max_connections",
+            soft,
+            connections,
+            needed,
+        )
 
 
 class Listener(uvicorn.Server):

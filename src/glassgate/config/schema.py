@@ -178,9 +178,24 @@ class QuotaTierConfig(Model):
 
 
 class LimitsConfig(Model):
+    """Request sizes, and the connection limits the data-plane listener enforces.
+
+    The connection limits stop slow and idle clients from holding the process:
+    the whole request head must arrive within ``header_timeout`` (408), a whole
+    request body within ``body_timeout`` (408), an idle keep-alive connection is
+    closed after ``keepalive_timeout``, and a connection over ``max_connections``
+    is answered 503 and closed at once. They are read at start (a reload keeps
+    the listener's), and every one has a floor and a ceiling: a zero timeout
+    would refuse everything, an unbounded one is the hole they close.
+    """
+
     max_token_bytes: int = Field(default=16 * 1024, ge=1024, le=64 * 1024)
     max_header_bytes: int = Field(default=32 * 1024, ge=4096, le=256 * 1024)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    header_timeout: Duration = Field(default=10.0, ge=0.5, le=300.0)
+    keepalive_timeout: Duration = Field(default=5.0, ge=0.5, le=3600.0)
+    body_timeout: Duration = Field(default=60.0, ge=1.0, le=86_400.0)
+    max_connections: int = Field(default=1000, ge=8, le=1_000_000)
 
 
 class ForwardAuthConfig(Model):

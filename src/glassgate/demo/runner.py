@@ -30,6 +30,7 @@ from typing import TextIO
 
 import uvloop
 
+from glassgate.adapters.http.connection_limits import ConnectionLimits
 from glassgate.app.compose import build_gateway
 from glassgate.app.server import Listener, bind_socket, serve, server_config
 from glassgate.app.state import StateHolder
@@ -196,10 +197,12 @@ async def _serve_gateway(
     # to act without one (every step is audited first), so the demo keeps one too.
     gateway = build_gateway(config_path, load_config(config_path))
     level = "debug" if options.log_level == "debug" else "warning"
-    server = Listener(server_config(gateway.app, log_level=level, graceful_shutdown=5), sock)
+    limits = ConnectionLimits.from_config(gateway.limits)
+    data_plane = server_config(gateway.app, log_level=level, graceful_shutdown=5, limits=limits)
+    server = Listener(data_plane, sock)
     listeners = [server]
     if gateway.console is not None:
-        console = server_config(gateway.console.app, log_level=level, lifespan="off")
+        console = server_config(gateway.console.app, log_level=level, lifespan="off", limits=limits)
         listeners.append(Listener(console, console_sock))
     ready = asyncio.create_task(_announce_when_ready(server, gateway.holder, announce))
     try:
