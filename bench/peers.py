@@ -82,13 +82,13 @@ def _start_nginx(
     return server
 
 
-def _keepalive_upstream(name: str, port: int) -> str:
+def _keepalive_upstream(name: str, port: int, idle: str = "75s") -> str:
     return f"""
     upstream {name} {{
         server 127.0.0.1:{port};
         keepalive 128;
         keepalive_requests 1000000;
-        keepalive_timeout 75s;
+        keepalive_timeout {idle};
     }}"""
 
 
@@ -147,7 +147,9 @@ def start_nginx_auth_request(
     for readiness.
     """
     port = free_port()
-    upstreams = _keepalive_upstream("app", upstream_port) + _keepalive_upstream("gate", gate_port)
+    # below glassgate's limits.keepalive_timeout (5s), as in examples/nginx/glassgate.conf
+    gate = _keepalive_upstream("gate", gate_port, idle="4s")
+    upstreams = _keepalive_upstream("app", upstream_port) + gate
     to_app = _PROXY_TO.format(name="app")
     blanked = "".join(
         f'\n            proxy_set_header {name} "";' for name in _CLIENT_IDENTITY_HEADERS
