@@ -174,7 +174,8 @@ def build_gateway(
     runtime.sinks = (observability,)  # before start: every state's gate reports through it
     if runtime.audit_log is not None:
         observability.watch_audit(runtime.audit_log.counters)
-    app = observability.wrap(GatewayApp(holder, runtime.signer, watch=watch))
+    gateway = GatewayApp(holder, runtime.signer, watch=watch, audit=runtime.audit_log)
+    app = observability.wrap(gateway)
     return Gateway(holder, observability, app, _console(config, holder, runtime), config.limits)
 
 

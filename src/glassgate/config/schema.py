@@ -186,7 +186,8 @@ class LimitsConfig(Model):
     closed after ``keepalive_timeout``, and a connection over ``max_connections``
     is answered 503 and closed at once. They are read at start (a reload keeps
     the listener's), and every one has a floor and a ceiling: a zero timeout
-    would refuse everything, an unbounded one is the hole they close.
+    would refuse everything, an unbounded one is the hole they close. A
+    WebSocket tunnel has its own idle timeout and maximum lifetime.
     """
 
     max_token_bytes: int = Field(default=16 * 1024, ge=1024, le=64 * 1024)
@@ -196,6 +197,10 @@ class LimitsConfig(Model):
     keepalive_timeout: Duration = Field(default=5.0, ge=0.5, le=3600.0)
     body_timeout: Duration = Field(default=60.0, ge=1.0, le=86_400.0)
     max_connections: int = Field(default=1000, ge=8, le=1_000_000)
+    # WebSocket tunnels (adapters/http/websocket.py): closed after this long with no
+    # message either way, and after this long in all (read per tunnel, so a reload applies).
+    websocket_idle_timeout: Duration = Field(default=300.0, ge=1.0, le=86_400.0)
+    websocket_max_lifetime: Duration = Field(default=86_400.0, ge=1.0, le=7 * 86_400.0)
 
 
 class ForwardAuthConfig(Model):

@@ -15,6 +15,7 @@ import gc
 import logging
 import signal
 
+from glassgate.adapters.clock import now
 from glassgate.adapters.config_watch import StableFile, fingerprint, when_stable
 from glassgate.adapters.http.breakglass import BreakglassDoor
 from glassgate.adapters.http.forward_auth import door_for, forward_auth
@@ -31,7 +32,8 @@ from glassgate.adapters.http.outbound import (
 )
 from glassgate.adapters.http.proxy import Forward, forward
 from glassgate.adapters.http.upstreams import Upstream
-from glassgate.adapters.http.websocket import refuse, tunnel
+from glassgate.adapters.http.websocket import Tunnel, TunnelReport, refuse, tunnel
+from glassgate.audit.tunnel_events import TunnelFigures, tunnel_event
 from glassgate.core.principal import CredentialKind
 from glassgate.errors import (
     AuditUnavailableError,
@@ -42,7 +44,7 @@ from glassgate.errors import (
     RequestRejectedError,
     UpstreamError,
 )
-from glassgate.ports import ServingState, StateSource
+from glassgate.ports import AuditAppender, ServingState, StateSource
 from glassgate.tokens.downstream import IdentitySigner
 from glassgate.types import Headers, Receive, Scope, Send
 
@@ -86,10 +88,17 @@ class GatewayApp:
     this module never imports the composition root.
     """
 
-    def __init__(self, holder: StateSource, signer: IdentitySigner, watch: bool = True) -> None:
+    def __init__(
+        self,
+        holder: StateSource,
+        signer: IdentitySigner,
+        watch: bool = True,
+        audit: AuditAppender | None = None,
+    ) -> None:
         self.holder = holder
         self._signer = signer
         self._watch = watch
+        self._audit = audit  # where a closed WebSocket tunnel is recorded (None: no audit log)
         self._watcher: asyncio.Task[None] | None = None
         self._reloads: set[asyncio.Future[None]] = set()
 
@@ -184,7 +193,57 @@ class GatewayApp:
         if _breakglass_door(state, result) is not None:  # no guard or sealed header here
             await refuse(scope, send, answer_forbidden("breakglass-websocket-denied"))
             return
-        await tunnel(upstream, result, scope["headers"], extra, scope, receive, send)
+        limits = self._tunnel_limits(state, result)
+        report = await tunnel(
+            upstream, result, scope["headers"], extra, scope, receive, send, limits
+        )
+        if report is not None:
+            await self._audit_tunnel(result, report)
+
+    def _tunnel_limits(self, state: ServingState, result: GateResult) -> Tunnel:
+        """The tunnel's limits from the serving config, and its credential's end."""
+        config = state.loaded.config.limits
+        principal, token, gate = result.principal, result.facts.token, state.gate
+        still_valid = None
+        if principal is not None and token is not None:
+
+            async def still_valid() -> bool:
+                return await gate.still_authenticates(token)
+
+        return Tunnel(
+            config.websocket_idle_timeout,
+            config.websocket_max_lifetime,
+            principal.expires_at if principal is not None else None,
+            still_valid,
+        )
+
+    async def _audit_tunnel(self, result: GateResult, report: TunnelReport) -> None:
+        """The ``websocket.close`` record; the tunnel is gone, so a failure is only logged."""
+        log.info(
+            "websocket closed by %s (code %d) after %.1fs: %d bytes up, %d bytes down",
+            report.closed_by,
+            report.code,
+            report.seconds,
+            report.to_upstream,
+            report.to_client,
+        )
+        if self._audit is None:
+            return
+        figures = TunnelFigures(
+            report.target,
+            report.to_upstream,
+            report.to_client,
+            report.seconds,
+            report.closed_by,
+            report.code,
+        )
+        event = tunnel_event(
+            result.facts.request, result.principal, result.decision.route_id, figures, at=now()
+        )
+        try:
+            await self._audit.append(event)
+        except AuditUnavailableError:
+            log.error("the audit record of a closed WebSocket tunnel could not be written")
 
     async def _admit(
         self, state: ServingState, scope: Scope, raw_path: bytes, method: str

@@ -115,6 +115,19 @@ class Gate:
             await self._audit.audit(outcome, now)  # may refuse: AuditUnavailableError
         return outcome
 
+    async def still_authenticates(self, token: str) -> bool:
+        """Whether ``token`` still authenticates: an open WebSocket tunnel asks, now and then.
+
+        No decision, quota or audit (the upgrade's decision was made and
+        recorded): only whether the credential holds (an API key revoked, a
+        token expired). One that cannot be checked now does not hold (fail closed).
+        """
+        try:
+            await self._authenticator.authenticate(token, self._clock())
+        except (TokenError, CredentialUnavailableError):
+            return False
+        return True
+
     def _anonymous(self, facts: RequestFacts) -> bool:
         request = facts.request
         _, route = self.policy.routes.lookup(request.method, request.host, request.path)

@@ -5,7 +5,8 @@
 header (a request relayed by a proxy is never a direct scrape); everyone else
 gets the same 404 as a path that does not exist, so the endpoint cannot be
 discovered from outside. The internal ``/healthz`` and JWKS endpoints are
-neither timed nor logged: probes would drown the access log.
+neither timed nor logged: probes would drown the access log. A WebSocket
+upgrade gets its line and metrics when it is answered: 101, or the refusal.
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ class ObservedApp:
         return settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._upgrade(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
@@ -106,6 +110,38 @@ class ObservedApp:
             CURRENT.reset(token)
             self._finish(scope, raw_path, exchange, settings)
 
+    async def _upgrade(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket upgrade: its line and metrics when it is answered (101, or the refusal's
+        status; a close before accepting is the server's 403), not when the tunnel ends."""
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        settings = self._current()
+        exchange = Exchange(time.perf_counter())
+        token = CURRENT.set(exchange)
+        finished = False
+
+        def finish(status: int) -> None:
+            nonlocal finished
+            if not finished:
+                finished = True
+                exchange.status = status
+                self._finish(scope, raw_path, exchange, settings)
+
+        async def observed_send(message: Message) -> None:
+            kind = message["type"]
+            if kind == "websocket.accept":
+                finish(101)
+            elif kind == "websocket.http.response.start":
+                finish(message["status"])
+            elif kind == "websocket.close":
+                finish(403)
+            await send(message)
+
+        try:
+            await self._app(scope, receive, observed_send)
+        finally:
+            CURRENT.reset(token)
+            finish(0)  # the client left before any answer
+
     def _finish(
         self, scope: Scope, raw_path: bytes, exchange: Exchange, settings: _Settings
     ) -> None:
@@ -124,9 +160,8 @@ class ObservedApp:
         ):
             return
         client = scope.get("client")
-        line = access_line(
-            exchange, scope["method"], raw_path, client[0] if client else None, seconds
-        )
+        method: str = scope.get("method", "GET")  # an upgrade's scope has none: it is a GET
+        line = access_line(exchange, method, raw_path, client[0] if client else None, seconds)
         _access.info(line, extra={"json_line": True})
 
     async def _serve_metrics(self, scope: Scope, send: Send, settings: _Settings) -> None:
