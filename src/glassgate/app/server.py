@@ -12,6 +12,9 @@ on its own socket) in the current event loop: signals are handled once for
 all of them, and when one stops they all stop. Sockets are bound by the
 caller (``bind_socket``) so that a taken port is an error before anything
 starts, and so the demo and the tests can bind port 0 and learn the address.
+The listeners ``listeners`` builds enforce the connection limits of
+``limits:`` (``adapters.http.connection_limits``, ``docs/decisions/
+data-plane-server.md``).
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ __all__ = ["ConnectionLimits", "guarded_protocol"]
 log = logging.getLogger("glassgate")
 
 _LINGER = 1.0  # seconds to read and drop a refused client's input before closing
+_HEAD, _BODY, _IDLE = "head", "body", "idle"  # what a connection is waiting for
 _REQUEST_LINE_BYTES = 8 * 1024  # the request line, beyond the header section (RFC 9112 3)
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 _TIMED_OUT = Answer(408, list(_JSON), b'{"error":"request_timeout"}')
@@ -91,90 +92,103 @@ def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
 
 
 class GuardedProtocol(HttpToolsProtocol):
-    """``HttpToolsProtocol`` with the module's limits; made per listener by ``guarded_protocol``."""
+    """``HttpToolsProtocol`` with the module's limits; made per listener by ``guarded_protocol``.
+
+    One timer per connection, not one per request: a phase (reading a head,
+    reading a body, or neither while the app answers) sets a deadline, and the
+    timer, when it fires, either acts on a deadline that has passed or moves
+    itself to the current one. A busy keep-alive connection therefore costs
+    two clock readings per request, and a timer about once per deadline.
+    """
 
     limits: ClassVar[ConnectionLimits]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._in_head = True  # reading a request head (or waiting for the next one)
+        self._phase = _IDLE
         self._head_bytes = 0
-        self._head_timer: asyncio.TimerHandle | None = None
-        self._body_timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._linger: asyncio.TimerHandle | None = None
         self._refused = False
 
     # -- connection ---------------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         over = len(self.connections) >= self.limits.max_connections
-        super().connection_made(transport)  # type: ignore[arg-type]
+        super().connection_made(transport)
         if over:
             log.warning("connection refused: the listener holds max_connections already")
             self._refuse(_TOO_MANY)
             return
-        self._arm_head_timer()
+        self._begin(_HEAD, self.limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_timers()
-        if self._linger is not None:
-            self._linger.cancel()
+        self._stop_timers()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # lingering after a refusal: read and dropped
-        if self._in_head:
+        if self._phase is _IDLE and (self.cycle is None or self.cycle.response_complete):
+            self._begin(_HEAD, self.limits.header_timeout)  # the next request's first bytes
+        if self._phase is _HEAD:
             self._head_bytes += len(data)
-            if self._head_timer is None:  # the first byte of the next request on this connection
-                self._arm_head_timer()
         super().data_received(data)
-        if self._in_head and self._head_bytes > self.limits.head_bytes and not self._refused:
+        if self._phase is _HEAD and self._head_bytes > self.limits.head_bytes and not self._refused:
             self._refuse(_TOO_LARGE)
 
     def handle_websocket_upgrade(self) -> None:
-        self._cancel_timers()  # the WebSocket protocol takes the transport over
+        self._stop_timers()  # the WebSocket protocol takes the transport over
         super().handle_websocket_upgrade()
 
     # -- parser callbacks ---------------------------------------------------
     def on_headers_complete(self) -> None:
-        self._in_head = False
-        self._head_bytes = 0
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        self._begin(_BODY, self.limits.body_timeout)
         super().on_headers_complete()
-        if not self.parser.should_upgrade():
-            self._body_timer = self.loop.call_later(self.limits.body_timeout, self._body_timed_out)
 
     def on_message_complete(self) -> None:
-        if self._body_timer is not None:
-            self._body_timer.cancel()
-            self._body_timer = None
-        self._in_head = True  # what follows is the next request's head
-        self._head_bytes = 0
+        self._phase = _IDLE  # until the next request's first bytes (keep-alive: uvicorn's timer)
         super().on_message_complete()
 
-    # -- timers -------------------------------------------------------------
-    def _arm_head_timer(self) -> None:
-        self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+    # -- the one timer ------------------------------------------------------
+    def _begin(self, phase: str, seconds: float) -> None:
+        self._phase = phase
+        self._head_bytes = 0
+        self._deadline = deadline = self.loop.time() + seconds
+        if self._timer is None or deadline < self._timer_at:
+            self._arm(deadline)
+
+    def _arm(self, at: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = self.loop.call_at(at, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        if self._refused or self._phase is _IDLE or self.transport.is_closing():
+            return
+        if self.loop.time() < self._deadline:
+            self._arm(self._deadline)  # the phase moved on since this timer was set
+            return
+        if self._phase is _HEAD:
+            self._head_timed_out()
+        else:
+            self._body_timed_out()
 
     def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if self._refused or self.transport.is_closing():
-            return
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete:
-            self._arm_head_timer()  # a pipelined head waits for the response before it
-            return
-        if not self._in_head:
+            self._begin(_HEAD, self.limits.header_timeout)  # a pipelined head waits its turn
             return
         log.info("connection closed: the request head did not arrive within header_timeout")
         self._refuse(_TIMED_OUT)
 
     def _body_timed_out(self) -> None:
-        self._body_timer = None
         cycle = self.cycle
-        if cycle is None or not cycle.more_body or self.transport.is_closing():
+        self._phase = _IDLE
+        if cycle is None or not cycle.more_body:
             return
         log.info("connection closed: the request body did not arrive within body_timeout")
         if cycle.response_started:
@@ -184,16 +198,17 @@ class GuardedProtocol(HttpToolsProtocol):
         cycle.message_event.set()
         self._refuse(_TIMED_OUT)
 
-    def _cancel_timers(self) -> None:
-        for timer in (self._head_timer, self._body_timer):
+    def _stop_timers(self) -> None:
+        for timer in (self._timer, self._linger):
             if timer is not None:
                 timer.cancel()
-        self._head_timer = self._body_timer = None
+        self._timer = self._linger = None
+        self._phase = _IDLE
 
     def _refuse(self, answer: Answer) -> None:
         """Answer, shut the write side, drop further input for a moment, close."""
+        self._stop_timers()
         self._refused = True
-        self._cancel_timers()
         self._unset_keepalive_if_required()
         transport = self.transport
         transport.write(_render(answer))
