@@ -42,6 +42,7 @@ __all__ = [
     "Listener",
     "bind_listen",
     "bind_socket",
+    "bind_sockets",
     "listeners",
     "serve",
     "server_config",
@@ -80,27 +81,39 @@ def bind_listen(location: str, listen: str) -> socket.socket:
         raise ConfigError([problem]) from None
 
 
-def listeners(gateway: Gateway, *, listen: str, log_level: str) -> list[Listener]:
-    """The data plane on ``listen`` and, when enabled, the console on its own address.
+def bind_sockets(listen: str, console_listen: str | None) -> list[socket.socket]:
+    """The data plane's socket on ``listen`` and, when given, the console's.
 
-    Both are bound now, so a taken port fails before anything starts. The
-    console's listener runs no lifespan: the data plane's starts the gateway.
+    Bound before anything starts (and, with ``--workers``, before the fork),
+    so a taken port fails at once; ``ConfigError`` names the setting.
+    """
+    sockets = [bind_listen("listen", listen)]
+    if console_listen is not None:
+        try:
+            sockets.append(bind_listen("console.listen", console_listen))
+        except ConfigError:
+            sockets[0].close()
+            raise
+    return sockets
+
+
+def listeners(
+    gateway: Gateway, sockets: Sequence[socket.socket], *, log_level: str
+) -> list[Listener]:
+    """The data plane on ``sockets[0]`` and the console, when enabled, on ``sockets[1]``.
+
+    The console's listener runs no lifespan: the data plane's starts the gateway.
     Both enforce the connection limits of ``limits:`` (``connection_limits``).
     """
     limits = ConnectionLimits.from_config(gateway.limits)
     raise_file_limit(limits.max_connections)
     config = server_config(gateway.app, log_level=log_level, limits=limits)
-    bound = [Listener(config, bind_listen("listen", listen))]
-    if gateway.console is not None:
-        try:
-            sock = bind_listen("console.listen", gateway.console.listen)
-        except ConfigError:
-            bound[0].sock.close()
-            raise
+    bound = [Listener(config, sockets[0])]
+    if gateway.console is not None and len(sockets) > 1:
         config = server_config(
             gateway.console.app, log_level=log_level, lifespan="off", limits=limits
         )
-        bound.append(Listener(config, sock))
+        bound.append(Listener(config, sockets[1]))
     return bound
 
 
