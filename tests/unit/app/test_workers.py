@@ -16,12 +16,15 @@ issuers:
   - {id: idp, issuer: http://127.0.0.1:9400, audiences: [api://gateway]}
 upstreams: [{id: app, targets: ["http://127.0.0.1:9"]}]
 """
-METERED = BASE + """\
+METERED = (
+    BASE
+    + """\
 quotas:
   standard: {rate: 10, per: 1s}
 routes:
   - {id: r, match: {path: /r/*}, upstream: app, quota: standard}
 """
+)
 
 
 def test_auto_is_the_usable_cores() -> None:
