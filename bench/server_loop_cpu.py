@@ -6,8 +6,9 @@ Runs ``bench.floor_apps.hello_asgi`` on uvicorn as ``glassgate serve`` builds a
 listener (``app.server.server_config``), once with plain uvicorn
 (``http="httptools"``) and once with the data plane's ``GuardedProtocol``
 (``adapters/http/connection_limits.py``: head cap, header/body deadlines,
-connection cap), drives each with ``wrk`` (keep-alive) for ``--duration``
-seconds, and reads the server's own CPU time from /proc. CPU per request,
+connection cap), and beside them the floor of a server on llhttp with no
+ASGI at all (``_Hello``: what leaving ASGI could save at most); drives each
+with ``wrk`` (keep-alive) for ``--duration`` seconds, and reads the server's own CPU time from /proc. CPU per request,
 unlike req/s, hardly moves with other load on the machine, so the two can be
 compared on a busy one. Prints the median of ``--rounds`` per variant.
 """
@@ -15,11 +16,15 @@ compared on a busy one. Prints the median of ``--rounds`` per variant.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import httptools
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -34,11 +39,51 @@ from glassgate.adapters.http.connection_limits import ConnectionLimits
 from glassgate.app.server import Listener, bind_socket, serve, server_config
 from glassgate.config.schema import LimitsConfig
 from bench.floor_apps import hello_asgi
+sock = bind_socket("127.0.0.1", int(sys.argv[2]))
+if sys.argv[1] == "llhttp":
+    from bench.server_loop_cpu import serve_llhttp
+    uvloop.run(serve_llhttp(sock))
 limits = ConnectionLimits.from_config(LimitsConfig()) if sys.argv[1] == "guarded" else None
 config = server_config(hello_asgi, log_level="warning", lifespan="off", limits=limits)
-sock = bind_socket("127.0.0.1", int(sys.argv[2]))
 uvloop.run(serve([Listener(config, sock)], reraise_signals=False))
 """
+_BODY = b'{"ok":true,"service":"bench-upstream","items":[1,2,3]}'
+_RESPONSE = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
+    len(_BODY),
+    _BODY,
+)
+
+
+class _Hello(asyncio.Protocol):
+    """The floor of a server written on llhttp directly: parse, answer, keep alive.
+
+    No ASGI (no scope dict, no receive/send coroutines, no task per request):
+    what issue 10 direction 2 would build on. Not a server: no limits, no
+    pipelining rules, no errors; it bounds what leaving ASGI could save.
+    """
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if self.transport is not None:
+                self.transport.close()
+
+    def on_message_complete(self) -> None:
+        if self.transport is not None:
+            self.transport.write(_RESPONSE)
+
+
+async def serve_llhttp(sock: socket.socket) -> None:
+    server = await asyncio.get_running_loop().create_server(_Hello, sock=sock, backlog=2048)
+    await server.serve_forever()
 
 
 def _free_port() -> int:
@@ -83,7 +128,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    results: dict[str, list[float]] = {"plain": [], "guarded": []}
+    results: dict[str, list[float]] = {"plain": [], "guarded": [], "llhttp": []}
     for _ in range(args.rounds):
         for variant, figures in results.items():  # interleaved: drift hits both alike
             figures.append(_round(variant, args.duration, args.connections))
