@@ -8,9 +8,10 @@ listener (``app.server.server_config``), once with plain uvicorn
 (``adapters/http/connection_limits.py``: head cap, header/body deadlines,
 connection cap), and beside them the floor of a server on llhttp with no
 ASGI at all (``_Hello``: what leaving ASGI could save at most); drives each
-with ``wrk`` (keep-alive) for ``--duration`` seconds, and reads the server's own CPU time from /proc. CPU per request,
-unlike req/s, hardly moves with other load on the machine, so the two can be
-compared on a busy one. Prints the median of ``--rounds`` per variant.
+with ``wrk`` (keep-alive) for ``--duration`` seconds, and reads the server's
+own CPU time from /proc. CPU per request, unlike req/s, hardly moves with
+other load on the machine, so the variants can be compared on a busy one.
+Prints the median of ``--rounds`` per variant.
 """
 
 from __future__ import annotations
