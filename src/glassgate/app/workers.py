@@ -16,8 +16,8 @@ What the workers share, and what they do not:
 - API keys, break-glass sessions, the directory: in the database, so a
   revocation reaches every worker within ``api_keys.cache_ttl``;
 - quotas: counters in memory would let each worker allow the whole rate,
-  N times the limit, so ``workers > 1`` with quota tiers needs a shared store
-  (``check_workers`` refuses the rest);
+  N times the limit, so ``workers > 1`` with quota tiers needs the shared
+  store (``quotas.store.redis``; ``check_workers`` refuses the rest);
 - the console: served by worker 0 alone (its sign-in throttle and WebAuthn
   ceremonies keep state in memory);
 - metrics, connection limits and the token cache are per worker
@@ -75,8 +75,9 @@ def check_workers(config: Config, workers: int) -> None:
 
 
 def _quotas_in_memory(config: Config) -> bool:
-    """Whether routes are metered by counters each process keeps for itself."""
-    return bool(config.quotas)
+    """Whether quota tiers are counted by each process for itself (no ``quotas.store``)."""
+    quotas = config.quotas
+    return bool(quotas.tiers) and quotas.store.redis is None
 
 
 def prefork(count: int, work: Work) -> int:

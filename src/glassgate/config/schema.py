@@ -17,6 +17,7 @@ from glassgate.config.alerts import AlertsConfig
 from glassgate.config.audit import AuditConfig
 from glassgate.config.breakglass import BreakglassConfig
 from glassgate.config.directory import DirectoryConfig, ScimConfig
+from glassgate.config.quotas import QuotasConfig, QuotaTierConfig
 from glassgate.config.storage import StorageConfig
 
 __all__ = [
@@ -168,15 +169,6 @@ class StrengthLevelConfig(Model):
     amr_all: tuple[str, ...] = ()
 
 
-class QuotaTierConfig(Model):
-    """A sustained rate with a burst allowance (GCRA)."""
-
-    rate: float = Field(gt=0)
-    per: Duration = Field(default=1.0, gt=0)
-    burst: int = Field(default=1, ge=1)
-    key: Literal["principal", "api_key", "client_ip"] = "principal"
-
-
 class LimitsConfig(Model):
     """Request sizes, and the connection limits the data-plane listener enforces.
 
@@ -300,7 +292,7 @@ class Config(Model):
     routes: tuple[RouteConfig, ...] = ()
     networks: dict[str, tuple[CIDR, ...]] = Field(default_factory=dict)
     auth_strength: dict[str, StrengthLevelConfig] = Field(default_factory=dict)
-    quotas: dict[str, QuotaTierConfig] = Field(default_factory=dict)
+    quotas: QuotasConfig = QuotasConfig()
     trusted_proxies: tuple[CIDR, ...] = ()
     limits: LimitsConfig = LimitsConfig()
     forward_auth: ForwardAuthConfig = ForwardAuthConfig()

@@ -52,3 +52,10 @@ def test_memory_quotas_hold_for_one_worker_only() -> None:
 
 def test_no_quotas_is_fine_with_workers() -> None:
     check_workers(load_config_text(BASE, "g.yaml", {}).config, 8)
+
+
+def test_a_shared_quota_store_holds_across_workers() -> None:
+    shared = METERED.replace(
+        "quotas:\n", 'quotas:\n  store: {redis: {url: "redis://127.0.0.1:6379/0"}}\n'
+    )
+    check_workers(load_config_text(shared, "g.yaml", {}).config, 4)
