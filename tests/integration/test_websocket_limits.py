@@ -31,7 +31,7 @@ from tests.support.polling import eventually
 pytestmark = pytest.mark.integration
 
 IDLE = 2.0
-LIFETIME = 8.0
+LIFETIME = 20.0  # long enough that a revocation (CLI, cache, 5 s recheck) comes first
 SLACK = 20.0
 
 
@@ -65,9 +65,12 @@ def gateway(oidc_provider: Any, echo: str, workdir: Path) -> Iterator[GatewayPro
         routes=[
             {"id": "chat", "match": {"path": "/ws/*"}, "upstream": "app",
              "allow": {"groups": ["Red"]}},
+            {"id": "bots", "match": {"path": "/bots/*"}, "upstream": "app",
+             "allow": {"groups": ["robots"]}},
         ],
         limits={"websocket_idle_timeout": f"{IDLE}s", "websocket_max_lifetime": f"{LIFETIME}s"},
         observability={"metrics_allow": ["127.0.0.1/32"]},
+        api_keys={"enabled": True, "cache_ttl": "1s", "negative_cache_ttl": "1s"},
     )  # fmt: skip
     path = workdir / "gateway.yaml"
     write_config(path, config)
@@ -188,3 +191,27 @@ def test_a_closed_tunnel_is_audited_with_its_bytes(
     assert details["bytes_to_upstream"] == 15
     assert details["bytes_to_client"] == 15
     assert details["duration_s"] >= 0
+
+
+def _apikey(gw: GatewayProcess, workdir: Path, *args: str) -> str:
+    """The real ``glassgate apikey`` command, against the gateway's own database."""
+    done = subprocess.run(
+        [sys.executable, "-m", "glassgate", "apikey", *args, "--config",
+         str(workdir / "gateway.yaml")],
+        cwd=workdir, env=gw.env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_tunnel_closes_when_its_api_key_is_revoked(
+    gateway: GatewayProcess, workdir: Path
+) -> None:
+    key = _apikey(gateway, workdir, "create", "--name", "bot", "--subject", "svc:bot",
+                  "--group", "robots", "--all-routes")  # fmt: skip
+    with _ws(gateway, "/bots/feed", key) as ws:
+        ws.send("still here")
+        assert ws.recv(timeout=10) == "still here"
+        _apikey(gateway, workdir, "revoke", key[3:15])
+        _closed_within(ws, LIFETIME + SLACK, keep_talking=True)
+        assert (ws.close_code, ws.close_reason) == (1008, "credential-revoked")
