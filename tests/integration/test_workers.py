@@ -59,6 +59,7 @@ def gateway(oidc_provider: Any, upstream: EchoUpstream, workdir: Path) -> Iterat
             {"id": "staff", "match": {"path": "/staff/*"}, "upstream": "app",
              "allow": {"groups": ["Staff"]}},
         ],
+        api_keys={"enabled": True, "cache_ttl": "1s", "negative_cache_ttl": "1s"},
     )  # fmt: skip
     write_config(workdir / "gateway.yaml", config)
     process = GatewayProcess(
@@ -103,6 +104,32 @@ def test_two_workers_serve_and_share_one_audit_chain(
         check=False, capture_output=True, text=True, timeout=120, cwd=workdir, env=gateway.env,
     )  # fmt: skip
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _fresh_get(gw: GatewayProcess, path: str, token: str) -> int:
+    with httpx.Client(timeout=WAIT) as client:  # a new connection: any worker may take it
+        return client.get(gw.url + path, headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_a_revoked_api_key_is_refused_by_every_worker(
+    gateway: GatewayProcess, workdir: Path
+) -> None:
+    def apikey(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "glassgate", "apikey", *args, "--config",
+             str(workdir / "gateway.yaml")],
+            cwd=workdir, env=gateway.env, capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    key = apikey("create", "--name", "bot", "--subject", "svc:bot", "--group", "Staff",
+                 "--all-routes")  # fmt: skip
+    assert [_fresh_get(gateway, "/staff/k", key) for _ in range(10)] == [200] * 10
+    apikey("revoke", key[3:15])
+    time.sleep(2.0)  # the workers' key caches (cache_ttl 1s) have expired
+    assert [_fresh_get(gateway, "/staff/k", key) for _ in range(20)] == [401] * 20
 
 
 def test_sighup_reaches_every_worker(gateway: GatewayProcess, workdir: Path) -> None:
