@@ -132,6 +132,42 @@ def test_a_revoked_api_key_is_refused_by_every_worker(
     assert [_fresh_get(gateway, "/staff/k", key) for _ in range(20)] == [401] * 20
 
 
+def _accepted_by(pid: int, port: int) -> int:
+    """How many established connections to ``port`` process ``pid`` holds (from /proc)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+            inodes.add(fields[9])
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        held += target.startswith("socket:[") and target[8:-1] in inodes
+    return held
+
+
+def test_connections_are_spread_over_both_workers(gateway: GatewayProcess) -> None:
+    """One socket per worker (SO_REUSEPORT): the kernel spreads connections, so a proxy's
+    keep-alive pool opened in one burst does not all land on one worker."""
+    import socket
+
+    held = [socket.create_connection(("127.0.0.1", gateway.port), timeout=WAIT) for _ in range(40)]
+    try:
+        time.sleep(0.5)  # let both accept
+        counts = sorted(_accepted_by(pid, gateway.port) for pid in _workers(gateway))
+    finally:
+        for sock in held:
+            sock.close()
+    assert sum(counts) == 40
+    # Hashed over two sockets: fewer than 10 of 40 on one is a 1-in-1,500 draw. One shared
+    # socket gave an idle worker 17 of 20 here.
+    assert counts[0] >= 10, counts
+
+
 def test_sighup_reaches_every_worker(gateway: GatewayProcess, workdir: Path) -> None:
     assert gateway.proc is not None
     log = workdir / "gateway.log"

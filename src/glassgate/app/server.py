@@ -27,6 +27,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
 from types import FrameType
 from typing import Literal
 
@@ -40,6 +41,7 @@ from glassgate.types import ASGIApp
 
 __all__ = [
     "Listener",
+    "Sockets",
     "bind_listen",
     "bind_socket",
     "bind_sockets",
@@ -59,12 +61,18 @@ def split_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A bound (not yet listening) TCP socket; port 0 picks a free one."""
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A bound (not yet listening) TCP socket; port 0 picks a free one.
+
+    ``reuse_port``: several sockets share the address (``SO_REUSEPORT``) and
+    the kernel spreads new connections over those listening (``--workers``).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError:
         sock.close()
@@ -72,29 +80,63 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def bind_listen(location: str, listen: str) -> socket.socket:
-    """A socket bound to ``listen``; ``ConfigError`` naming ``location`` if it cannot be."""
+def bind_listen(location: str, listen: str, *, copies: int = 1) -> list[socket.socket]:
+    """``copies`` sockets bound to ``listen`` (more than one: ``SO_REUSEPORT``, one port).
+
+    ``ConfigError`` naming ``location`` if they cannot be bound.
+    """
+    host, port = split_listen(listen)
+    bound: list[socket.socket] = []
     try:
-        return bind_socket(*split_listen(listen))
+        for _ in range(copies):
+            bound.append(bind_socket(host, port, reuse_port=copies > 1))
+            port = bound[0].getsockname()[1]  # port 0: the others join the one picked
     except OSError as exc:
+        for sock in bound:
+            sock.close()
         problem = Problem(location, f"cannot listen on {listen}: {exc.strerror}", "is it in use?")
         raise ConfigError([problem]) from None
+    return bound
 
 
-def bind_sockets(listen: str, console_listen: str | None) -> list[socket.socket]:
-    """The data plane's socket on ``listen`` and, when given, the console's.
+@dataclass(frozen=True, slots=True)
+class Sockets:
+    """What ``serve`` listens on: the data plane's socket(s) and the console's.
+
+    With ``--workers N`` the data plane has N sockets on one port
+    (``SO_REUSEPORT``): each worker accepts on its own, and the kernel spreads
+    connections evenly (one shared socket lets whichever worker is idle take
+    them all, so a proxy's keep-alive pool could end up on one worker).
+    """
+
+    data_plane: list[socket.socket]
+    console: socket.socket | None
+
+    def every(self) -> list[socket.socket]:
+        return [*self.data_plane, *([self.console] if self.console is not None else [])]
+
+    def of_worker(self, index: int) -> list[socket.socket]:
+        """Worker ``index``'s data-plane socket, and the console for worker 0 alone."""
+        mine = [self.data_plane[index]]
+        return [*mine, self.console] if index == 0 and self.console is not None else mine
+
+
+def bind_sockets(listen: str, console_listen: str | None, *, workers: int = 1) -> Sockets:
+    """The data plane's socket(s) on ``listen`` and, when given, the console's.
 
     Bound before anything starts (and, with ``--workers``, before the fork),
     so a taken port fails at once; ``ConfigError`` names the setting.
     """
-    sockets = [bind_listen("listen", listen)]
-    if console_listen is not None:
-        try:
-            sockets.append(bind_listen("console.listen", console_listen))
-        except ConfigError:
-            sockets[0].close()
-            raise
-    return sockets
+    data_plane = bind_listen("listen", listen, copies=workers)
+    if console_listen is None:
+        return Sockets(data_plane, None)
+    try:
+        (console,) = bind_listen("console.listen", console_listen)
+    except ConfigError:
+        for sock in data_plane:
+            sock.close()
+        raise
+    return Sockets(data_plane, console)
 
 
 def listeners(

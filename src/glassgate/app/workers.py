@@ -1,10 +1,12 @@
-"""``glassgate serve --workers N``: a pre-fork parent and N worker processes on shared sockets.
+"""``glassgate serve --workers N``: a pre-fork parent and N worker processes on one port.
 
 One Python process uses one core. With ``--workers N`` (``auto``: the cores
-this process may run on) the parent binds the listening sockets, then forks
-the workers one after another; each builds its own gateway (event loop,
-database connections, audit writer, caches) after the fork and serves the
-inherited sockets, and the kernel hands each new connection to one of them.
+this process may run on) the parent binds one data-plane socket per worker on
+the same port (``SO_REUSEPORT``, ``app.server.Sockets``), then forks the
+workers one after another; each builds its own gateway (event loop, database
+connections, audit writer, caches) after the fork and accepts on its own
+socket, and the kernel spreads new connections evenly over them. The parent
+keeps every socket open, so a restarted worker takes over its predecessor's.
 The first worker migrates the database and creates the audit checkpoint key
 when they are due; the next is forked only once the previous one has built
 its gateway, so no two workers race on either.

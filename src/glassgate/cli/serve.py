@@ -14,11 +14,13 @@ import argparse
 import functools
 import gc
 import logging
-import socket
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glassgate.config.load import LoadedConfig, load_config
+
+if TYPE_CHECKING:
+    from glassgate.app.server import Sockets
 
 __all__ = ["register"]
 
@@ -66,21 +68,23 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("glassgate").warning("configuration: %s", warning.render())
     console = loaded.config.console
     sockets = bind_sockets(
-        args.listen or loaded.config.listen, console.listen if console.enabled else None
+        args.listen or loaded.config.listen,
+        console.listen if console.enabled else None,
+        workers=args.workers,
     )
     try:
         if args.workers == 1:
             return _serve(args, loaded, sockets, 0, lambda: None)
         return prefork(args.workers, functools.partial(_serve, args, loaded, sockets))
     finally:
-        for sock in sockets:
+        for sock in sockets.every():
             sock.close()
 
 
 def _serve(
     args: argparse.Namespace,
     loaded: LoadedConfig,
-    sockets: list[socket.socket],
+    sockets: Sockets,
     index: int,
     ready: Callable[[], None],
 ) -> int:
@@ -95,7 +99,10 @@ def _serve(
     # Blocking by design: opens (and on first start migrates) the audit database before serving.
     gateway = build_gateway(args.config, loaded, watch=not args.no_watch)
     ready()  # the next worker may start: the database is migrated, the checkpoint key made
-    mine = sockets if index == 0 else sockets[:1]  # the console: worker 0 alone
+    mine = sockets.of_worker(index)  # its own data-plane socket; the console: worker 0 alone
+    for sock in sockets.every():
+        if sock not in mine:
+            sock.close()  # the parent keeps its copy: a restarted worker finds it again
     bound = listeners(gateway, mine, log_level=args.log_level)
     # Fewer, larger young-generation collections: a request allocates a few hundred
     # short-lived objects, and the default threshold (700) collects every few
