@@ -88,9 +88,13 @@ def bind_listen(location: str, listen: str, *, copies: int = 1) -> list[socket.s
     host, port = split_listen(listen)
     bound: list[socket.socket] = []
     try:
+        if copies > 1:
+            # Claim the address alone first: SO_REUSEPORT would otherwise let a second
+            # gateway (same user) join a running one's port and take half its clients.
+            with bind_socket(host, port) as probe:
+                port = probe.getsockname()[1]  # port 0: the copies share the one picked
         for _ in range(copies):
             bound.append(bind_socket(host, port, reuse_port=copies > 1))
-            port = bound[0].getsockname()[1]  # port 0: the others join the one picked
     except OSError as exc:
         for sock in bound:
             sock.close()

@@ -9,7 +9,15 @@ import socket
 import httpx
 import pytest
 
-from glassgate.app.server import Listener, bind_socket, serve, server_config, split_listen
+from glassgate.app.server import (
+    Listener,
+    bind_socket,
+    bind_sockets,
+    serve,
+    server_config,
+    split_listen,
+)
+from glassgate.errors import ConfigError
 from glassgate.types import Receive, Scope, Send
 
 
@@ -85,3 +93,43 @@ def test_a_failed_start_stops_every_listener_with_uvicorn_s_exit_code() -> None:
         asyncio.run(serve([bad, good]))
     assert caught.value.code == 3
     assert good.should_exit
+
+
+def test_workers_get_one_socket_each_on_one_port() -> None:
+    sockets = bind_sockets("127.0.0.1:0", "127.0.0.1:0", workers=3)
+    try:
+        ports = {sock.getsockname()[1] for sock in sockets.data_plane}
+        assert len(sockets.data_plane) == 3
+        assert len(ports) == 1  # port 0 was picked once; the others joined it
+        assert sockets.console is not None
+        assert sockets.of_worker(0) == [sockets.data_plane[0], sockets.console]
+        assert sockets.of_worker(2) == [sockets.data_plane[2]]
+        assert len(sockets.every()) == 4
+    finally:
+        for sock in sockets.every():
+            sock.close()
+
+
+def test_a_taken_port_names_the_setting() -> None:
+    taken = bind_socket("127.0.0.1", 0)
+    taken.listen()
+    try:
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError) as info:
+            bind_sockets(f"127.0.0.1:{port}", None, workers=2)
+        assert [p.location for p in info.value.problems] == ["listen"]
+    finally:
+        taken.close()
+
+
+def test_a_second_gateway_cannot_join_a_running_ones_port() -> None:
+    first = bind_sockets("127.0.0.1:0", None, workers=2)
+    try:
+        for sock in first.data_plane:
+            sock.listen()
+        port = first.data_plane[0].getsockname()[1]
+        with pytest.raises(ConfigError):
+            bind_sockets(f"127.0.0.1:{port}", None, workers=2)
+    finally:
+        for sock in first.every():
+            sock.close()
