@@ -17,12 +17,14 @@ class TcpSyslogReceiver:
     def __init__(self) -> None:
         self.messages: list[bytes] = []
         self.server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()  # open connections, closed by stop()
 
     async def start(self, port: int = 0) -> int:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", port)
         return int(self.server.sockets[0].getsockname()[1])
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 length = int((await reader.readuntil(b" "))[:-1])
@@ -30,9 +32,12 @@ class TcpSyslogReceiver:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     async def stop(self) -> None:
+        for writer in list(self._writers):  # as WebhookReceiver.stop: never left unclosed
+            writer.close()
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
@@ -53,12 +58,14 @@ class WebhookReceiver:
         self.statuses = list(statuses or [])
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()  # open connections, closed by stop()
 
     async def start(self) -> str:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/hooks/audit"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -72,9 +79,14 @@ class WebhookReceiver:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     async def stop(self) -> None:
+        # A keep-alive client's connection outlives server.close() (Python 3.11 does not
+        # close it): close it here, or its transport is collected unclosed in a later test.
+        for writer in list(self._writers):
+            writer.close()
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
