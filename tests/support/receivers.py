@@ -11,6 +11,14 @@ from glassgate.types import Secret
 __all__ = ["TcpSyslogReceiver", "UdpSyslogReceiver", "WebhookReceiver", "check_signature"]
 
 
+async def _close_all(writers: set[asyncio.StreamWriter]) -> None:
+    """Close the connections still open, and wait until their transports are closed."""
+    open_now = list(writers)
+    for writer in open_now:
+        writer.close()
+    await asyncio.gather(*(writer.wait_closed() for writer in open_now), return_exceptions=True)
+
+
 class TcpSyslogReceiver:
     """RFC 6587 octet-counting receiver."""
 
@@ -36,8 +44,7 @@ class TcpSyslogReceiver:
             writer.close()
 
     async def stop(self) -> None:
-        for writer in list(self._writers):  # as WebhookReceiver.stop: never left unclosed
-            writer.close()
+        await _close_all(self._writers)  # as WebhookReceiver.stop: never left unclosed
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
@@ -85,8 +92,7 @@ class WebhookReceiver:
     async def stop(self) -> None:
         # A keep-alive client's connection outlives server.close() (Python 3.11 does not
         # close it): close it here, or its transport is collected unclosed in a later test.
-        for writer in list(self._writers):
-            writer.close()
+        await _close_all(self._writers)
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
