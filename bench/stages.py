@@ -68,7 +68,10 @@ from glassgate.adapters.http.identity_out import upstream_identity  # noqa: E402
 from glassgate.adapters.http.inbound import read_request  # noqa: E402
 from glassgate.adapters.http.proxy import Forward, forward  # noqa: E402
 from glassgate.adapters.observability.access_log import Exchange, access_line  # noqa: E402
-from glassgate.adapters.observability.log_format import ACCESS_LOGGER, configure_logging  # noqa: E402
+from glassgate.adapters.observability.log_format import (  # noqa: E402
+    configure_logging,
+    emit_access_line,
+)
 from glassgate.adapters.storage.audit.memory import MemoryAuditStore  # noqa: E402
 from glassgate.app.compose import build_gateway, open_audit_log  # noqa: E402
 from glassgate.audit.events import build_decision  # noqa: E402
@@ -262,12 +265,11 @@ async def _measure(workdir: Path, seconds: float, rounds: int) -> dict[str, floa
 
         out["metrics"] = _sync_cost(metric, seconds, rounds)
 
-        access = logging.getLogger(ACCESS_LOGGER)
         exchange = Exchange(time.perf_counter(), result, 200)
 
         def access_log() -> None:
             line = access_line(exchange, "GET", raw_path.encode(), peer, 0.001)
-            access.info(line, extra={"json_line": True})
+            emit_access_line(line)
 
         out["access log line"] = _sync_cost(access_log, seconds, rounds)
 

@@ -14,7 +14,6 @@ decision is never left without a record, so it keeps only typed fields.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 
@@ -22,7 +21,7 @@ from glassgate.audit.records import AuditEvent, EventType
 from glassgate.audit.screening import is_clean, redact_text
 from glassgate.core.decision import Decision
 from glassgate.core.principal import CredentialKind, Principal
-from glassgate.core.request import AccessRequest, IPAddress
+from glassgate.core.request import AccessRequest, address_text
 from glassgate.types import JSONValue
 
 __all__ = ["PendingDecision", "build_decision", "decision_event", "minimal_decision_event"]
@@ -88,12 +87,6 @@ def _who(principal: Principal) -> dict[str, JSONValue]:
     return who
 
 
-@functools.lru_cache(maxsize=4096)
-def _ip_text(address: IPAddress) -> str:
-    """``str`` of an address is pure Python and slow; clients repeat."""
-    return str(address)
-
-
 def _what(decision: Decision, request: AccessRequest) -> dict[str, JSONValue]:
     method, path, host = request.method, request.path, request.host
     if (
@@ -109,7 +102,7 @@ def _what(decision: Decision, request: AccessRequest) -> dict[str, JSONValue]:
         "method": method,
         "path": path,
         "host": host,
-        "client_ip": _ip_text(request.client_ip),
+        "client_ip": address_text(request.client_ip),
     }
     if decision.would_be is not None:
         what["would_be"] = decision.would_be.outcome.value

@@ -32,6 +32,7 @@ from typing import Any, Final
 import orjson
 
 from glassgate.audit.screening import check_json, check_text, plain
+from glassgate.timestamps import utc_parts
 from glassgate.types import JSONValue
 
 __all__ = [
@@ -104,24 +105,11 @@ _ORJSON: Final[Callable[..., bytes]] = orjson.dumps
 def format_ts(epoch: float) -> str:
     """RFC 3339 UTC with microseconds; fixed width, so text order is time order.
 
-    The same text as ``datetime.fromtimestamp(epoch, UTC).strftime(...%fZ)``
-    (microseconds rounded half to even, as ``datetime`` does), with the
-    seconds part formatted once per second instead of once per record.
+    The text of ``datetime.fromtimestamp(epoch, UTC).strftime("...%fZ")``
+    (``timestamps.utc_parts``: formatted once per second).
     """
-    frac, whole = math.modf(epoch)
-    micros = round(frac * 1e6)
-    if micros >= 1_000_000:
-        micros -= 1_000_000
-        whole += 1.0
-    second = int(whole)
-    last = _LAST_SECOND[0]
-    if last[0] != second:
-        last = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
-        _LAST_SECOND[0] = last  # one tuple swap: safe between threads
-    return f"{last[1]}.{micros:06d}Z"
-
-
-_LAST_SECOND: list[tuple[int, str]] = [(-1, "")]
+    second, micros = utc_parts(epoch)
+    return f"{second}.{micros:06d}Z"
 
 
 def parse_ts(text: str) -> float:
