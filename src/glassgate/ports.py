@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports pulls in no other pac
     from glassgate.tokens.api_keys import ApiKeyRecord
     from glassgate.tokens.keyring import KeyRing
     from glassgate.types import Secret
+    from glassgate.workflows.grant_service import GrantCaller, GrantService
     from glassgate.workflows.keys import WebAuthnKey
     from glassgate.workflows.service import BreakglassService
     from glassgate.workflows.stored import WorkflowRecord
@@ -65,6 +66,7 @@ __all__ = [
     "DecisionSink",
     "DirectoryStore",
     "DoorState",
+    "GrantsSource",
     "HolderView",
     "IdpAuthenticator",
     "KeySourceView",
@@ -244,6 +246,20 @@ class WorkflowStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class GrantsSource(Protocol):
+    """Just-in-time grants for the console and its API (``app.grants.GrantsDesk``).
+
+    ``grant_service`` is the serving configuration's (None: no grant types);
+    ``caller`` verifies an IdP access token exactly as the gate does (plus the
+    directory's merged groups, never grant groups: a grant does not make its
+    holder an approver) and raises ``TokenError`` when it is not valid.
+    """
+
+    def grant_service(self) -> GrantService | None: ...
+
+    async def caller(self, raw_token: str) -> GrantCaller: ...
 
 
 class SessionAuthenticator(Protocol):

@@ -40,6 +40,7 @@ from glassgate.types import Clock
 
 if TYPE_CHECKING:
     from glassgate.app.directory import DirectoryRuntime
+    from glassgate.app.grants import GrantsRuntime
     from glassgate.audit.service import AuditLog
     from glassgate.config.schema import Config
 
@@ -68,6 +69,7 @@ class Runtime:
     workflows: WorkflowStore | None = None  # break-glass records: opened on first need
     workflow_runner: StoreRunner = field(default_factory=lambda: StoreRunner("workflows"))
     directory: DirectoryRuntime | None = None  # SCIM or merged groups: see app.directory
+    grants: GrantsRuntime | None = None  # just-in-time grants: see app.grants
 
     @property
     def audit(self) -> DecisionAudit | None:
@@ -104,6 +106,8 @@ class Runtime:
             await self.http.aclose()
         if self.directory is not None:
             await self.directory.aclose()
+        if self.grants is not None:
+            await self.grants.aclose()
         if self.audit_log is not None:
             await self.audit_log.close()
         if self.workflows is not None:

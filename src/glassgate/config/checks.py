@@ -37,6 +37,7 @@ def check_config(config: Config) -> list[Finding]:
         _listen,
         _routes,
         _directory,
+        _grants,
     )
     for check in checks:
         findings.extend(check(config))
@@ -309,3 +310,27 @@ def _require(
             "networks, issuers, quotas or authentication",
             "remove anonymous, or the route's restrictions",
         )
+
+
+def _grants(config: Config) -> Iterator[Finding]:
+    """Unique grant type ids; approval strengths that exist; no empty group names."""
+    levels = strength_levels(config.auth_strength)
+    seen: set[str] = set()
+    for index, grant in enumerate(config.grants.types):
+        where = ("grants", "types", index)
+        if grant.id in seen:
+            yield (*where, "id"), f"duplicate grant type id '{grant.id}'", "every id must be unique"
+        seen.add(grant.id)
+        strength = grant.approval.strength
+        if strength is not None and strength not in levels:
+            yield (
+                (*where, "approval", "strength"),
+                f"unknown strength level '{strength}'",
+                f"known: {', '.join(sorted(levels))}",
+            )
+        for position, name in enumerate(grant.requesters):
+            if not name.strip():
+                yield (*where, "requesters", position), "a group name is empty", "name a group"
+    for position, name in enumerate(config.grants.admins):
+        if not name.strip():
+            yield ("grants", "admins", position), "a group name is empty", "name a group"

@@ -17,6 +17,7 @@ from glassgate.config.alerts import AlertsConfig
 from glassgate.config.audit import AuditConfig
 from glassgate.config.breakglass import BreakglassConfig
 from glassgate.config.directory import DirectoryConfig, ScimConfig
+from glassgate.config.grants import GrantsConfig
 from glassgate.config.storage import StorageConfig
 
 __all__ = [
@@ -293,3 +294,4 @@ class Config(Model):
     scim: ScimConfig = ScimConfig()
     alerts: AlertsConfig = AlertsConfig()
     breakglass: BreakglassConfig | None = None  # the locked break-glass policy; None: off
+    grants: GrantsConfig = GrantsConfig()  # just-in-time grants; off while it has no types

@@ -20,6 +20,7 @@ from glassgate.workflows.challenges import Challenge
 from glassgate.workflows.codec import decode, encode
 from glassgate.workflows.consoles import ConsoleSession
 from glassgate.workflows.drills import Drill
+from glassgate.workflows.grants import Grant, person_id
 from glassgate.workflows.identities import LocalIdentity
 from glassgate.workflows.incidents import Incident
 from glassgate.workflows.keys import WebAuthnKey
@@ -58,6 +59,9 @@ _SPECS: dict[type, _Spec] = {
     Drill: _Spec("bg-drill", lambda r: r.id, lambda r: r.account, lambda r: r.result.value),
     ConsoleSession: _Spec(
         "bg-console", lambda r: r.id, lambda r: r.identity, expires=lambda r: r.expires_at
+    ),
+    Grant: _Spec(
+        "grant", lambda r: r.id, lambda r: person_id(r.issuer, r.subject), lambda r: r.stored_state
     ),
 }
 
