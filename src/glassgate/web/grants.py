@@ -23,7 +23,7 @@ from glassgate.errors import (
 from glassgate.ports import GrantsSource
 from glassgate.web.api import Handler, Method, Operation, Reply
 from glassgate.workflows.grant_service import GrantCaller, GrantService
-from glassgate.workflows.grants import Grant
+from glassgate.workflows.grants import Grant, as_document
 
 __all__ = ["GrantBody", "GrantList", "NewGrant", "grant_operations"]
 
@@ -67,21 +67,7 @@ class GrantList(BaseModel):
 
 
 def grant_body(grant: Grant, now: float) -> GrantBody:
-    return GrantBody(
-        id=grant.id,
-        type=grant.type_id,
-        group=grant.group,
-        issuer=grant.issuer,
-        subject=grant.subject,
-        reason=grant.reason,
-        duration=grant.duration,
-        state=grant.state(now).value,
-        created_at=grant.approval.created_at,
-        expires_at=grant.approval.expires_at,
-        approvers=list(grant.approval.approvers()),
-        ends_at=grant.ends_at,
-        revoked_by=grant.revoked_by,
-    )
+    return GrantBody.model_validate(as_document(grant, now))
 
 
 class _UnauthenticatedError(WorkflowError):

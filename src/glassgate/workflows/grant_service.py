@@ -96,7 +96,7 @@ class GrantService:
         audit: AuditAppender,
         alerts: Alerts,
         clock: Clock,
-        index: GrantGroups | None = None,
+        index: GrantGroups,
     ) -> None:
         self.policy = policy
         self._records = records
@@ -170,11 +170,16 @@ class GrantService:
     async def deny(self, grant_id: str, approver: Approver) -> Grant:
         return await self._decide(grant_id, approver, approve=False)
 
-    async def revoke(self, grant_id: str, actor: Approver) -> Grant:
-        """End a grant now (a pending one is withdrawn; only its requester may)."""
+    async def revoke(self, grant_id: str, actor: Approver, *, operator: bool = False) -> Grant:
+        """End a grant now (a pending one is withdrawn; only its requester may).
+
+        ``operator``: the CLI, run by whoever holds the configuration and the
+        database, may revoke any active grant.
+        """
         stored = await self._load(grant_id)
         grant = stored.value
-        may = not actor.groups.isdisjoint(grant.approval.rule.groups | self.policy.admins)
+        admins = grant.approval.rule.groups | self.policy.admins
+        may = operator or not actor.groups.isdisjoint(admins)
         try:
             updated, events = grants.revoke(grant, actor.id, may, self.clock())
         except WorkflowError as exc:
@@ -222,8 +227,7 @@ class GrantService:
         for event in events:  # durable first: AuditUnavailableError and nothing happened
             await self._audit.append(_audit_event(event))
         await self._records.commit(Change(grant, previous))
-        if self._index is not None:
-            self._index.put(grant, self.clock())
+        self._index.put(grant, self.clock())  # this instance: at once, before any alert
         if alert:
             for event in events:
                 template = _ALERTS.get(event.name)

@@ -36,6 +36,7 @@ __all__ = [
     "GrantState",
     "GrantType",
     "approve",
+    "as_document",
     "deny",
     "expire",
     "file_grant",
@@ -98,8 +99,7 @@ class Grant:
             return GrantState.REVOKED
         status = self.approval.state
         if status is ApprovalState.APPROVED:
-            ends_at = self.ends_at if self.ends_at is not None else 0.0
-            return GrantState.ACTIVE if now < ends_at else GrantState.ENDED
+            return GrantState.ACTIVE if now < (self.ends_at or 0.0) else GrantState.ENDED
         if self.approval.is_expired(now):
             return GrantState.EXPIRED
         return GrantState(status.value)
@@ -214,3 +214,22 @@ def revoke(grant: Grant, actor: str, may_revoke: bool, now: float) -> Result:
     updated = replace(grant, revoked_at=now, revoked_by=actor)
     event = Event("grant.revoked", now, actor, grant.subject, _details(grant))
     return updated, (event,)
+
+
+def as_document(grant: Grant, now: float) -> dict[str, JSONValue]:
+    """The grant as the API and ``grants show --json`` print it (state as of ``now``)."""
+    return {
+        "id": grant.id,
+        "type": grant.type_id,
+        "group": grant.group,
+        "issuer": grant.issuer,
+        "subject": grant.subject,
+        "reason": grant.reason,
+        "duration": grant.duration,
+        "state": grant.state(now).value,
+        "created_at": grant.approval.created_at,
+        "expires_at": grant.approval.expires_at,
+        "approvers": list(grant.approval.approvers()),
+        "ends_at": grant.ends_at,
+        "revoked_by": grant.revoked_by,
+    }
