@@ -133,7 +133,8 @@ def test_a_weak_or_stale_approver_gets_a_step_up() -> None:
     assert alerts.sent == []  # this type alerts on nothing
     with pytest.raises(StepUpRequiredError) as weak:
         run(service.approve(grant.id, admin("bob", auth_time=clock.now)))
-    assert weak.value.acr_values == ("phr",) and weak.value.max_age == 300
+    assert weak.value.acr_values == ("phr",)
+    assert weak.value.max_age == 300
     stale = admin("bob", strengths=frozenset({"mfa"}), auth_time=clock.now - 301)
     with pytest.raises(StepUpRequiredError) as old:
         run(service.approve(grant.id, stale))
@@ -161,7 +162,8 @@ def test_nothing_is_saved_when_the_audit_log_is_down() -> None:
     audit.down = True
     with pytest.raises(AuditUnavailableError):
         run(service.request("admins-jit", ALICE, "why", 60.0))
-    assert run(service.grants()) == [] and alerts.sent == []
+    assert run(service.grants()) == []
+    assert alerts.sent == []
 
 
 def test_a_refusal_is_still_raised_when_its_audit_fails() -> None:
