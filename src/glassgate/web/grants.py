@@ -35,9 +35,13 @@ class _In(BaseModel):
 
 
 class NewGrant(_In):
-    """A request for a grant type's group, for ``duration`` seconds, with a one-line reason."""
+    """A request for a grant type's group, for ``duration`` seconds, with a one-line reason.
+
+    ``group`` is optional: when given it must be the type's group.
+    """
 
     type: str = Field(min_length=1, max_length=64)
+    group: str | None = Field(default=None, min_length=1, max_length=128)
     reason: str = Field(min_length=1, max_length=500)
     duration: float = Field(gt=0, le=7 * 86_400)
 
@@ -105,7 +109,9 @@ class _Handlers:
         caller = await self._caller(request)
         if not isinstance(body, NewGrant):  # the registry validated it against NewGrant
             raise TypeError("requestGrant takes a NewGrant body")
-        grant = await service.request(body.type, caller.requester, body.reason, body.duration)
+        grant = await service.request(
+            body.type, caller.requester, body.reason, body.duration, body.group
+        )
         return await self._answer(service, grant, 201)
 
     async def mine(self, request: Request, body: BaseModel | None) -> Reply:

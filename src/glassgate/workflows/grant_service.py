@@ -138,7 +138,12 @@ class GrantService:
     # --- changes -----------------------------------------------------------------------
 
     async def request(
-        self, type_id: str, requester: Requester, reason: str, duration: float
+        self,
+        type_id: str,
+        requester: Requester,
+        reason: str,
+        duration: float,
+        group: str | None = None,
     ) -> Grant:
         kind = self.policy.types.get(type_id)
         now = self.clock()
@@ -156,6 +161,7 @@ class GrantService:
                 duration=duration,
                 now=now,
                 ttl=self.policy.request_ttl,
+                group=group,
             )
         except WorkflowError as exc:
             details = {"grant_type": type_id, "issuer": requester.issuer}

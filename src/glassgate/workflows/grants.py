@@ -140,9 +140,16 @@ def file_grant(
     duration: float,
     now: float,
     ttl: float,
+    group: str | None = None,
 ) -> Result:
-    """Open a request for ``kind``'s group; ``requester`` is (issuer, subject, groups)."""
+    """Open a request for ``kind``'s group; ``requester`` is (issuer, subject, groups).
+
+    ``group``: the group the caller asked for, when they named one; it must be
+    the type's own (a type never grants another group).
+    """
     issuer, subject, groups = requester
+    if group is not None and group != kind.group:
+        raise ActionForbiddenError(f"grant type '{kind.id}' grants the group {kind.group} only")
     if groups.isdisjoint(kind.requesters):
         raise ActionForbiddenError(
             f"grant type '{kind.id}' may be requested by members of "

@@ -110,6 +110,19 @@ def test_bad_requests_are_refused(
         )  # fmt: skip
 
 
+def test_a_type_grants_its_own_group_only() -> None:
+    with pytest.raises(ActionForbiddenError):
+        grants.file_grant(
+            "gr_x", ADMINS, (ISS, "alice", frozenset({"Engineers"})), reason="why",
+            duration=60.0, now=1.0, ttl=60.0, group="Root",
+        )  # fmt: skip
+    grant, _ = grants.file_grant(
+        "gr_x", ADMINS, (ISS, "alice", frozenset({"Engineers"})), reason="why",
+        duration=60.0, now=1.0, ttl=60.0, group="Admins",
+    )  # fmt: skip
+    assert grant.group == "Admins"
+
+
 def test_a_request_expires_unapproved() -> None:
     grant = filed()
     assert grant.state(1300.0) is GrantState.EXPIRED
