@@ -70,6 +70,7 @@ __all__ = [
     "HolderView",
     "IdpAuthenticator",
     "KeySourceView",
+    "OidcCodeClient",
     "Passwords",
     "PrincipalEnricher",
     "QuotaStore",
@@ -248,6 +249,20 @@ class WorkflowStore(Protocol):
     def close(self) -> None: ...
 
 
+class OidcCodeClient(Protocol):
+    """The console's OAuth 2.0 client at the IdP (``adapters.idp.oidc_client``).
+
+    ``IdPUnavailableError`` when the IdP cannot be asked; a code the IdP
+    refuses is ``AuthenticationFailedError``.
+    """
+
+    async def authorization_url(self, state: str, nonce: str, verifier: str) -> str: ...
+
+    async def exchange(self, code: str, verifier: str) -> str:
+        """The raw ID token the token endpoint returned for ``code``."""
+        ...
+
+
 class GrantsSource(Protocol):
     """Just-in-time grants for the console and its API (``app.grants.GrantsDesk``).
 
@@ -260,6 +275,10 @@ class GrantsSource(Protocol):
     def grant_service(self) -> GrantService | None: ...
 
     async def caller(self, raw_token: str) -> GrantCaller: ...
+
+    def caller_of(self, principal: Principal) -> GrantCaller:
+        """A caller already verified another way (a console IdP session)."""
+        ...
 
 
 class SessionAuthenticator(Protocol):

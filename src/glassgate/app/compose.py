@@ -45,6 +45,7 @@ from glassgate.adapters.storage.workflows import open_workflow_store
 from glassgate.app.breakglass import BreakglassParts
 from glassgate.app.directory import open_directory
 from glassgate.app.grants import GrantsDesk, open_grants
+from glassgate.app.idp_signin import open_idp_sign_in
 from glassgate.app.runtime import AuthenticatorFactory, Runtime
 from glassgate.app.state import StateHolder
 from glassgate.audit.checkpoints import CheckpointSchedule
@@ -195,9 +196,17 @@ def _console(config: Config, holder: StateHolder, runtime: Runtime) -> Console |
     grants = None
     if runtime.grants is not None:
         grants = GrantsDesk(holder, runtime.grants, runtime.directory)
+    idp = None
+    if config.console.oidc is not None:
+        appender = runtime.audit_log if runtime.audit_log is not None else _NO_AUDIT
+        runtime.idp_sign_in = open_idp_sign_in(
+            config, config.console.oidc, holder, runtime, appender
+        )
+        idp = runtime.idp_sign_in.service
     services = ConsoleServices(
         readiness=holder,
         grants=grants,
+        idp_sign_in=idp,
         proxies=holder,
         breakglass=holder,
         scim=scim,

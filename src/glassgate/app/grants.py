@@ -155,12 +155,14 @@ class GrantsDesk:
 
     async def caller(self, raw_token: str) -> GrantCaller:
         state = self._holder.state
-        config = state.loaded.config
-        now = self._grants.clock()
-        principal = await state.authenticator.authenticate(raw_token, now)
+        principal = await state.authenticator.authenticate(raw_token, self._grants.clock())
+        return self.caller_of(principal)
+
+    def caller_of(self, principal: Principal) -> GrantCaller:
+        config = self._holder.state.loaded.config
         merged = merged_groups(config, self._directory)
         if merged is not None:
-            principal = merged.enrich(principal, now)
+            principal = merged.enrich(principal, self._grants.clock())
         return GrantCaller(requester_of(principal), approver_of(principal, levels_of(config)))
 
 

@@ -38,6 +38,7 @@ def check_config(config: Config) -> list[Finding]:
         _routes,
         _directory,
         _grants,
+        _console_oidc,
     )
     for check in checks:
         findings.extend(check(config))
@@ -310,6 +311,22 @@ def _require(
             "networks, issuers, quotas or authentication",
             "remove anonymous, or the route's restrictions",
         )
+
+
+def _console_oidc(config: Config) -> Iterator[Finding]:
+    """The IdP sign-in names a configured issuer and asks for ``openid``."""
+    oidc = config.console.oidc
+    if oidc is None:
+        return
+    known = [issuer.id for issuer in config.issuers]
+    if oidc.issuer not in known:
+        yield (
+            ("console", "oidc", "issuer"),
+            f"'{oidc.issuer}' is not one of the configured issuers",
+            f"name an issuers[].id: {', '.join(known)}",
+        )
+    if "openid" not in oidc.scopes:
+        yield ("console", "oidc", "scopes"), "OpenID Connect needs the 'openid' scope", "add it"
 
 
 def _grants(config: Config) -> Iterator[Finding]:

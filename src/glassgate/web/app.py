@@ -41,10 +41,12 @@ from glassgate.web.breakglass import BreakglassConsole, breakglass_operations, b
 from glassgate.web.csrf import csrf_protected
 from glassgate.web.grants import grant_operations
 from glassgate.web.guard import RequestGuard
+from glassgate.web.idp_signin import idp_sign_in_routes
 from glassgate.web.openapi import openapi_document
 from glassgate.web.pages import STATIC, Pages
 from glassgate.web.security import SecurityHeaders
 from glassgate.web.throttle import SignInThrottle
+from glassgate.workflows.idp_signin import IdpSignIn
 
 __all__ = ["ConsoleServices", "Health", "create_console_app"]
 
@@ -80,6 +82,7 @@ class ConsoleServices:
     scim: ASGIApp | None = None
     throttle: SignInThrottle | None = None
     grants: GrantsSource | None = None  # just-in-time grants (``web.grants``)
+    idp_sign_in: IdpSignIn | None = None  # sign-in through the IdP (``web.idp_signin``)
 
     def __post_init__(self) -> None:
         if self.breakglass is not None and self.throttle is None:
@@ -113,9 +116,11 @@ def create_console_app(services: ConsoleServices) -> ASGIApp:
         operations += breakglass_operations(console)
         page_routes = list(breakglass_pages(console, pages))
     if services.grants is not None:
-        operations += grant_operations(services.grants)
+        operations += grant_operations(services.grants, services.idp_sign_in)
     document = openapi_document(operations, title="glassgate console", version=__version__)
     published["document"] = OpenApiDocument.model_validate(document)
+    if services.idp_sign_in is not None:
+        page_routes += idp_sign_in_routes(services.idp_sign_in, pages)
     routes: list[BaseRoute] = [
         *starlette_routes(operations),
         *page_routes,

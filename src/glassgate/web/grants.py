@@ -1,9 +1,10 @@
 """The just-in-time grants API: request, queue, approve, deny, revoke (issue 13).
 
 Every operation needs an IdP access token (``Authorization: Bearer``),
-verified exactly as the gate verifies it (``ports.GrantsSource.caller``): a
-missing or invalid token is 401 ``invalid_token``. No cookie is read, so no
-CSRF token is needed (``web.csrf``). Refusals carry the workflow's code and
+verified exactly as the gate verifies it (``ports.GrantsSource.caller``), or
+the console's IdP session cookie (``web.idp_signin``; then unsafe requests
+carry the CSRF token like every cookie-authenticated request): a missing or
+invalid credential is 401 ``invalid_token``. Refusals carry the workflow's code and
 status: 403 self-approval, a second vote by the same person, not an approver;
 401 with an RFC 9470 challenge when the approver's sign-in is too weak or too
 old; 410 for an expired request; 400 for a duration above the type's maximum.
@@ -16,14 +17,17 @@ from starlette.requests import Request
 
 from glassgate.errors import (
     ActionForbiddenError,
+    AuthenticationFailedError,
     NotFoundError,
     TokenError,
     WorkflowError,
 )
 from glassgate.ports import GrantsSource
 from glassgate.web.api import Handler, Method, Operation, Reply
+from glassgate.web.idp_signin import IDP_COOKIE
 from glassgate.workflows.grant_service import GrantCaller, GrantService
 from glassgate.workflows.grants import Grant, as_document
+from glassgate.workflows.idp_signin import IdpSignIn
 
 __all__ = ["GrantBody", "GrantList", "NewGrant", "grant_operations"]
 
@@ -81,8 +85,9 @@ class _UnauthenticatedError(WorkflowError):
 
 
 class _Handlers:
-    def __init__(self, source: GrantsSource) -> None:
+    def __init__(self, source: GrantsSource, sessions: IdpSignIn | None) -> None:
         self._source = source
+        self._sessions = sessions
 
     def _service(self) -> GrantService:
         service = self._source.grant_service()
@@ -91,6 +96,14 @@ class _Handlers:
         return service
 
     async def _caller(self, request: Request) -> GrantCaller:
+        """A bearer IdP access token, else (a browser) the console's IdP session cookie."""
+        cookie = request.cookies.get(IDP_COOKIE)
+        if "authorization" not in request.headers and cookie and self._sessions is not None:
+            try:
+                session = await self._sessions.session(cookie)
+            except AuthenticationFailedError:
+                raise _UnauthenticatedError("sign in again: the session has ended") from None
+            return self._source.caller_of(session.principal())
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         token = token.strip()
@@ -163,8 +176,9 @@ def _path_id(request: Request) -> str:
     return str(request.path_params["id"])[:64]
 
 
-def grant_operations(source: GrantsSource) -> list[Operation]:
-    h = _Handlers(source)
+def grant_operations(source: GrantsSource, sessions: IdpSignIn | None = None) -> list[Operation]:
+    """The grants API; ``sessions``: the console's IdP sign-in, whose cookie also signs in."""
+    h = _Handlers(source, sessions)
 
     def op(
         op_id: str,
