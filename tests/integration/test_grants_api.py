@@ -146,6 +146,21 @@ def test_request_approve_use_and_revoke(setup: Setup) -> None:
     assert any(r["type"] == "grant.approve" and r["outcome"] == "refused" for r in _audit(setup))
 
 
+def test_a_route_access_grant_opens_that_route_only(setup: Setup) -> None:
+    assert setup.call("/reports/q3", "ivan", "Engineers").status_code == 403
+    grant = setup.api("ivan", "Engineers").request("reports-access").json()
+    assert grant["group"] == "grant:reports-access"
+    done = setup.api("bob", "Admins").act(grant["id"], "approve")
+    assert done.json()["state"] == "active"
+    assert setup.call("/reports/q3", "ivan", "Engineers").status_code == 200
+    seen = setup.upstream.requests[-1]
+    assert "grant:reports-access" in (seen.header("x-glassgate-groups") or "")
+    assert setup.call("/admin/x", "ivan", "Engineers").status_code == 403  # nothing else
+    # a token claiming the grant's group is not believed
+    forged = setup.call("/reports/q3", "judy", "Engineers", "grant:reports-access")
+    assert forged.status_code == 403
+
+
 def test_a_weak_or_stale_approver_is_asked_to_step_up(setup: Setup) -> None:
     grant = setup.api("dave", "Engineers").request("strong", 300).json()
     weak = setup.api("bob", "Admins", amr=["pwd"]).act(grant["id"], "approve")

@@ -4,7 +4,8 @@
 real oidc-provider processes), an ``/admin/*`` route that needs ``Admins``, and
 three grant types: ``admins-jit`` (two Admins, or one Admins and one Security),
 ``strong`` (one Admins approver whose token meets ``mfa`` and whose
-``auth_time`` is at most 5 minutes old) and ``short`` (for the expiry tests).
+``auth_time`` is at most 5 minutes old) and ``reports-access`` (a route access
+request for ``/reports/*`` alone, one Admins approver).
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ GRANTS: dict[str, Any] = {
             },
             "alerts": {"on_request": False, "on_approval": False},
         },
+        {
+            "id": "reports-access",
+            "routes": ["reports"],
+            "max_duration": "1h",
+            "requesters": ["Engineers"],
+            "approval": {"any_of": [[{"group": "Admins"}]]},
+        },
     ],
 }
 
@@ -68,6 +76,8 @@ def grants_config(
              "allow": {"groups": ["Admins"]}},
             {"id": "open", "match": {"path": "/open/*"}, "upstream": "app",
              "allow": {"groups": ["Engineers"]}},
+            {"id": "reports", "match": {"path": "/reports/*"}, "upstream": "app",
+             "allow": {"groups": ["Analysts"]}},
         ],
         console={"enabled": True, "listen": console},
         storage={"sqlite": {"path": str(workdir / "glassgate.db")}},

@@ -20,7 +20,7 @@ from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows import open_workflow_store
 from glassgate.app.directory import DirectoryRuntime, merged_groups
 from glassgate.app.state import StateHolder
-from glassgate.config.grants import GrantApprovalConfig
+from glassgate.config.grants import GrantApprovalConfig, added_group
 from glassgate.config.schema import Config
 from glassgate.config.strength import strength_levels
 from glassgate.core.criteria.auth_strength import StrengthLevel, meets
@@ -59,7 +59,7 @@ def grant_policy(config: Config) -> GrantPolicy:
     types = {
         t.id: GrantType(
             t.id,
-            t.group,
+            added_group(t),
             t.max_duration,
             frozenset(t.requesters),
             _rule(t.approval),

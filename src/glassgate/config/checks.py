@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import cel
 
+from glassgate.config.grants import GrantTypeConfig
 from glassgate.config.schema import Config, RouteConfig
 from glassgate.config.source import Path
 from glassgate.config.strength import strength_levels
@@ -332,9 +333,11 @@ def _console_oidc(config: Config) -> Iterator[Finding]:
 def _grants(config: Config) -> Iterator[Finding]:
     """Unique grant type ids; approval strengths that exist; no empty group names."""
     levels = strength_levels(config.auth_strength)
+    routes = {route.id: route for route in config.routes}
     seen: set[str] = set()
     for index, grant in enumerate(config.grants.types):
         where = ("grants", "types", index)
+        yield from _grant_routes(grant, where, routes)
         if grant.id in seen:
             yield (*where, "id"), f"duplicate grant type id '{grant.id}'", "every id must be unique"
         seen.add(grant.id)
@@ -351,3 +354,26 @@ def _grants(config: Config) -> Iterator[Finding]:
     for position, name in enumerate(config.grants.admins):
         if not name.strip():
             yield ("grants", "admins", position), "a group name is empty", "name a group"
+
+
+def _grant_routes(
+    grant: GrantTypeConfig, where: Path, routes: Mapping[str, RouteConfig]
+) -> Iterator[Finding]:
+    """A type names a group or routes; its routes exist and admit only some groups."""
+    if grant.group is None and not grant.routes:
+        yield (
+            where,
+            "a grant type needs a 'group', 'routes', or both",
+            "group: the group it adds; routes: the only routes where it counts",
+        )
+    for position, name in enumerate(grant.routes):
+        route = routes.get(name)
+        if route is None:
+            hint = f"known: {', '.join(sorted(routes)) or 'none'}"
+            yield (*where, "routes", position), f"no route '{name}'", hint
+        elif not route.allow.groups:
+            yield (
+                (*where, "routes", position),
+                f"route '{name}' allows every caller already (no allow.groups)",
+                "grants open routes that admit some groups only",
+            )

@@ -126,3 +126,49 @@ def test_cross_field_problems_are_found() -> None:
     assert "grants.types[1].id" in messages
     assert "grants.types[0].requesters[0]" in messages
     assert "grants.admins[0]" in messages
+
+
+ROUTES = """\
+routes:
+  - id: payments
+    match: {path: /payments/*}
+    allow: {groups: [PaymentsTeam]}
+  - id: public
+    match: {path: /public/*}
+"""
+
+ACCESS = """\
+    - id: payments-access
+      routes: [payments]
+      max_duration: 8h
+      requesters: [Partners]
+      approval: {any_of: [[{group: PaymentsOwners}]]}
+"""
+
+
+def test_a_route_access_type_opens_only_its_routes() -> None:
+    from glassgate.config.grants import added_group
+
+    loaded = load_config_text(MINIMAL + ROUTES + GRANTS + ACCESS, "gate.yaml", {})
+    kind = loaded.config.grants.types[1]
+    assert added_group(kind) == "grant:payments-access"
+    assert grant_policy(loaded.config).types["payments-access"].group == "grant:payments-access"
+    route = loaded.compiled.policy.by_id["payments"]
+    assert "grant:payments-access" in route.forward_groups
+    assert "grant:payments-access" not in loaded.compiled.policy.by_id["public"].forward_groups
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "location", "message"),
+    [
+        pytest.param("routes: [payments]", "routes: [nope]", "grants.types[1].routes[0]",
+                     "no route 'nope'", id="case=unknown-route"),
+        pytest.param("routes: [payments]", "routes: [public]", "grants.types[1].routes[0]",
+                     "allows every caller already", id="case=open-route"),
+        pytest.param("      routes: [payments]\n", "", "grants.types[1]",
+                     "needs a 'group', 'routes', or both", id="case=neither"),
+    ],
+)  # fmt: skip
+def test_route_access_mistakes_are_refused(old: str, new: str, location: str, message: str) -> None:
+    found = _problems(ROUTES + GRANTS + ACCESS.replace(old, new))
+    assert any(loc == location and message in msg for loc, msg, _ in found), found

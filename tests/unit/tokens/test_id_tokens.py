@@ -102,3 +102,8 @@ def _hmac_with_public_key() -> str:
 def test_attacks_are_refused(raw: str, nonce: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         verify(raw, nonce)
+
+
+def test_a_token_never_carries_a_grant_group() -> None:
+    principal = verify(id_token(groups=["Engineers", "grant:payments-access"]))
+    assert principal.groups == {"Engineers"}
