@@ -172,3 +172,15 @@ def test_a_route_access_type_opens_only_its_routes() -> None:
 def test_route_access_mistakes_are_refused(old: str, new: str, location: str, message: str) -> None:
     found = _problems(ROUTES + GRANTS + ACCESS.replace(old, new))
     assert any(loc == location and message in msg for loc, msg, _ in found), found
+
+
+def test_the_grants_example_passes_check_config() -> None:
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "grants.yaml"
+    env = {"GLASSGATE_ISSUER": "https://example.okta.com/oauth2/default",
+           "CONSOLE_OIDC_SECRET": "s3cret"}  # fmt: skip
+    text = example.read_text()
+    config = load_config_text(text, str(example), env).config
+    assert config.console.oidc is not None
+    assert grant_policy(config).types["payments-access"].group == "grant:payments-access"
