@@ -47,6 +47,7 @@ __all__ = [
     "Reply",
     "error_json",
     "json_response",
+    "operation",
     "refusal_status",
     "starlette_routes",
 ]
@@ -89,6 +90,20 @@ class Operation:
             raise ValueError(f"operation {self.operation_id}: API paths start with /api/")
         if not self.responses:
             raise ValueError(f"operation {self.operation_id}: declare at least one response")
+
+
+def operation(
+    op_id: str,
+    method: Method,
+    path: str,
+    summary: str,
+    ok: tuple[int, type[BaseModel]],
+    handler: Handler,
+    request: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+) -> Operation:
+    """An operation with one success answer ``ok`` (status, model): the usual shape."""
+    return Operation(op_id, method, path, summary, {ok[0]: ok[1]}, handler, request, errors)
 
 
 class Problem(BaseModel):

@@ -23,7 +23,8 @@ from glassgate.errors import (
     WorkflowError,
 )
 from glassgate.ports import GrantsSource
-from glassgate.web.api import Handler, Method, Operation, Reply
+from glassgate.web.api import Operation, Reply, operation
+from glassgate.web.breakglass.caller import path_id
 from glassgate.web.idp_signin import IDP_COOKIE
 from glassgate.workflows.grant_service import GrantCaller, GrantService
 from glassgate.workflows.grants import Grant, as_document
@@ -144,7 +145,7 @@ class _Handlers:
     async def show(self, request: Request, body: BaseModel | None) -> Reply:
         service = self._service()
         caller = await self._caller(request)
-        grant = await service.get(_path_id(request))
+        grant = await service.get(path_id(request))
         requester, approver = caller.requester, caller.approver
         visible = grant.requester == requester.id or not approver.groups.isdisjoint(
             grant.approval.rule.groups | service.policy.admins
@@ -156,42 +157,27 @@ class _Handlers:
     async def approve(self, request: Request, body: BaseModel | None) -> Reply:
         service = self._service()
         caller = await self._caller(request)
-        grant = await service.approve(_path_id(request), caller.approver)
+        grant = await service.approve(path_id(request), caller.approver)
         return await self._answer(service, grant)
 
     async def deny(self, request: Request, body: BaseModel | None) -> Reply:
         service = self._service()
         caller = await self._caller(request)
-        grant = await service.deny(_path_id(request), caller.approver)
+        grant = await service.deny(path_id(request), caller.approver)
         return await self._answer(service, grant)
 
     async def revoke(self, request: Request, body: BaseModel | None) -> Reply:
         service = self._service()
         caller = await self._caller(request)
-        grant = await service.revoke(_path_id(request), caller.approver)
+        grant = await service.revoke(path_id(request), caller.approver)
         return await self._answer(service, grant)
-
-
-def _path_id(request: Request) -> str:
-    return str(request.path_params["id"])[:64]
 
 
 def grant_operations(source: GrantsSource, sessions: IdpSignIn | None = None) -> list[Operation]:
     """The grants API; ``sessions``: the console's IdP sign-in, whose cookie also signs in."""
     h = _Handlers(source, sessions)
 
-    def op(
-        op_id: str,
-        method: Method,
-        path: str,
-        summary: str,
-        ok: tuple[int, type[BaseModel]],
-        handler: Handler,
-        request: type[BaseModel] | None,
-        errors: tuple[int, ...],
-    ) -> Operation:
-        return Operation(op_id, method, path, summary, {ok[0]: ok[1]}, handler, request, errors)
-
+    op = operation
     decide = (401, 403, 404, 409, 410, 503)
     return [
         op(
