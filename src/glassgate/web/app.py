@@ -40,6 +40,7 @@ from glassgate.web.api import MAX_BODY_BYTES, Operation, Reply, starlette_routes
 from glassgate.web.breakglass import BreakglassConsole, breakglass_operations, breakglass_pages
 from glassgate.web.csrf import csrf_protected
 from glassgate.web.grants import grant_operations
+from glassgate.web.grants_pages import grant_pages
 from glassgate.web.guard import RequestGuard
 from glassgate.web.idp_signin import idp_sign_in_routes
 from glassgate.web.openapi import openapi_document
@@ -121,6 +122,8 @@ def create_console_app(services: ConsoleServices) -> ASGIApp:
     published["document"] = OpenApiDocument.model_validate(document)
     if services.idp_sign_in is not None:
         page_routes += idp_sign_in_routes(services.idp_sign_in, pages)
+        if services.grants is not None:
+            page_routes += grant_pages(services.grants, services.idp_sign_in, pages)
     routes: list[BaseRoute] = [
         *starlette_routes(operations),
         *page_routes,

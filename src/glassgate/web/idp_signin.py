@@ -77,6 +77,7 @@ def idp_sign_in_routes(service: IdpSignIn, pages: Pages) -> list[BaseRoute]:
             "message.html",
             heading="Signed in",
             detail=f"Signed in as {session.subject} ({session.issuer}).",
+            back="/grants",
         )
         max_age = session.expires_at - session.signed_in_at
         response.headers.append("set-cookie", _cookie(IDP_COOKIE, token.reveal(), max_age, "/"))
