@@ -364,6 +364,9 @@ class QuotaStore(Protocol):
 
     async def hit(self, tier: QuotaTier, key: str, now: float) -> QuotaResult: ...
 
+    async def aclose(self) -> None:
+        """Release connections (a shared store); the process is ending."""
+
 
 # --- decisions (the gate's outputs) ----------------------------------------------------
 
@@ -521,6 +524,8 @@ class AuditCountersView(Protocol):
     def lost(self) -> int: ...
     @property
     def refused(self) -> int: ...
+    @property
+    def minimal(self) -> int: ...
 
 
 class Readiness(Protocol):

@@ -40,6 +40,8 @@ from glassgate.adapters.private_files import warn_if_exposed
 from glassgate.adapters.storage.api_keys import open_api_key_store
 from glassgate.adapters.storage.audit import open_audit_store
 from glassgate.adapters.storage.audit.checkpoint_file import CheckpointFile, signing_key_for
+from glassgate.adapters.storage.quotas import open_quota_store
+from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows import open_workflow_store
 from glassgate.app.breakglass import BreakglassParts
@@ -165,6 +167,7 @@ def build_gateway(
     """
     runtime = Runtime(clock=clock) if authenticator is None else Runtime(clock, authenticator)
     config = loaded.config
+    runtime.quotas = open_quota_store(config.quotas.store)  # a change takes effect on restart
     if audit:
         runtime.audit_log = open_audit_log(config.storage, config.audit, clock=clock)
     holder = StateHolder(config_path, runtime)
@@ -210,7 +213,9 @@ def _console(config: Config, holder: StateHolder, runtime: Runtime) -> Console |
         proxies=holder,
         breakglass=holder,
         scim=scim,
-        throttle=SignInThrottle(holder.runtime.quotas, limits, clock),
+        # its own counters in memory, never the shared quota store: break-glass sign-in
+        # must work while Redis is down
+        throttle=SignInThrottle(MemoryQuotaStore(), limits, clock),
         clock=clock,
         csrf_secret=None if secret is None else secret.get_secret_value(),
     )

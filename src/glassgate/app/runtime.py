@@ -15,6 +15,7 @@ reload: process-wide services reach them through ``StateHolder``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from glassgate.adapters.idp.authenticator import build_authenticator
 from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows import open_workflow_store
+from glassgate.errors import StorageUnavailableError
 from glassgate.ports import (
     DecisionAudit,
     DecisionSink,
@@ -106,6 +108,8 @@ class Runtime:
     async def aclose(self) -> None:
         if self.http is not None:
             await self.http.aclose()
+        with contextlib.suppress(StorageUnavailableError):  # a store that is down: nothing to free
+            await self.quotas.aclose()
         if self.directory is not None:
             await self.directory.aclose()
         if self.grants is not None:

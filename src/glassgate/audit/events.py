@@ -6,6 +6,10 @@ the token) and what (method, path, host, client address). Values the client
 chooses are cleaned (``redact_text``): a hostile path can never make an audit
 event fail or carry a credential into the log. A decision made with a
 break-glass credential is privileged: the caller must ``await append`` it.
+
+``minimal_decision_event`` is the fallback when the full event cannot be
+built (text that no cleaning makes recordable, details over the size cap): a
+decision is never left without a record, so it keeps only typed fields.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.request import AccessRequest
 from glassgate.types import JSONValue
 
-__all__ = ["decision_event"]
+__all__ = ["decision_event", "minimal_decision_event"]
 
 _MAX_PATH = 2048
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -112,5 +116,28 @@ def decision_event(
         jti=_clean(None if principal is None else principal.token_id),
         request_id=_clean(request_id, 128),
         privileged=privileged,
+        details=details,
+    )
+
+
+def minimal_decision_event(
+    decision: Decision, request: AccessRequest, principal: Principal | None, *, at: float
+) -> AuditEvent:
+    """The decision with typed fields only: what is recorded when ``decision_event`` fails.
+
+    Outcome, route id and reasons come from the compiled policy, the client
+    address is an ``ip_address`` and the fingerprint is checked to be a digest,
+    so nothing here can fail screening. ``details.minimal`` marks the record
+    for auditors; the subject and the request's text are left out.
+    """
+    details: dict[str, JSONValue] = {"minimal": True, "client_ip": str(request.client_ip)}
+    return AuditEvent(
+        type=EventType.DECISION,
+        outcome=decision.outcome.value,
+        at=at,
+        route=decision.route_id,
+        reasons=tuple(str(reason) for reason in decision.reasons),
+        token_hash=None if principal is None else _fingerprint(principal.token_hash),
+        privileged=is_privileged_principal(principal),
         details=details,
     )

@@ -29,6 +29,8 @@ _SECRET_VALUE = re.compile(
     r"|\b(?:bearer|basic)\s+\S{8,}",
     re.I,
 )
+_MASK: Final = "[redacted]"
+_MAX_PASSES: Final = 4
 
 
 @functools.lru_cache(maxsize=4096)
@@ -61,10 +63,29 @@ def redact_text(value: str, limit: int = 512) -> str:
     """Client-controlled text made safe to record: credentials masked, length capped.
 
     Values a client chooses (a path, a header) must never make an audit event
-    fail, so they are cleaned here instead of refused by ``check_text``.
+    fail, so they are cleaned here instead of refused by ``check_text``. The
+    result is a fixed point of the screen: masking can leave a scheme word in
+    front of the mask (``basic bearer xxxxxxxx`` -> ``basic [redacted]``) and
+    the ``...`` of a cut can complete a credential, so both are screened again.
     """
-    cleaned = _SECRET_VALUE.sub("[redacted]", value)
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+    cleaned = _redacted(value)
+    if len(cleaned) > limit:
+        cleaned = _redacted(cleaned[: limit - 3] + "...")
+    return cleaned
+
+
+def _redacted(value: str) -> str:
+    """Mask credentials until none is left; bounded work whatever the input.
+
+    Every match is longer than the mask, so each pass shortens the text. A
+    hostile value that still matches after a few passes (nested scheme words)
+    becomes the mask alone instead of costing a pass per word.
+    """
+    for _ in range(_MAX_PASSES):
+        if _SECRET_VALUE.search(value) is None:
+            return value
+        value = _SECRET_VALUE.sub(_MASK, value)
+    return value if _SECRET_VALUE.search(value) is None else _MASK
 
 
 def check_json(value: object, where: str, depth: int = 0) -> None:

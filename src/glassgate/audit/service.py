@@ -70,6 +70,7 @@ class AuditCounters:
     refused: int = 0
     checkpoints: int = 0
     checkpoint_failures: int = 0
+    minimal: int = 0
 
 
 class AuditLog:
@@ -182,6 +183,16 @@ class AuditLog:
             return True
         self.counters.sampled_out += 1
         return False
+
+    def count_minimal(self) -> None:
+        """A decision's full event could not be built; its minimal record stands in for it."""
+        self.counters.minimal += 1
+        if self.counters.minimal == 1:
+            _log.warning(
+                "an audit event could not be built from the request and was recorded with "
+                "typed fields only (details.minimal); counted in glassgate_audit_records"
+                '{fate="minimal"}'
+            )
 
     def record(self, event: AuditEvent, *, drawn: bool = False) -> Admission:
         """Queue an ordinary event without waiting; never blocks."""

@@ -19,9 +19,9 @@ def register(subparsers: Any) -> None:
         "check-config",
         help="validate a configuration file",
         description="Validate FILE. Prints OK, or every problem with file, line, field and "
-        "a hint, and exits 2. Shows where the database and the audit checkpoint key and "
-        "file resolve to. Risky but allowed settings are printed as warnings on stderr. "
-        "Secrets are masked in every output.",
+        "a hint, and exits 2. Shows where the database, the audit checkpoint key and "
+        "file and the quota counters resolve to. Risky but allowed settings are printed as "
+        "warnings on stderr. Secrets are masked in every output.",
     )
     parser.add_argument("file", help="the YAML configuration file")
     parser.add_argument(
@@ -61,8 +61,11 @@ def _resolved_paths(config: Config) -> list[str]:
     checkpoint = config.audit.checkpoint
     key = os.path.abspath(checkpoint.key_file)
     state = "exists" if os.path.exists(key) else "created on first start"
+    redis = config.quotas.store.redis
+    quotas = "memory (this process only)" if redis is None else f"redis {redis.describe()}"
     return [
         database,
         f"audit checkpoint key: {key} ({state})",
         f"audit checkpoint file: {os.path.abspath(checkpoint.file)}",
+        f"quota store: {quotas}",
     ]

@@ -5,6 +5,7 @@ Each check yields ``(path, message, hint)``; the loader attaches file and line.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
@@ -40,10 +41,21 @@ def check_config(config: Config) -> list[Finding]:
         _directory,
         _grants,
         _console_oidc,
+        _quota_store,
     )
     for check in checks:
         findings.extend(check(config))
     return findings
+
+
+def _quota_store(config: Config) -> Iterator[Finding]:
+    """A Redis quota store needs redis-py, an optional extra: say so before start."""
+    if config.quotas.store.redis is not None and importlib.util.find_spec("redis") is None:
+        yield (
+            ("quotas", "store", "redis"),
+            "the Redis quota store needs the redis package, which is not installed",
+            "pip install 'glassgate[redis]'",
+        )
 
 
 def _unique_ids(config: Config) -> Iterator[Finding]:
@@ -292,11 +304,12 @@ def _require(
             cel.compile(require.condition)
         except (ValueError, RuntimeError) as exc:
             yield ((*base, "require", "condition"), f"CEL: {str(exc).splitlines()[0]}", "")
-    if route.quota is not None and route.quota not in config.quotas:
+    tiers = config.quotas.tiers
+    if route.quota is not None and route.quota not in tiers:
         yield (
             (*base, "quota"),
             f"unknown quota tier '{route.quota}'",
-            f"known tiers: {', '.join(sorted(config.quotas)) or 'none'}",
+            f"known tiers: {', '.join(sorted(tiers)) or 'none'}",
         )
     restricted = (
         route.allow != type(route.allow)()

@@ -52,8 +52,10 @@ def compile_config(config: Config, env: Mapping[str, str] | None = None) -> Comp
         for route in config.routes
     ]
     tiers = {
-        name: QuotaTier(name, tier.rate, tier.per, tier.burst, tier.key)
-        for name, tier in config.quotas.items()
+        name: QuotaTier(
+            name, tier.rate, tier.per, tier.burst, tier.key, tier.when_store_down == "open"
+        )
+        for name, tier in config.quotas.tiers.items()
     }
     proxies = tuple(ip_network(cidr) for cidr in config.trusted_proxies)
     door_peers = tuple(ip_network(cidr) for cidr in config.forward_auth.allowed_peers)

@@ -18,6 +18,7 @@ from glassgate.config.audit import AuditConfig
 from glassgate.config.breakglass import BreakglassConfig
 from glassgate.config.directory import DirectoryConfig, ScimConfig
 from glassgate.config.grants import GrantsConfig
+from glassgate.config.quotas import QuotasConfig, QuotaTierConfig
 from glassgate.config.storage import StorageConfig
 
 __all__ = [
@@ -171,15 +172,6 @@ class StrengthLevelConfig(Model):
     amr_all: tuple[str, ...] = ()
 
 
-class QuotaTierConfig(Model):
-    """A sustained rate with a burst allowance (GCRA)."""
-
-    rate: float = Field(gt=0)
-    per: Duration = Field(default=1.0, gt=0)
-    burst: int = Field(default=1, ge=1)
-    key: Literal["principal", "api_key", "client_ip"] = "principal"
-
-
 class LimitsConfig(Model):
     max_token_bytes: int = Field(default=16 * 1024, ge=1024, le=64 * 1024)
     max_header_bytes: int = Field(default=32 * 1024, ge=4096, le=256 * 1024)
@@ -302,7 +294,7 @@ class Config(Model):
     routes: tuple[RouteConfig, ...] = ()
     networks: dict[str, tuple[CIDR, ...]] = Field(default_factory=dict)
     auth_strength: dict[str, StrengthLevelConfig] = Field(default_factory=dict)
-    quotas: dict[str, QuotaTierConfig] = Field(default_factory=dict)
+    quotas: QuotasConfig = QuotasConfig()
     trusted_proxies: tuple[CIDR, ...] = ()
     limits: LimitsConfig = LimitsConfig()
     forward_auth: ForwardAuthConfig = ForwardAuthConfig()

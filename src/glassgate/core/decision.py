@@ -17,6 +17,8 @@ The ladder, applied once per request (``core.engine._decide``, in this order):
 7. otherwise                               -> ALLOW, and then the gate counts the quota:
    the quota is exhausted                  -> RATE_LIMITED (429 with retry_after;
                                               ``core.quota.limit``)
+   the quota store cannot be asked         -> UNAVAILABLE (503) on a tier that fails
+                                              closed, else ALLOW (``core.quota.store_down``)
 
 A report-only route (or a principal outside the route's pilot groups) gets
 ALLOW with ``would_be`` holding the decision that enforcement would have made.
@@ -38,6 +40,7 @@ class Outcome(StrEnum):
     STEP_UP = "step-up"
     DENY = "deny"
     RATE_LIMITED = "rate-limited"
+    UNAVAILABLE = "unavailable"
 
     @property
     def status(self) -> int:
@@ -50,6 +53,7 @@ _STATUS = {
     Outcome.STEP_UP: 401,
     Outcome.DENY: 403,
     Outcome.RATE_LIMITED: 429,
+    Outcome.UNAVAILABLE: 503,
 }
 
 

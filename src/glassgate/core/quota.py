@@ -18,12 +18,23 @@ from glassgate.core.principal import CredentialKind, Principal
 from glassgate.core.reasons import Reason
 from glassgate.core.request import IPAddress
 
-__all__ = ["QuotaResult", "QuotaTier", "bucket_key", "gcra", "limit", "tier_for"]
+__all__ = [
+    "STORE_RETRY_AFTER",
+    "QuotaResult",
+    "QuotaTier",
+    "bucket_key",
+    "gcra",
+    "limit",
+    "store_down",
+    "tier_for",
+]
 
 # Float time: (per / rate) is rarely exact, so a whole burst could lose its last
 # request to rounding. A microsecond (above float resolution at Unix time) is far
 # below any real interval.
 _EPSILON = 1e-6
+#: Seconds a client is asked to wait when the quota store is down: an outage, not its quota.
+STORE_RETRY_AFTER = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,7 @@ class QuotaTier:
     per: float
     burst: int
     key: str = "principal"
+    fail_open: bool = False  # when the store is down: True lets requests through, unmetered
 
     @property
     def interval(self) -> float:
@@ -78,6 +90,32 @@ def limit(decision: Decision, result: QuotaResult) -> Decision:
         decision.route_id,
         (*decision.reasons, Reason.QUOTA_EXCEEDED),
         retry_after=result.retry_after,
+        quota_tier=decision.quota_tier,
+    )
+
+
+def store_down(decision: Decision, tier: QuotaTier) -> Decision:
+    """The decision when ``tier``'s bucket could not be counted (the shared store is down).
+
+    A tier that fails closed refuses (UNAVAILABLE: 503, never 429, since the
+    client did not exceed anything); one that fails open keeps the allow,
+    unmetered, with ``quota-store-unavailable`` among its reasons so that the
+    pass is counted and audited.
+    """
+    reasons = (*decision.reasons, Reason.QUOTA_STORE_UNAVAILABLE)
+    if tier.fail_open:
+        return Decision(
+            decision.outcome,
+            decision.route_id,
+            reasons,
+            quota_tier=decision.quota_tier,
+            would_be=decision.would_be,
+        )
+    return Decision(
+        Outcome.UNAVAILABLE,
+        decision.route_id,
+        reasons,
+        retry_after=STORE_RETRY_AFTER,
         quota_tier=decision.quota_tier,
     )
 

@@ -41,5 +41,6 @@ class Reason(StrEnum):
     AUTH_AGE_EXPIRED = "auth-age-expired"
     QUOTA_OK = "quota-ok"
     QUOTA_EXCEEDED = "quota-exceeded"
+    QUOTA_STORE_UNAVAILABLE = "quota-store-unavailable"
     REPORT_ONLY = "report-only"
     PILOT_EXEMPT = "pilot-exempt"

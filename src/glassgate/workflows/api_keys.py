@@ -61,8 +61,8 @@ def check_new_key(config: Config, request: NewApiKey) -> None:
         if route not in known_routes
     ]
     tier = request.quota_tier
-    if tier is not None and tier not in config.quotas:
-        known = ", ".join(sorted(config.quotas)) or "none"
+    if tier is not None and tier not in config.quotas.tiers:
+        known = ", ".join(sorted(config.quotas.tiers)) or "none"
         problems.append(Problem("quota_tier", f"no quota tier '{tier}'", f"known tiers: {known}"))
     if problems:
         raise ConfigError(problems)

@@ -123,3 +123,19 @@ def test_explain_rejected_path(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["policy", "explain", "--config", REFERENCE, "GET", "/public/%2e%2e%2fadmin"]
     assert main(argv) == 0
     assert "rejected (400)" in capsys.readouterr().out
+
+
+def test_check_config_names_the_quota_store_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "rediss://gw:hunter2-very-secret@cache.internal:6380/2")
+    config = tmp_path / "c.yaml"
+    base = "issuers:\n  - id: idp\n    issuer: https://x\n    audiences: [a]\n"
+    config.write_text(base)
+    assert main(["check-config", str(config)]) == 0
+    assert "  quota store: memory (this process only)" in capsys.readouterr().out
+    config.write_text(base + "quotas: {store: {redis: {url: '${REDIS_URL}'}}}\n")
+    assert main(["check-config", "--print", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "  quota store: redis rediss://cache.internal:6380/2" in out
+    assert "hunter2" not in out

@@ -23,7 +23,7 @@ def test_status(outcome: Outcome, status: int) -> None:
 
 
 def test_every_outcome_has_a_status() -> None:
-    assert {outcome.status for outcome in Outcome} == {200, 401, 403, 429}
+    assert {outcome.status for outcome in Outcome} == {200, 401, 403, 429, 503}
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 from glassgate.core.decision import Decision, Outcome
 from glassgate.core.policy import CompiledRoute
 from glassgate.core.principal import CredentialKind, Principal
-from glassgate.core.quota import QuotaResult, QuotaTier, bucket_key, gcra, limit, tier_for
+from glassgate.core.quota import (
+    STORE_RETRY_AFTER,
+    QuotaResult,
+    QuotaTier,
+    bucket_key,
+    gcra,
+    limit,
+    store_down,
+    tier_for,
+)
 from glassgate.core.reasons import Reason
 from glassgate.tokens.api_keys import API_KEY_ISSUER
 
@@ -237,3 +246,27 @@ def test_one_subject_at_two_issuers_fills_two_buckets() -> None:
     first, second = Principal("x", "https://idp-1"), Principal("x", "https://idp-2")
     assert bucket_key(tier, first, CLIENT) != bucket_key(tier, second, CLIENT)
     assert bucket_key(tier, first, CLIENT) == bucket_key(tier, replace(first), CLIENT)
+
+
+# --- store_down: the tier's when_store_down -----------------------------------------------------
+
+
+def test_a_tier_that_fails_closed_answers_unavailable_not_rate_limited() -> None:
+    allow = Decision(Outcome.ALLOW, "api", (Reason.ROUTE_OK,), quota_tier="std")
+    down = store_down(allow, QuotaTier("std", rate=1, per=1, burst=1))
+    assert down.outcome is Outcome.UNAVAILABLE
+    assert down.outcome.status == 503
+    assert down.reason is Reason.QUOTA_STORE_UNAVAILABLE
+    assert down.retry_after == STORE_RETRY_AFTER
+    assert (down.route_id, down.quota_tier) == ("api", "std")
+
+
+def test_a_tier_that_fails_open_keeps_the_allow_and_says_why() -> None:
+    would_be = Decision(Outcome.DENY, "api", (Reason.GROUPS_DENIED,))
+    allow = Decision(
+        Outcome.ALLOW, "api", (Reason.REPORT_ONLY,), quota_tier="std", would_be=would_be
+    )
+    passed = store_down(allow, QuotaTier("std", rate=1, per=1, burst=1, fail_open=True))
+    assert passed.allowed
+    assert passed.reasons == (Reason.REPORT_ONLY, Reason.QUOTA_STORE_UNAVAILABLE)
+    assert (passed.quota_tier, passed.would_be, passed.retry_after) == ("std", would_be, None)

@@ -77,7 +77,7 @@ def test_policy_routes_and_tiers(state: str) -> None:
     assert routes["admin"].require.auth_strength == "mfa"
     assert routes["admin"].require.max_auth_age == MAX_AUTH_AGE
     assert routes["limited"].quota == "demo-burst"
-    tier = config.quotas["demo-burst"]
+    tier = config.quotas.tiers["demo-burst"]
     assert (tier.burst, tier.per / tier.rate) == (QUOTA_BURST, QUOTA_INTERVAL)
     assert config.auth_strength["breakglass"].acr == (BREAKGLASS_ACR,)
     assert config.auth_strength["mfa"].amr == ("mfa",)

@@ -7,7 +7,11 @@ allowed request that sampling drops costs no event at all.
 from __future__ import annotations
 
 from glassgate.adapters.http.gate import GateResult
-from glassgate.audit.events import decision_event, is_privileged_principal
+from glassgate.audit.events import (
+    decision_event,
+    is_privileged_principal,
+    minimal_decision_event,
+)
 from glassgate.audit.sampling import sampleable_decision
 from glassgate.audit.service import AuditLog
 
@@ -20,6 +24,8 @@ class DecisionAuditor:
     ``AuditLog.submit`` picks the path; it raises ``AuditUnavailableError`` when a
     privileged record (or, with ``on_failure: refuse``, any record) cannot be
     written, and the gate then refuses the request instead of forwarding it.
+    An event that cannot be built becomes a minimal record (typed fields only),
+    counted in ``counters.minimal``: a decision is never answered without one.
     """
 
     def __init__(self, log: AuditLog) -> None:
@@ -33,9 +39,16 @@ class DecisionAuditor:
         )
         if sampleable and not self.log.keeps_allowed_decision():
             return  # sampled out before the event is built: the common case costs nothing
-        event = decision_event(
-            decision, result.facts.request, principal, at=now, auth_error=result.token_detail
-        )
+        request = result.facts.request
+        try:
+            event = decision_event(
+                decision, request, principal, at=now, auth_error=result.token_detail
+            )
+        except ValueError:
+            # never a 500 without a record: what the client sent could not be made
+            # recordable, so the decision is kept with its typed fields only
+            event = minimal_decision_event(decision, request, principal, at=now)
+            self.log.count_minimal()
         if sampleable:
             self.log.record(event, drawn=True)
         else:

@@ -16,6 +16,7 @@ principals skip it: their scope is the locked policy's alone.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 from glassgate.adapters.http.inbound import RequestFacts
@@ -23,9 +24,9 @@ from glassgate.core.decision import Decision
 from glassgate.core.engine import decide_route
 from glassgate.core.policy import CompiledRoute, Policy
 from glassgate.core.principal import Principal
-from glassgate.core.quota import QuotaResult, QuotaTier, bucket_key, limit, tier_for
+from glassgate.core.quota import QuotaResult, QuotaTier, bucket_key, limit, store_down, tier_for
 from glassgate.core.reasons import Reason
-from glassgate.errors import CredentialUnavailableError, TokenError
+from glassgate.errors import CredentialUnavailableError, StorageUnavailableError, TokenError
 from glassgate.ports import (
     Authenticates,
     DecisionAudit,
@@ -38,6 +39,8 @@ from glassgate.types import Clock
 from glassgate.workflows.sessions import is_session_token
 
 __all__ = ["Gate", "GateResult"]
+
+_log = logging.getLogger("glassgate.quota")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,30 @@ class GateResult:
     decided_at: float
     token_detail: str | None = None
     quota: tuple[QuotaTier, QuotaResult] | None = None
+
+
+class _StoreHealth:
+    """Logs when the quota store stops answering and when it is back, once each way.
+
+    The refusals and pass-throughs themselves are counted per request, in the
+    decision metrics (reason ``quota-store-unavailable``) and the audit log.
+    """
+
+    def __init__(self) -> None:
+        self.down = False
+
+    def failed(self) -> None:
+        if not self.down:
+            self.down = True
+            _log.error(
+                "the quota store cannot be asked: metered requests get their tier's "
+                "when_store_down (closed: 503, open: allowed unmetered)"
+            )
+
+    def answered(self) -> None:
+        if self.down:
+            self.down = False
+            _log.warning("the quota store answers again")
 
 
 class Gate:
@@ -82,6 +109,7 @@ class Gate:
         self._audit = audit
         self._breakglass = breakglass  # None: no breakglass section, ggbg_ tokens go nowhere
         self._enrichers = enrichers  # the one seam after authentication (merged groups, grants)
+        self._store_health = _StoreHealth()
 
     async def check(self, facts: RequestFacts) -> GateResult:
         """Decide ``facts``; ``CredentialUnavailableError`` when a credential that matters
@@ -105,9 +133,15 @@ class Gate:
             if tier_name != decision.quota_tier:
                 decision = replace(decision, quota_tier=tier_name)
             key = bucket_key(tier, principal, facts.request.client_ip)
-            result = await self._quotas.hit(tier, key, now)
-            decision = limit(decision, result)
-            quota = (tier, result)
+            try:
+                result = await self._quotas.hit(tier, key, now)
+            except StorageUnavailableError:
+                decision = store_down(decision, tier)  # the tier's when_store_down
+                self._store_health.failed()
+            else:
+                decision = limit(decision, result)
+                quota = (tier, result)
+                self._store_health.answered()
         outcome = GateResult(decision, facts, principal, route, now, detail, quota)
         for sink in self._sinks:
             sink.record(outcome)

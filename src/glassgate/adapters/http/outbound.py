@@ -4,7 +4,8 @@ RFC 6750 3: every 401 carries ``WWW-Authenticate: Bearer``; an invalid token add
 ``error="invalid_token"``, a missing scope on a 403 ``error="insufficient_scope"``.
 RFC 9470 3: a step-up is a 401 with ``error="insufficient_user_authentication"``
 and the ``acr_values`` / ``max_age`` the client must bring back.
-Rate limits: ``Retry-After`` (RFC 9110 10.2.3) and the IETF RateLimit headers.
+Rate limits: ``Retry-After`` (RFC 9110 10.2.3) and the IETF RateLimit headers;
+a quota store outage on a tier that fails closed: 503 with ``Retry-After``.
 Bodies are small JSON documents with a stable ``error`` and ``reason``; they
 never echo the token or any claim.
 """
@@ -95,6 +96,10 @@ def answer_for_decision(
         headers.append((b"retry-after", str(retry).encode()))
         headers.extend(rate_limit_headers(quota))
         return Answer(status, headers, _body("rate_limited", reason))
+    if outcome is Outcome.UNAVAILABLE:  # a store outage: the client may retry soon
+        retry = max(1, math.ceil(decision.retry_after or 1))
+        headers.append((b"retry-after", str(retry).encode()))
+        return Answer(status, headers, _body("temporarily_unavailable", reason))
     if reason == Reason.SCOPES_INSUFFICIENT:
         headers.append((b"www-authenticate", b'Bearer error="insufficient_scope"'))
     return Answer(status, headers, _body("forbidden", reason))

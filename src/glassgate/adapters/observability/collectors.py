@@ -118,10 +118,12 @@ def _upstreams(upstreams: Mapping[str, Upstream]) -> Iterator[Metric]:
 def _audit(counters: AuditCountersView) -> Iterator[Metric]:
     records = CounterMetricFamily(
         "glassgate_audit_records",
-        "Audit records by fate: written, lost (not recorded while serving), refused.",
+        "Audit records by fate: written, lost (not recorded while serving), refused, "
+        "minimal (written with typed fields only: the full event could not be built).",
         labels=["fate"],
     )
     records.add_metric(["written"], counters.written)
     records.add_metric(["lost"], counters.lost)
     records.add_metric(["refused"], counters.refused)
+    records.add_metric(["minimal"], counters.minimal)
     yield records

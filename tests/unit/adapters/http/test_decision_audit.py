@@ -80,3 +80,29 @@ def test_break_glass_decisions_are_durable_and_never_sampled() -> None:
     breakglass = replace(ALICE, kind=CredentialKind.BREAKGLASS)
     store, _ = _audit([GateResult(ALLOW, FACTS, breakglass, None, T0)], 0.0, [])
     assert _outcomes(store) == ["allow"]
+
+
+def test_a_credential_shaped_path_is_recorded_redacted() -> None:
+    hostile = AccessRequest("GET", "/x/basic bearer xxxxxxxx", ip_address("127.0.0.1"))
+    facts = replace(FACTS, request=hostile)
+    store, log = _audit([GateResult(DENY, facts, ALICE, None, T0)], 1.0, [])
+    (record,) = _records(store)
+    assert "xxxxxxxx" not in json.dumps(record)
+    assert record["subject"] == "alice"
+    assert log.counters.minimal == 0
+
+
+def test_an_event_that_cannot_be_built_becomes_a_minimal_record() -> None:
+    # 50 groups of 128 four-byte characters: the details exceed the 16 KiB cap
+    crowded = replace(ALICE, groups=frozenset(f"{i:02d}" + "\U0001f600" * 126 for i in range(50)))
+    for principal in (crowded, replace(crowded, kind=CredentialKind.BREAKGLASS)):
+        store, log = _audit([GateResult(DENY, FACTS, principal, None, T0)], 1.0, [])
+        (record,) = _records(store)
+        assert record["outcome"] == "deny"
+        assert record["route"] == "reports"
+        assert record["reasons"] == ["route-ok", "group-denylisted"]
+        assert record["details"] == {"minimal": True, "client_ip": "127.0.0.1"}
+        assert record["subject"] is None
+        assert record["token_hash"] == "ab" * 32
+        assert record["privileged"] is (principal.kind is CredentialKind.BREAKGLASS)
+        assert log.counters.minimal == 1

@@ -22,8 +22,9 @@ from glassgate.adapters.storage.quotas.memory import MemoryQuotaStore
 from glassgate.config.load import load_config_text
 from glassgate.core.decision import Outcome
 from glassgate.core.principal import CredentialKind, Principal
+from glassgate.core.reasons import Reason
 from glassgate.core.request import AccessRequest, IPAddress
-from glassgate.errors import AuditUnavailableError
+from glassgate.errors import AuditUnavailableError, StorageUnavailableError
 from tests.support.clock import FrozenClock
 from tests.support.proxy_harness import FakeAuthenticator
 
@@ -160,3 +161,56 @@ def test_break_glass_principals_are_never_enriched() -> None:
     assert result.principal.groups == frozenset()
     assert result.decision.outcome is Outcome.DENY
     assert enricher.seen == []
+
+
+class DownStore:
+    """A quota store that cannot be asked (Redis stopped)."""
+
+    async def hit(self, tier: object, key: str, now: float) -> object:
+        raise StorageUnavailableError("the quota store (Redis) failed: ConnectionError")
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("fail_open", "outcome"), [(False, Outcome.UNAVAILABLE), (True, Outcome.ALLOW)]
+)
+def test_a_quota_store_outage_answers_with_the_tier_choice(
+    fail_open: bool, outcome: Outcome, caplog: pytest.LogCaptureFixture
+) -> None:
+    tiers = {name: replace(t, fail_open=fail_open) for name, t in _COMPILED.quota_tiers.items()}
+    sink, audit = Recorder(), Audit()
+    gate = Gate(
+        _COMPILED.policy, FakeAuthenticator(), DownStore(), tiers, FrozenClock(), (sink,), audit
+    )  # type: ignore[arg-type]
+    facts = _facts({"path": "/metered/x", "token": "tok-staff"})
+    results = [asyncio.run(gate.check(facts)) for _ in range(2)]
+    for result in results:
+        assert result.decision.outcome is outcome
+        assert result.decision.reason is Reason.QUOTA_STORE_UNAVAILABLE
+        assert result.quota is None  # nothing was counted: no RateLimit headers to give
+    assert sink.results == results  # counted in the decision metrics, and audited
+    assert len(audit.seen) == 2
+    assert caplog.text.count("the quota store cannot be asked") == 1  # once, not per request
+
+
+def test_the_store_coming_back_is_logged_once() -> None:
+    class Flaky(MemoryQuotaStore):
+        down = True
+
+        async def hit(self, tier: Any, key: str, now: float) -> Any:
+            if self.down:
+                raise StorageUnavailableError("down")
+            return await super().hit(tier, key, now)
+
+    store = Flaky()
+    gate = Gate(
+        _COMPILED.policy, FakeAuthenticator(), store, dict(_COMPILED.quota_tiers), FrozenClock()
+    )
+    facts = _facts({"path": "/metered/x", "token": "tok-staff"})
+    assert asyncio.run(gate.check(facts)).decision.outcome is Outcome.UNAVAILABLE
+    store.down = False
+    back = asyncio.run(gate.check(facts))
+    assert back.decision.outcome is Outcome.ALLOW
+    assert back.quota is not None

@@ -91,12 +91,13 @@ def test_upstream_targets_and_audit_counters() -> None:
     target = SimpleNamespace(host="10.0.0.5", port=8080, healthy=False, in_flight=2)
     holder = FakeHolder(upstreams={"app": SimpleNamespace(targets=[target])})
     observability = Observability(holder)
-    observability.watch_audit(SimpleNamespace(written=10, lost=2, refused=0))
+    observability.watch_audit(SimpleNamespace(written=10, lost=2, refused=0, minimal=3))
     metrics = observability.metrics
     labels = {"upstream": "app", "target": "10.0.0.5:8080"}
     assert _value(metrics, "glassgate_upstream_target_healthy", **labels) == 0
     assert _value(metrics, "glassgate_upstream_target_in_flight", **labels) == 2
     assert _value(metrics, "glassgate_audit_records_total", fate="lost") == 2
+    assert _value(metrics, "glassgate_audit_records_total", fate="minimal") == 3
 
 
 def test_before_start_only_reload_counters_are_exported() -> None:

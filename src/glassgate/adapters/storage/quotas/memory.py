@@ -47,6 +47,9 @@ class MemoryQuotaStore:
                 self._prune(now)
         return result
 
+    async def aclose(self) -> None:
+        """Nothing to release: the counters go with the process."""
+
     def _make_room(self, now: float) -> bool:
         last = self._full_pruned_at
         if last is None or now - last >= _FULL_PRUNE_GAP or now < last:

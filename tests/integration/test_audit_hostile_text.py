@@ -1,0 +1,81 @@
+"""A request whose text looks like a credential is answered and recorded (issue 11 E).
+
+Before the fix, ``basic bearer xxxxxxxx`` in a path was redacted to ``basic
+[redacted]``, which tripped the screen again: the event build raised and the
+request answered 500 with no audit record. Through a real gateway process:
+the request is answered normally, the record is there, cleaned, and ``audit
+verify`` finds the chain intact.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from glassgate.cli import main
+from tests.support.echo_upstream import EchoUpstream
+from tests.support.gateway import GatewayProcess
+
+CONFIG = """\
+version: 1
+listen: ${{GLASSGATE_LISTEN}}
+issuers:
+  - id: idp
+    issuer: ${{GLASSGATE_ISSUER}}
+    audiences: [api://gateway]
+upstreams:
+  - id: app
+    targets: [{upstream}]
+storage:
+  sqlite: {{path: {db}}}
+audit:
+  checkpoint: {{every_records: 1000, every: 1h, key_file: {key}, file: {checkpoints}}}
+routes:
+  - id: open
+    match: {{ path: /open/* }}
+    upstream: app
+    anonymous: true
+"""
+
+HOSTILE = ("/open/basic%20bearer%20xxxxxxxx", "/open/basic%20basic%20bearer%20yyyyyyyy")
+
+
+def test_credential_shaped_paths_are_answered_and_recorded(
+    oidc_provider: Any,
+    upstream: EchoUpstream,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = tmp_path / "gw.db"
+    config = tmp_path / "gw.yaml"
+    config.write_text(
+        CONFIG.format(
+            upstream=upstream.url, db=db, key=tmp_path / "k.pem", checkpoints=tmp_path / "c.jsonl"
+        )
+    )
+    gateway = GatewayProcess(
+        config, {"GLASSGATE_ISSUER": oidc_provider.issuer}, tmp_path / "gw.log"
+    )
+    gateway.start()
+    try:
+        for path in HOSTILE:
+            assert httpx.get(gateway.url + path, timeout=10).status_code == 200
+    finally:
+        gateway.stop()
+    with sqlite3.connect(db) as conn:
+        bodies = [row[0] for row in conn.execute("SELECT body FROM audit_records ORDER BY seq")]
+    paths = [json.loads(body)["details"]["path"] for body in bodies]
+    assert len(paths) == len(HOSTILE)
+    assert all("[redacted]" in path for path in paths)
+    assert not any(b"xxxxxxxx" in body or b"yyyyyyyy" in body for body in bodies)
+    assert "Traceback" not in (tmp_path / "gw.log").read_text()
+    for name in ("GLASSGATE_ISSUER", "GLASSGATE_LISTEN"):
+        monkeypatch.setenv(name, gateway.env[name])
+    assert main(["audit", "verify", "--config", str(config)]) == 0
+    assert "intact" in capsys.readouterr().out
