@@ -84,6 +84,8 @@ def _who(principal: Principal) -> dict[str, JSONValue]:
         who["acr"] = redact_text(principal.acr)
     if principal.client_id is not None:
         who["client_id"] = redact_text(principal.client_id)
+    if principal.grants:
+        who["grants"] = [redact_text(grant, 64) for grant in principal.grants[:_MAX_GROUPS]]
     return who
 
 
