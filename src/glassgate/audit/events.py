@@ -47,7 +47,9 @@ def _fingerprint(token_hash: str) -> str | None:
 
 # The "who" part of a record depends on these fields only; a caller sends many requests
 # with one principal, so it is built (sorted, cleaned) once per principal, not per record.
-_WhoKey = tuple[str, CredentialKind, frozenset[str], frozenset[str], str | None, str | None]
+_WhoKey = tuple[
+    str, CredentialKind, frozenset[str], frozenset[str], str | None, str | None, tuple[str, ...]
+]
 _WHO_CACHE: dict[_WhoKey, dict[str, JSONValue]] = {}
 _WHO_CACHE_SIZE = 4096
 
@@ -61,6 +63,7 @@ def _who_cached(principal: Principal) -> dict[str, JSONValue]:
         principal.amr,
         principal.acr,
         principal.client_id,
+        principal.grants,
     )
     who = _WHO_CACHE.get(key)
     if who is None:
