@@ -8,7 +8,8 @@
 - token verifications per second, uncached and cached, RS256 and ES256, from
   ``bench/bench_tokens.py`` (owned by the tokens work) when it exists;
 - the audit append rate from ``bench/bench_audit.py`` (owned by the audit
-  work) when it exists: its table is copied into the report as printed.
+  work) when it exists: its table is copied into the report as printed;
+- the stage budget (``bench/stages.py``): CPU µs per stage of one request.
 
 ``run_micro`` runs this file pinned to the server core and returns a dict.
 """
@@ -32,6 +33,7 @@ if str(ROOT) not in sys.path:
 from ipaddress import ip_address  # noqa: E402
 
 from bench.procs import SERVER_CPU, pinned  # noqa: E402
+from bench.stages import run_stages  # noqa: E402
 from glassgate.config.load import load_config  # noqa: E402
 from glassgate.core.engine import decide  # noqa: E402
 from glassgate.core.principal import Principal  # noqa: E402
@@ -130,6 +132,9 @@ def run_micro(seconds: float) -> dict[str, Any]:
     result["audit_lines"] = lines
     if problem:
         result["problems"].append(problem)
+    stages = run_stages(max(0.1, seconds / 3))
+    result["stages"] = stages["stages"]
+    result["problems"].extend(stages["problems"])
     return result
 
 

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.stages import table as stage_table
+
 __all__ = ["Measurement", "Summary", "summarise", "targets", "to_markdown", "write"]
 
 
@@ -253,6 +255,9 @@ def to_markdown(
         if micro.get("audit_lines"):
             parts += ["- audit append rate (bench/bench_audit.py, as printed):", "", "```"]
             parts += [*micro["audit_lines"], "```", ""]
+        if micro.get("stages"):
+            parts += ["", "### Stage budget (bench/stages.py, CPU µs per request)", ""]
+            parts += [stage_table(micro["stages"]), ""]
         for problem in micro.get("problems", []):
             parts.append(f"- not measured: {problem}")
         parts.append("")

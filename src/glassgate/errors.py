@@ -47,6 +47,7 @@ exceptions: an exception means the machinery could not decide or act.
     │   ├── InvalidTransitionError   .state, .action: not allowed from this state
     │   ├── ConcurrentChangeError    someone else changed the record first: read and retry
     │   ├── ApprovalRefusedError     .reason: self-approval, already-decided, not-an-approver, ...
+    │   │   └── StepUpRequiredError      the approver's sign-in is too weak or too old (RFC 9470)
     │   ├── RequestExpiredError      the request expired before it was approved or used
     │   ├── QuorumNotMetError        the approvals do not (yet) meet the rule
     │   ├── ActionForbiddenError     this actor may not do this (e.g. end someone's session)
@@ -145,6 +146,7 @@ __all__ = [
     "Shortfall",
     "SignInThrottledError",
     "SignatureInvalidError",
+    "StepUpRequiredError",
     "StorageUnavailableError",
     "TokenError",
     "TokenExpiredError",
@@ -638,6 +640,24 @@ class ApprovalRefusedError(WorkflowError):
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
         super().__init__(message)
+
+
+class StepUpRequiredError(ApprovalRefusedError):
+    """An approver whose token does not meet the rule's strength or ``max_auth_age``.
+
+    Answered as an RFC 9470 step-up (401, ``insufficient_user_authentication``
+    with ``acr_values`` and ``max_age``): sign in again, stronger or anew.
+    """
+
+    code = "insufficient_user_authentication"
+    status = 401
+
+    def __init__(
+        self, reason: str, message: str, acr_values: tuple[str, ...], max_age: int | None
+    ) -> None:
+        self.acr_values = acr_values
+        self.max_age = max_age
+        super().__init__(reason, message)
 
 
 class RequestExpiredError(WorkflowError):

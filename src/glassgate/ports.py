@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports pulls in no other pac
     from glassgate.tokens.api_keys import ApiKeyRecord
     from glassgate.tokens.keyring import KeyRing
     from glassgate.types import Secret
+    from glassgate.workflows.grant_service import GrantCaller, GrantService
     from glassgate.workflows.keys import WebAuthnKey
     from glassgate.workflows.service import BreakglassService
     from glassgate.workflows.stored import WorkflowRecord
@@ -65,9 +66,11 @@ __all__ = [
     "DecisionSink",
     "DirectoryStore",
     "DoorState",
+    "GrantsSource",
     "HolderView",
     "IdpAuthenticator",
     "KeySourceView",
+    "OidcCodeClient",
     "Passwords",
     "PrincipalEnricher",
     "QuotaStore",
@@ -244,6 +247,38 @@ class WorkflowStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class OidcCodeClient(Protocol):
+    """The console's OAuth 2.0 client at the IdP (``adapters.idp.oidc_client``).
+
+    ``IdPUnavailableError`` when the IdP cannot be asked; a code the IdP
+    refuses is ``AuthenticationFailedError``.
+    """
+
+    async def authorization_url(self, state: str, nonce: str, verifier: str) -> str: ...
+
+    async def exchange(self, code: str, verifier: str) -> str:
+        """The raw ID token the token endpoint returned for ``code``."""
+        ...
+
+
+class GrantsSource(Protocol):
+    """Just-in-time grants for the console and its API (``app.grants.GrantsDesk``).
+
+    ``grant_service`` is the serving configuration's (None: no grant types);
+    ``caller`` verifies an IdP access token exactly as the gate does (plus the
+    directory's merged groups, never grant groups: a grant does not make its
+    holder an approver) and raises ``TokenError`` when it is not valid.
+    """
+
+    def grant_service(self) -> GrantService | None: ...
+
+    async def caller(self, raw_token: str) -> GrantCaller: ...
+
+    def caller_of(self, principal: Principal) -> GrantCaller:
+        """A caller already verified another way (a console IdP session)."""
+        ...
 
 
 class SessionAuthenticator(Protocol):

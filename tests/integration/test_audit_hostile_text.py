@@ -20,27 +20,7 @@ import pytest
 from glassgate.cli import main
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.gateway import GatewayProcess
-
-CONFIG = """\
-version: 1
-listen: ${{GLASSGATE_LISTEN}}
-issuers:
-  - id: idp
-    issuer: ${{GLASSGATE_ISSUER}}
-    audiences: [api://gateway]
-upstreams:
-  - id: app
-    targets: [{upstream}]
-storage:
-  sqlite: {{path: {db}}}
-audit:
-  checkpoint: {{every_records: 1000, every: 1h, key_file: {key}, file: {checkpoints}}}
-routes:
-  - id: open
-    match: {{ path: /open/* }}
-    upstream: app
-    anonymous: true
-"""
+from tests.support.gateway_config import base_config, write_config
 
 HOSTILE = ("/open/basic%20bearer%20xxxxxxxx", "/open/basic%20basic%20bearer%20yyyyyyyy")
 
@@ -54,14 +34,17 @@ def test_credential_shaped_paths_are_answered_and_recorded(
 ) -> None:
     db = tmp_path / "gw.db"
     config = tmp_path / "gw.yaml"
-    config.write_text(
-        CONFIG.format(
-            upstream=upstream.url, db=db, key=tmp_path / "k.pem", checkpoints=tmp_path / "c.jsonl"
-        )
+    settings = base_config(
+        oidc_provider.issuer,
+        upstream.url,
+        storage={"sqlite": {"path": str(db)}},
+        audit={
+            "checkpoint": {"key_file": str(tmp_path / "k.pem"), "file": str(tmp_path / "c.jsonl")}
+        },
+        routes=[{"id": "open", "match": {"path": "/open/*"}, "upstream": "app", "anonymous": True}],
     )
-    gateway = GatewayProcess(
-        config, {"GLASSGATE_ISSUER": oidc_provider.issuer}, tmp_path / "gw.log"
-    )
+    write_config(config, settings)
+    gateway = GatewayProcess(config, {}, tmp_path / "gw.log")
     gateway.start()
     try:
         for path in HOSTILE:
@@ -75,7 +58,6 @@ def test_credential_shaped_paths_are_answered_and_recorded(
     assert all("[redacted]" in path for path in paths)
     assert not any(b"xxxxxxxx" in body or b"yyyyyyyy" in body for body in bodies)
     assert "Traceback" not in (tmp_path / "gw.log").read_text()
-    for name in ("GLASSGATE_ISSUER", "GLASSGATE_LISTEN"):
-        monkeypatch.setenv(name, gateway.env[name])
+    monkeypatch.setenv("GLASSGATE_LISTEN", gateway.env["GLASSGATE_LISTEN"])
     assert main(["audit", "verify", "--config", str(config)]) == 0
     assert "intact" in capsys.readouterr().out

@@ -90,7 +90,10 @@ def _free_port() -> int:
 class OidcProvider:
     """One oidc-provider process; start/stop/restart keep the same port and issuer."""
 
-    def __init__(self, workdir: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, workdir: Path | None = None, port: int | None = None, args: tuple[str, ...] = ()
+    ) -> None:
+        self.args = args  # more server.mjs options, e.g. ("--console-redirect", URI)
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="glassgate-idp-"))
         self.port = port or _free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
@@ -117,6 +120,7 @@ class OidcProvider:
                     "--keys",
                     str(keys_file),
                     "--exit-with-stdin",
+                    *self.args,
                 ],
                 cwd=IDP_DIR,
                 stdin=subprocess.PIPE,

@@ -46,6 +46,8 @@ from glassgate.adapters.storage.target import StorageTarget
 from glassgate.adapters.storage.workflows import open_workflow_store
 from glassgate.app.breakglass import BreakglassParts
 from glassgate.app.directory import open_directory
+from glassgate.app.grants import GrantsDesk, open_grants
+from glassgate.app.idp_signin import open_idp_sign_in
 from glassgate.app.runtime import AuthenticatorFactory, Runtime
 from glassgate.app.state import StateHolder
 from glassgate.audit.checkpoints import CheckpointSchedule
@@ -67,6 +69,7 @@ from glassgate.web.scim_app import build_scim_app
 from glassgate.web.throttle import SignInLimits, SignInThrottle
 from glassgate.workflows.api_keys import ApiKeyAdmin
 from glassgate.workflows.directory import DirectoryService
+from glassgate.workflows.grant_service import GrantService
 from glassgate.workflows.scim_tokens import ScimTokens
 from glassgate.workflows.service import BreakglassService
 
@@ -173,6 +176,9 @@ def build_gateway(
         appender = runtime.audit_log if runtime.audit_log is not None else _NO_AUDIT
         # lockout refusals alert through the serving configuration's sinks (holder.send)
         runtime.directory = open_directory(config, appender, holder, clock)
+    if config.grants.enabled:  # grant requests and approvals alert through the serving sinks
+        appender = runtime.audit_log if runtime.audit_log is not None else _NO_AUDIT
+        runtime.grants = open_grants(config, appender, holder, clock)
     observability = Observability(holder)
     runtime.sinks = (observability,)  # before start: every state's gate reports through it
     if runtime.audit_log is not None:
@@ -192,8 +198,20 @@ def _console(config: Config, holder: StateHolder, runtime: Runtime) -> Console |
     secret = config.console.csrf_secret
     clock = holder.runtime.clock
     limits = SignInLimits.from_config(config.console.sign_in_limits)
+    grants = None
+    if runtime.grants is not None:
+        grants = GrantsDesk(holder, runtime.grants, runtime.directory)
+    idp = None
+    if config.console.oidc is not None:
+        appender = runtime.audit_log if runtime.audit_log is not None else _NO_AUDIT
+        runtime.idp_sign_in = open_idp_sign_in(
+            config, config.console.oidc, holder, runtime, appender
+        )
+        idp = runtime.idp_sign_in.service
     services = ConsoleServices(
         readiness=holder,
+        grants=grants,
+        idp_sign_in=idp,
         proxies=holder,
         breakglass=holder,
         scim=scim,
@@ -227,6 +245,7 @@ class AdminServices:
     directory: DirectoryService
     scim_tokens: ScimTokens
     breakglass: BreakglassService | None = None  # None: no breakglass section
+    grants: GrantService | None = None  # None: no grant types configured
 
 
 @asynccontextmanager
@@ -254,9 +273,18 @@ async def admin_services(
         service = None
         if breakglass is not None:
             service = await _admin_breakglass(config, breakglass, audit, alerts, clock, stack)
+        grants = None
+        if config.grants.enabled:
+            opened = open_grants(config, audit, alerts, clock)
+            stack.push_async_callback(opened.aclose)
+            grants = opened.service_for(config)
         # the directory loads on its first change: key commands never wait for it
         yield AdminServices(
-            ApiKeyAdmin(store, audit, clock, runner), directory.service, directory.tokens, service
+            ApiKeyAdmin(store, audit, clock, runner),
+            directory.service,
+            directory.tokens,
+            service,
+            grants,
         )
 
 

@@ -42,6 +42,8 @@ from glassgate.types import Clock
 
 if TYPE_CHECKING:
     from glassgate.app.directory import DirectoryRuntime
+    from glassgate.app.grants import GrantsRuntime
+    from glassgate.app.idp_signin import IdpSignInParts
     from glassgate.audit.service import AuditLog
     from glassgate.config.schema import Config
 
@@ -70,6 +72,8 @@ class Runtime:
     workflows: WorkflowStore | None = None  # break-glass records: opened on first need
     workflow_runner: StoreRunner = field(default_factory=lambda: StoreRunner("workflows"))
     directory: DirectoryRuntime | None = None  # SCIM or merged groups: see app.directory
+    grants: GrantsRuntime | None = None  # just-in-time grants: see app.grants
+    idp_sign_in: IdpSignInParts | None = None  # console sign-in through the IdP
 
     @property
     def audit(self) -> DecisionAudit | None:
@@ -108,6 +112,10 @@ class Runtime:
             await self.quotas.aclose()
         if self.directory is not None:
             await self.directory.aclose()
+        if self.grants is not None:
+            await self.grants.aclose()
+        if self.idp_sign_in is not None:
+            self.idp_sign_in.close()
         if self.audit_log is not None:
             await self.audit_log.close()
         if self.workflows is not None:

@@ -140,9 +140,16 @@ async def _workflows(loaded: LoadedConfig, runtime: Runtime) -> WorkflowStore | 
 
 
 def _enrichers(config: Config, runtime: Runtime) -> tuple[PrincipalEnricher, ...]:
-    """What the gate adds to verified principals: merged directory groups (grants next)."""
+    """What the gate adds to verified principals: merged directory groups, then grants.
+
+    Grants are on when the gateway started with ``grants.types``; a reload that
+    removes every type stops adding grant groups at once.
+    """
     merged = merged_groups(config, runtime.directory)
-    return () if merged is None else (merged,)
+    found: list[PrincipalEnricher] = [] if merged is None else [merged]
+    if runtime.grants is not None and config.grants.enabled:
+        found.append(runtime.grants.index)
+    return tuple(found)
 
 
 class StateHolder:
@@ -194,6 +201,8 @@ class StateHolder:
         loaded = load_config(self.path)
         state = GatewayState.build(loaded, self.runtime, await _workflows(loaded, self.runtime))
         await state.start()
+        if self.runtime.grants is not None:  # the index is loaded before the first request
+            await self.runtime.grants.start(lambda: (self._state or state).loaded.config)
         self._serve(state)
 
     def _serve(self, state: GatewayState) -> GatewayState | None:

@@ -14,16 +14,22 @@ decision is never left without a record, so it keeps only typed fields.
 
 from __future__ import annotations
 
+import math
 import re
 
 from glassgate.audit.records import AuditEvent, EventType
-from glassgate.audit.screening import redact_text
+from glassgate.audit.screening import is_clean, redact_text
 from glassgate.core.decision import Decision
 from glassgate.core.principal import CredentialKind, Principal
-from glassgate.core.request import AccessRequest
+from glassgate.core.request import AccessRequest, address_text
 from glassgate.types import JSONValue
 
-__all__ = ["decision_event", "minimal_decision_event"]
+__all__ = ["PendingDecision", "build_decision", "decision_event", "minimal_decision_event"]
+
+#: What the request side queues for an ordinary decision, typed fields only: (decision,
+#: request, principal, auth_error, at, sample_rate). The audit writer turns it into an
+#: event (``build_decision``) off the request; no text is formatted or screened before.
+PendingDecision = tuple[Decision, AccessRequest, Principal | None, str | None, float, float]
 
 _MAX_PATH = 2048
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -37,6 +43,34 @@ def _clean(value: str | None, limit: int = 512) -> str | None:
 def _fingerprint(token_hash: str) -> str | None:
     """Only a SHA-256 hex digest is a fingerprint; anything else is left out."""
     return token_hash if _HEX64.fullmatch(token_hash) else None
+
+
+# The "who" part of a record depends on these fields only; a caller sends many requests
+# with one principal, so it is built (sorted, cleaned) once per principal, not per record.
+_WhoKey = tuple[
+    str, CredentialKind, frozenset[str], frozenset[str], str | None, str | None, tuple[str, ...]
+]
+_WHO_CACHE: dict[_WhoKey, dict[str, JSONValue]] = {}
+_WHO_CACHE_SIZE = 4096
+
+
+def _who_cached(principal: Principal) -> dict[str, JSONValue]:
+    """``_who``, memoised; the dict is shared and never changed (records copy its entries)."""
+    key = (
+        principal.issuer,
+        principal.kind,
+        principal.groups,
+        principal.amr,
+        principal.acr,
+        principal.client_id,
+        principal.grants,
+    )
+    who = _WHO_CACHE.get(key)
+    if who is None:
+        if len(_WHO_CACHE) >= _WHO_CACHE_SIZE:
+            _WHO_CACHE.clear()
+        who = _WHO_CACHE[key] = _who(principal)
+    return who
 
 
 def _who(principal: Principal) -> dict[str, JSONValue]:
@@ -53,15 +87,27 @@ def _who(principal: Principal) -> dict[str, JSONValue]:
         who["acr"] = redact_text(principal.acr)
     if principal.client_id is not None:
         who["client_id"] = redact_text(principal.client_id)
+    if principal.grants:
+        who["grants"] = [redact_text(grant, 64) for grant in principal.grants[:_MAX_GROUPS]]
     return who
 
 
 def _what(decision: Decision, request: AccessRequest) -> dict[str, JSONValue]:
+    method, path, host = request.method, request.path, request.host
+    if (
+        len(method) > 32
+        or len(path) > _MAX_PATH
+        or len(host) > 255
+        or not is_clean(f"{method}\n{path}\n{host}")
+    ):  # the rare case: clean each (the common one is a single search)
+        method = redact_text(method, 32)
+        path = redact_text(path, _MAX_PATH)
+        host = redact_text(host, 255)
     what: dict[str, JSONValue] = {
-        "method": redact_text(request.method, 32),
-        "path": redact_text(request.path, _MAX_PATH),
-        "host": redact_text(request.host, 255),
-        "client_ip": str(request.client_ip),
+        "method": method,
+        "path": path,
+        "host": host,
+        "client_ip": address_text(request.client_ip),
     }
     if decision.would_be is not None:
         what["would_be"] = decision.would_be.outcome.value
@@ -69,6 +115,8 @@ def _what(decision: Decision, request: AccessRequest) -> dict[str, JSONValue]:
         what["acr_values"] = list(decision.challenge.acr_values)
         what["max_age"] = decision.challenge.max_age
     if decision.retry_after is not None:
+        if not math.isfinite(decision.retry_after):
+            raise ValueError("retry_after must be a finite number")
         what["retry_after"] = decision.retry_after
     if decision.quota_tier is not None:
         what["quota_tier"] = decision.quota_tier
@@ -89,37 +137,50 @@ def decision_event(
     request_id: str | None = None,
     auth_error: str | None = None,
     privileged: bool | None = None,
+    sample_rate: float = 1.0,
 ) -> AuditEvent:
-    """The audit event for one gate decision.
+    """The audit event for one gate decision; ``ValueError`` if it cannot be recorded.
 
     ``auth_error`` is the token failure detail (``TokenError.detail``) when the
     credential was refused; ``privileged`` defaults to "made with a
-    break-glass credential".
+    break-glass credential"; ``sample_rate`` is the rate an allowed decision
+    was kept at. Every text a client or a token chose is cleaned
+    (``redact_text``) and every other field is typed or the policy's own, so
+    the event is screened by construction (``AuditEvent.screened``); only the
+    size cap can refuse it.
     """
     details = _what(decision, request)
     if principal is not None:
-        details.update(_who(principal))
+        details.update(_who_cached(principal))
     if auth_error is not None:
         details["auth_error"] = redact_text(auth_error, 64)
     if privileged is None:
         privileged = is_privileged_principal(principal)
-    return AuditEvent(
-        type=EventType.DECISION,
-        outcome=decision.outcome.value,
-        at=at,
+    if not math.isfinite(at) or at < 0:
+        raise ValueError("audit event time 'at' must be epoch seconds")
+    return AuditEvent.screened(
+        EventType.DECISION,
+        decision.outcome.value,
+        at,
         subject=None if principal is None else redact_text(principal.subject),
         route=decision.route_id,
-        reasons=tuple(str(reason) for reason in decision.reasons),
+        reasons=tuple(map(str, decision.reasons)),
         token_hash=None if principal is None else _fingerprint(principal.token_hash),
         jti=_clean(None if principal is None else principal.token_id),
         request_id=_clean(request_id, 128),
         privileged=privileged,
+        sample_rate=sample_rate,
         details=details,
     )
 
 
 def minimal_decision_event(
-    decision: Decision, request: AccessRequest, principal: Principal | None, *, at: float
+    decision: Decision,
+    request: AccessRequest,
+    principal: Principal | None,
+    *,
+    at: float,
+    sample_rate: float = 1.0,
 ) -> AuditEvent:
     """The decision with typed fields only: what is recorded when ``decision_event`` fails.
 
@@ -137,5 +198,22 @@ def minimal_decision_event(
         reasons=tuple(str(reason) for reason in decision.reasons),
         token_hash=None if principal is None else _fingerprint(principal.token_hash),
         privileged=is_privileged_principal(principal),
+        sample_rate=sample_rate,
         details=details,
     )
+
+
+def build_decision(pending: PendingDecision) -> tuple[AuditEvent, bool]:
+    """The event for a queued decision, and whether it is the minimal stand-in.
+
+    Never raises for what a client sent: an event that cannot be built becomes
+    ``minimal_decision_event`` (the caller counts it).
+    """
+    decision, request, principal, auth_error, at, rate = pending
+    try:
+        event = decision_event(
+            decision, request, principal, at=at, auth_error=auth_error, sample_rate=rate
+        )
+    except ValueError:
+        return minimal_decision_event(decision, request, principal, at=at, sample_rate=rate), True
+    return event, False

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
-__all__ = ["check_json", "check_text", "plain", "redact_text"]
+__all__ = ["check_json", "check_text", "is_clean", "plain", "redact_text"]
 
 # Key fragments that name secrets; matched after lower-casing and dropping - and _.
 _DENIED_KEY_PARTS = re.compile(
@@ -57,6 +57,16 @@ def check_text(value: str, where: str) -> None:
             f"audit value at {where} looks like a token or credential; "
             "record token_fingerprint(token) instead"
         )
+
+
+def is_clean(text: str) -> bool:
+    """True when ``text`` holds nothing credential-shaped (one regex search).
+
+    Texts joined with a newline are clean together only if each is clean
+    (a match inside one is a match in the whole), so callers check several
+    at once and clean them one by one only on a hit.
+    """
+    return _SECRET_VALUE.search(text) is None
 
 
 def redact_text(value: str, limit: int = 512) -> str:

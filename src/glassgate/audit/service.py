@@ -35,6 +35,7 @@ from typing import TypeVar
 from glassgate.audit.chain import ChainHead
 from glassgate.audit.checkpoint_writer import CheckpointWriter
 from glassgate.audit.checkpoints import Checkpoint
+from glassgate.audit.events import PendingDecision, build_decision
 from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.audit.retention import PrunePlan, prune_event
 from glassgate.audit.sampling import sample
@@ -47,6 +48,9 @@ from glassgate.types import Clock
 __all__ = ["Admission", "AuditCounters", "AuditLog", "AuditSettings", "CheckpointPlan"]
 
 _LINGER = 0.02  # seconds an ordinary record may wait to share a transaction
+# An ordinary record waiting in the queue: an event, or a decision's typed fields that the
+# writer builds into one (``record_decision``).
+_Queued = AuditEvent | PendingDecision
 
 _log = logging.getLogger("glassgate.audit")
 _T = TypeVar("_T")
@@ -101,7 +105,7 @@ class AuditLog:
         self._draw = draw
         self._on_degraded = on_degraded
         self.counters = AuditCounters()
-        self._queue: asyncio.Queue[AuditEvent | None] = asyncio.Queue(self._settings.queue_size)
+        self._queue: asyncio.Queue[_Queued | None] = asyncio.Queue(self._settings.queue_size)
         self._runner = StoreRunner("audit")
         self._tasks: list[asyncio.Task[None]] = []
         self._probe: asyncio.Task[None] | None = None
@@ -184,6 +188,21 @@ class AuditLog:
         self.counters.sampled_out += 1
         return False
 
+    @property
+    def sample_rate(self) -> float:
+        """The rate an allowed decision kept by ``keeps_allowed_decision`` is recorded at."""
+        return min(self._settings.sample_rate, 1.0)
+
+    def record_decision(self, pending: PendingDecision) -> Admission:
+        """Queue an ordinary decision as typed fields; the writer builds its event.
+
+        The request side pays for one tuple and one queue slot: the event, its
+        cleaning and its canonical bytes are made by the writer, in the store's
+        thread (``build_decision``). Sampling was decided before
+        (``keeps_allowed_decision``); the rest is as ``record``.
+        """
+        return self._admit(pending)
+
     def count_minimal(self) -> None:
         """A decision's full event could not be built; its minimal record stands in for it."""
         self.counters.minimal += 1
@@ -208,6 +227,9 @@ class AuditLog:
         if kept is None:
             self.counters.sampled_out += 1
             return Admission.SAMPLED_OUT
+        return self._admit(kept)
+
+    def _admit(self, kept: _Queued) -> Admission:
         if self._settings.on_failure == "refuse" and not self._healthy:
             return self._refuse("the audit store is unavailable")
         if self._closing:
@@ -264,8 +286,8 @@ class AuditLog:
     async def _write_loop(self) -> None:
         stop = False
         while not stop:
-            batch: list[AuditEvent] = []
-            item: AuditEvent | None = await self._queue.get()
+            batch: list[_Queued] = []
+            item: _Queued | None = await self._queue.get()
             if item is not None and self._queue.qsize() + 1 < self._settings.batch_size:
                 # Linger briefly so a busy gateway writes (and fsyncs) hundreds of ordinary
                 # records per transaction, not a handful; privileged appends never wait here.
@@ -282,10 +304,18 @@ class AuditLog:
             if batch:
                 await self._write_batch(batch)
 
-    async def _write_batch(self, batch: list[AuditEvent]) -> None:
+    async def _write_batch(self, batch: list[_Queued]) -> None:
         self._inflight = len(batch)
         try:
-            await self._write_with_retry(batch)
+            try:
+                events, minimal = await self._call(_built, batch)  # in the store's thread
+            except Exception:  # noqa: BLE001 - a bug must not stop the writer; count the batch lost
+                _log.exception("audit batch could not be built; %d records lost", len(batch))
+                self.counters.lost += len(batch)
+                return
+            for _ in range(minimal):
+                self.count_minimal()
+            await self._write_with_retry(events)
         finally:
             self._inflight = 0
 
@@ -358,8 +388,22 @@ class AuditLog:
         self._runner.close()
 
 
-def _drain(queue: asyncio.Queue[AuditEvent | None]) -> list[AuditEvent | None]:
-    items: list[AuditEvent | None] = []
+def _built(batch: list[_Queued]) -> tuple[list[AuditEvent], int]:
+    """The batch as events, and how many of them are minimal stand-ins (``build_decision``)."""
+    events: list[AuditEvent] = []
+    minimal = 0
+    for item in batch:
+        if isinstance(item, AuditEvent):
+            events.append(item)
+            continue
+        event, stand_in = build_decision(item)
+        events.append(event)
+        minimal += stand_in
+    return events, minimal
+
+
+def _drain(queue: asyncio.Queue[_Queued | None]) -> list[_Queued | None]:
+    items: list[_Queued | None] = []
     while not queue.empty():
         items.append(queue.get_nowait())
     return items

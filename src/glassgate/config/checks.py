@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import cel
 
+from glassgate.config.grants import GrantTypeConfig
 from glassgate.config.schema import Config, RouteConfig
 from glassgate.config.source import Path
 from glassgate.config.strength import strength_levels
@@ -38,6 +39,8 @@ def check_config(config: Config) -> list[Finding]:
         _listen,
         _routes,
         _directory,
+        _grants,
+        _console_oidc,
         _quota_store,
     )
     for check in checks:
@@ -322,3 +325,68 @@ def _require(
             "networks, issuers, quotas or authentication",
             "remove anonymous, or the route's restrictions",
         )
+
+
+def _console_oidc(config: Config) -> Iterator[Finding]:
+    """The IdP sign-in names a configured issuer and asks for ``openid``."""
+    oidc = config.console.oidc
+    if oidc is None:
+        return
+    known = [issuer.id for issuer in config.issuers]
+    if oidc.issuer not in known:
+        yield (
+            ("console", "oidc", "issuer"),
+            f"'{oidc.issuer}' is not one of the configured issuers",
+            f"name an issuers[].id: {', '.join(known)}",
+        )
+    if "openid" not in oidc.scopes:
+        yield ("console", "oidc", "scopes"), "OpenID Connect needs the 'openid' scope", "add it"
+
+
+def _grants(config: Config) -> Iterator[Finding]:
+    """Unique grant type ids; approval strengths that exist; no empty group names."""
+    levels = strength_levels(config.auth_strength)
+    routes = {route.id: route for route in config.routes}
+    seen: set[str] = set()
+    for index, grant in enumerate(config.grants.types):
+        where = ("grants", "types", index)
+        yield from _grant_routes(grant, where, routes)
+        if grant.id in seen:
+            yield (*where, "id"), f"duplicate grant type id '{grant.id}'", "every id must be unique"
+        seen.add(grant.id)
+        strength = grant.approval.strength
+        if strength is not None and strength not in levels:
+            yield (
+                (*where, "approval", "strength"),
+                f"unknown strength level '{strength}'",
+                f"known: {', '.join(sorted(levels))}",
+            )
+        for position, name in enumerate(grant.requesters):
+            if not name.strip():
+                yield (*where, "requesters", position), "a group name is empty", "name a group"
+    for position, name in enumerate(config.grants.admins):
+        if not name.strip():
+            yield ("grants", "admins", position), "a group name is empty", "name a group"
+
+
+def _grant_routes(
+    grant: GrantTypeConfig, where: Path, routes: Mapping[str, RouteConfig]
+) -> Iterator[Finding]:
+    """A type names a group or routes; its routes exist and admit only some groups."""
+    if grant.group is None and not grant.routes:
+        yield (
+            where,
+            "a grant type needs a 'group', 'routes', or both",
+            "group: the group it adds; routes: the only routes where it counts",
+        )
+    for position, name in enumerate(grant.routes):
+        route = routes.get(name)
+        if route is None:
+            hint = f"known: {', '.join(sorted(routes)) or 'none'}"
+            yield (*where, "routes", position), f"no route '{name}'", hint
+        elif not route.allow.groups:
+            yield (
+                (*where, "routes", position),
+                f"route '{name}' allows every caller already (no allow.groups)",
+                "grants open routes that admit some groups only",
+            )

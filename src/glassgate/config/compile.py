@@ -12,6 +12,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from zoneinfo import ZoneInfo
 
 from glassgate.config.breakglass_compile import CompiledBreakglass, compile_breakglass
+from glassgate.config.grants import route_grant_groups
 from glassgate.config.schema import Config, IssuerConfig, RouteConfig
 from glassgate.config.strength import strength_levels
 from glassgate.core.criteria import CRITERIA_ORDER
@@ -45,7 +46,11 @@ def compile_config(config: Config, env: Mapping[str, str] | None = None) -> Comp
     levels = strength_levels(config.auth_strength)
     issuer_urls = {issuer.id: issuer for issuer in config.issuers}
     skew = max(issuer.leeway for issuer in config.issuers)
-    targets = [_target(route, config, levels, issuer_urls, skew) for route in config.routes]
+    granted = route_grant_groups(config.grants)
+    targets = [
+        _target(route, config, levels, issuer_urls, skew, granted.get(route.id, frozenset()))
+        for route in config.routes
+    ]
     tiers = {
         name: QuotaTier(
             name, tier.rate, tier.per, tier.burst, tier.key, tier.when_store_down == "open"
@@ -68,17 +73,19 @@ def _target(
     levels: Mapping[str, StrengthLevel | None],
     issuers: Mapping[str, IssuerConfig],
     skew: float,
+    granted: frozenset[str],
 ) -> RouteTarget[CompiledRoute]:
+    """``granted``: the narrowed grant groups this route allows too (``config.grants``)."""
     compiled = CompiledRoute(
         id=route.id,
-        criteria=_criteria(route, config, levels, skew),
+        criteria=_criteria(route, config, levels, skew, granted),
         upstream=route.upstream,
         issuers=frozenset(issuers[name].issuer for name in route.issuers),
         anonymous=route.anonymous,
         quota_tier=route.quota,
         report_only=route.enforcement == "report-only",
         pilot_groups=frozenset(route.pilot_groups),
-        forward_groups=frozenset(route.allow.groups) | frozenset(route.deny.groups),
+        forward_groups=frozenset(route.allow.groups) | frozenset(route.deny.groups) | granted,
     )
     return RouteTarget(
         pattern=PathPattern.parse(route.match.path),
@@ -93,6 +100,7 @@ def _criteria(
     config: Config,
     levels: Mapping[str, StrengthLevel | None],
     skew: float,
+    granted: frozenset[str] = frozenset(),
 ) -> tuple[CompiledCriterion, ...]:
     require = route.require
     checks: dict[str, Check | None] = {
@@ -102,7 +110,7 @@ def _criteria(
             )
         ),
         "groups": compile_groups(
-            GroupsConfig(frozenset(route.allow.groups), frozenset(route.deny.groups))
+            GroupsConfig(frozenset(route.allow.groups) | granted, frozenset(route.deny.groups))
         ),
         "scopes": compile_scopes(ScopesConfig(frozenset(require.scopes))),
         "time_window": compile_time_window(_time_window(route)),

@@ -17,6 +17,7 @@ from glassgate.config.alerts import AlertsConfig
 from glassgate.config.audit import AuditConfig
 from glassgate.config.breakglass import BreakglassConfig
 from glassgate.config.directory import DirectoryConfig, ScimConfig
+from glassgate.config.grants import GrantsConfig
 from glassgate.config.quotas import QuotasConfig, QuotaTierConfig
 from glassgate.config.storage import StorageConfig
 
@@ -25,6 +26,8 @@ __all__ = [
     "ApiKeysConfig",
     "ClaimsConfig",
     "Config",
+    "ConsoleConfig",
+    "ConsoleOidcConfig",
     "ForwardAuthConfig",
     "GroupsNetworks",
     "IntrospectionConfig",
@@ -263,6 +266,24 @@ class SignInLimitsConfig(Model):
     window: Duration = Field(default=900.0, gt=0, le=86_400)
 
 
+class ConsoleOidcConfig(Model):
+    """Console sign-in through the IdP: OIDC authorization code flow with PKCE (issue 13).
+
+    ``issuer`` names one of ``issuers[].id``: its discovery document gives the
+    endpoints, and its keys (the gate's) verify the ID token, whose audience
+    must be ``client_id``. ``redirect_uri`` is the console's
+    ``/sign-in/idp/callback`` as the browser reaches it, registered at the IdP.
+    A change takes effect on restart, like the rest of ``console``.
+    """
+
+    issuer: str = Identifier
+    client_id: str = Field(min_length=1, max_length=256)
+    client_secret: SecretStr
+    redirect_uri: str = Field(pattern=r"^https?://[^\s#]+/sign-in/idp/callback$", max_length=2048)
+    scopes: tuple[str, ...] = ("openid", "groups")
+    session_ttl: Duration = Field(default=8 * 3600.0, gt=0, le=86_400)
+
+
 class ConsoleConfig(Model):
     """The web console (``glassgate.web``): its own listener, in the gateway's process.
 
@@ -280,6 +301,7 @@ class ConsoleConfig(Model):
     listen: str = "127.0.0.1:8081"
     csrf_secret: SecretStr | None = Field(default=None, min_length=32)
     sign_in_limits: SignInLimitsConfig = SignInLimitsConfig()
+    oidc: ConsoleOidcConfig | None = None  # sign-in through the IdP; None: local sign-in only
 
 
 class Config(Model):
@@ -305,3 +327,4 @@ class Config(Model):
     scim: ScimConfig = ScimConfig()
     alerts: AlertsConfig = AlertsConfig()
     breakglass: BreakglassConfig | None = None  # the locked break-glass policy; None: off
+    grants: GrantsConfig = GrantsConfig()  # just-in-time grants; off while it has no types

@@ -56,3 +56,6 @@ class Principal:
     quota_tier: str | None = None
     # Machine credentials (API keys) may be limited to some routes; None: no limit.
     route_scope: frozenset[str] | None = None
+    # Just-in-time grants whose groups were added (``workflows.grant_groups``): their ids,
+    # so the audit record of every request made with them names them.
+    grants: tuple[str, ...] = ()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from types import MappingProxyType
 
-__all__ = ["AccessRequest", "IPAddress"]
+__all__ = ["AccessRequest", "IPAddress", "address_text"]
 
 IPAddress = IPv4Address | IPv6Address
 
@@ -27,3 +28,13 @@ class AccessRequest:
     client_ip: IPAddress
     host: str = ""
     headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS, compare=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def address_text(address: IPAddress) -> str:
+    """``str(address)``, memoised: it is pure Python and slow, and clients repeat.
+
+    The audit record and the access line write the client's address for every
+    request; the inbound adapter hands out one address object per peer.
+    """
+    return str(address)

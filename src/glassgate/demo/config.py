@@ -154,6 +154,18 @@ breakglass:
     rp_id: localhost
     origins: [$console_origin]
 
+# Just-in-time grants: Staff may ask for Analysts for up to 15 minutes; two Admins
+# approve. The demo files one for erin and approves it as carol and dave at start.
+grants:
+  refresh_interval: 1s
+  types:
+    - id: reports-jit
+      group: Analysts
+      max_duration: 15m
+      requesters: [Staff]
+      approval:
+        any_of: [[{ group: Admins, count: 2 }]]
+
 storage:
   sqlite:
     path: $database

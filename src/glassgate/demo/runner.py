@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import socket
@@ -40,9 +41,11 @@ from glassgate.demo.alerts import AlertInbox
 from glassgate.demo.announce import DemoInfo, render_json, render_text
 from glassgate.demo.breakglass import EnrolmentLink, enrolment_links, write_sealed_credential
 from glassgate.demo.config import AUDIENCE, DemoAddresses, console_origin, render_config
+from glassgate.demo.grants import DemoGrant, file_demo_grant
 from glassgate.demo.issuer import DevIssuer
-from glassgate.demo.samples import build_samples
+from glassgate.demo.samples import build_samples, curl_command
 from glassgate.demo.upstream import SampleUpstream
+from glassgate.errors import GlassgateError
 from glassgate.types import Secret
 
 __all__ = ["DEFAULT_PORT", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "DemoOptions", "run"]
@@ -185,6 +188,19 @@ class _Announcer:
         self.out.write(text)
         self.out.flush()
 
+    def grant(self, grant: DemoGrant) -> None:
+        """After the summary: the grant filed and approved at start, and the call it opens."""
+        sample = grant.sample
+        if self.options.json:
+            self.out.write(json.dumps({"grant": sample.as_dict(self.gateway_url)}) + "\n")
+        else:
+            self.out.write(
+                f"\n# Just-in-time grant {grant.grant_id}: expect 200\n#    {sample.title}\n"
+                f"{curl_command(sample, self.gateway_url)}\n"
+                f"#    glassgate grants list --config {self.config_path}\n"
+            )
+        self.out.flush()
+
 
 async def _serve_gateway(
     sock: socket.socket,
@@ -236,6 +252,13 @@ async def _announce_when_ready(server: Listener, holder: StateHolder, announce: 
         await asyncio.sleep(0.02)
     try:
         announce(await enrolment_links(holder, announce.console_url))
+        try:
+            grant = await file_demo_grant(holder, announce.issuer)
+        except GlassgateError as exc:  # the rest of the demo works without it
+            log.warning("glassgate demo: the sample grant was not filed (%s): %s", exc.code, exc)
+            grant = None
+        if grant is not None:
+            announce.grant(grant)
     except OSError as exc:  # stdout closed (``| head``): nobody can see the commands
         log.error("glassgate demo: cannot print the demo commands (%s); stopping", exc)
         server.should_exit = True

@@ -199,11 +199,20 @@ def _at(path: ClaimPath, claims: Claims) -> Any:
         raise ClaimError(f"{path.name!r} cannot be read: {exc}") from exc
 
 
+RESERVED_GROUP_PREFIX = "grant:"  # glassgate's own narrowed grant groups (config.grants)
+
+
 def read_groups(claims: Claims, policy: IssuerPolicy) -> frozenset[str]:
     """Groups at the issuer's configured path: an array of strings, kept verbatim
-    (no case folding, no Unicode normalisation, no trimming)."""
+    (no case folding, no Unicode normalisation, no trimming), but for names with
+    the reserved ``grant:`` prefix: only an approved grant gives those, never a token."""
     value = _at(policy.groups, claims)
-    return _EMPTY if value is MISSING else _string_set(value, policy.groups.name)
+    if value is MISSING:
+        return _EMPTY
+    groups = _string_set(value, policy.groups.name)
+    if any(group.startswith(RESERVED_GROUP_PREFIX) for group in groups):
+        return frozenset(g for g in groups if not g.startswith(RESERVED_GROUP_PREFIX))
+    return groups
 
 
 def read_scopes(claims: Claims, policy: IssuerPolicy) -> frozenset[str]:

@@ -27,7 +27,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from glassgate.errors import AuditUnavailableError, BackendError, GlassgateError
+from glassgate.adapters.http.outbound import step_up_challenge
+from glassgate.core.decision import Challenge
+from glassgate.errors import (
+    AuditUnavailableError,
+    BackendError,
+    GlassgateError,
+    StepUpRequiredError,
+)
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -40,6 +47,7 @@ __all__ = [
     "Reply",
     "error_json",
     "json_response",
+    "operation",
     "refusal_status",
     "starlette_routes",
 ]
@@ -84,6 +92,20 @@ class Operation:
             raise ValueError(f"operation {self.operation_id}: declare at least one response")
 
 
+def operation(
+    op_id: str,
+    method: Method,
+    path: str,
+    summary: str,
+    ok: tuple[int, type[BaseModel]],
+    handler: Handler,
+    request: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+) -> Operation:
+    """An operation with one success answer ``ok`` (status, model): the usual shape."""
+    return Operation(op_id, method, path, summary, {ok[0]: ok[1]}, handler, request, errors)
+
+
 class Problem(BaseModel):
     location: str
     message: str
@@ -122,7 +144,19 @@ def _refusal(exc: GlassgateError) -> Response | None:
     if status is None:
         return None
     message = UNAVAILABLE if status == 503 else str(exc)
-    return error_json(status, exc.code, message, getattr(exc, "retry_after", None))
+    response = error_json(status, exc.code, message, getattr(exc, "retry_after", None))
+    challenge = _challenge(exc)
+    if challenge is not None:
+        response.headers["www-authenticate"] = challenge
+    return response
+
+
+def _challenge(exc: GlassgateError) -> str | None:
+    """``WWW-Authenticate`` of a bearer refusal: RFC 9470 step-up, or the error's own."""
+    if isinstance(exc, StepUpRequiredError):
+        return step_up_challenge(Challenge(exc.acr_values, exc.max_age)).decode()
+    value = getattr(exc, "www_authenticate", None)
+    return value if isinstance(value, str) else None
 
 
 def starlette_routes(operations: Sequence[Operation]) -> list[Route]:

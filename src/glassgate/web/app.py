@@ -33,17 +33,21 @@ from starlette.staticfiles import StaticFiles
 
 from glassgate import __version__
 from glassgate.adapters.clock import now
-from glassgate.ports import BreakglassSource, Readiness, TrustedProxiesView
+from glassgate.ports import BreakglassSource, GrantsSource, Readiness, TrustedProxiesView
 from glassgate.types import ASGIApp, Clock, Scope, Send
 from glassgate.web.answers import error_answer
 from glassgate.web.api import MAX_BODY_BYTES, Operation, Reply, starlette_routes
 from glassgate.web.breakglass import BreakglassConsole, breakglass_operations, breakglass_pages
 from glassgate.web.csrf import csrf_protected
+from glassgate.web.grants import grant_operations
+from glassgate.web.grants_pages import grant_pages
 from glassgate.web.guard import RequestGuard
+from glassgate.web.idp_signin import idp_sign_in_routes
 from glassgate.web.openapi import openapi_document
 from glassgate.web.pages import STATIC, Pages
 from glassgate.web.security import SecurityHeaders
 from glassgate.web.throttle import SignInThrottle
+from glassgate.workflows.idp_signin import IdpSignIn
 
 __all__ = ["ConsoleServices", "Health", "create_console_app"]
 
@@ -78,6 +82,8 @@ class ConsoleServices:
     breakglass: BreakglassSource | None = None  # the break-glass service of the current config
     scim: ASGIApp | None = None
     throttle: SignInThrottle | None = None
+    grants: GrantsSource | None = None  # just-in-time grants (``web.grants``)
+    idp_sign_in: IdpSignIn | None = None  # sign-in through the IdP (``web.idp_signin``)
 
     def __post_init__(self) -> None:
         if self.breakglass is not None and self.throttle is None:
@@ -110,8 +116,14 @@ def create_console_app(services: ConsoleServices) -> ASGIApp:
         console = BreakglassConsole(services.breakglass, services.proxies, services.throttle)
         operations += breakglass_operations(console)
         page_routes = list(breakglass_pages(console, pages))
+    if services.grants is not None:
+        operations += grant_operations(services.grants, services.idp_sign_in)
     document = openapi_document(operations, title="glassgate console", version=__version__)
     published["document"] = OpenApiDocument.model_validate(document)
+    if services.idp_sign_in is not None:
+        page_routes += idp_sign_in_routes(services.idp_sign_in, pages)
+        if services.grants is not None:
+            page_routes += grant_pages(services.grants, services.idp_sign_in, pages)
     routes: list[BaseRoute] = [
         *starlette_routes(operations),
         *page_routes,

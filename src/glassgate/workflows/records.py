@@ -20,7 +20,9 @@ from glassgate.workflows.challenges import Challenge
 from glassgate.workflows.codec import decode, encode
 from glassgate.workflows.consoles import ConsoleSession
 from glassgate.workflows.drills import Drill
+from glassgate.workflows.grants import Grant, person_id
 from glassgate.workflows.identities import LocalIdentity
+from glassgate.workflows.idp_sessions import IdpLogin, IdpSession
 from glassgate.workflows.incidents import Incident
 from glassgate.workflows.keys import WebAuthnKey
 from glassgate.workflows.links import OneTimeLink
@@ -58,6 +60,13 @@ _SPECS: dict[type, _Spec] = {
     Drill: _Spec("bg-drill", lambda r: r.id, lambda r: r.account, lambda r: r.result.value),
     ConsoleSession: _Spec(
         "bg-console", lambda r: r.id, lambda r: r.identity, expires=lambda r: r.expires_at
+    ),
+    IdpLogin: _Spec("idp-login", lambda r: r.state, expires=lambda r: r.expires_at),
+    IdpSession: _Spec(
+        "idp-session", lambda r: r.id, lambda r: r.subject, expires=lambda r: r.expires_at
+    ),
+    Grant: _Spec(
+        "grant", lambda r: r.id, lambda r: person_id(r.issuer, r.subject), lambda r: r.stored_state
     ),
 }
 

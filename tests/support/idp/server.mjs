@@ -1,6 +1,7 @@
 // A real OpenID Connect provider for glassgate's integration tests. TEST ONLY.
 //
 //   node server.mjs --port 9400 --keys keys.json [--exit-with-stdin]
+//                   [--console-redirect URI ... --accounts accounts.json]
 //
 // Prints READY on stdout once it listens on 127.0.0.1:PORT. The issuer is
 // http://127.0.0.1:PORT (no trailing slash); the JWKS is at <issuer>/jwks.
@@ -16,6 +17,12 @@
 // - Key rotation: restart with another --keys file on the same port; the first
 //   key of each type in the file signs.
 // - GET /__test__/stats -> {"jwks": <number of JWKS requests served>}.
+// - With --console-redirect (repeatable): the authorization code flow for the
+//   glassgate console. Clients `console` and `console-other` (secret
+//   "<id>-secret", those redirect URIs, PKCE required by the provider for
+//   public and confidential clients alike), the development login form (any
+//   login name; --accounts maps a login to its `groups`), and ID tokens that
+//   carry `groups` and `auth_time`. Without the flag none of this exists.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -29,6 +36,8 @@ const { values: args } = parseArgs({
     port: { type: 'string' },
     keys: { type: 'string' },
     'exit-with-stdin': { type: 'boolean', default: false },
+    'console-redirect': { type: 'string', multiple: true },
+    accounts: { type: 'string' },
   },
 });
 if (!args.port || !args.keys) {
@@ -63,6 +72,23 @@ function testClaims(ctx) {
   return parsed;
 }
 
+const redirects = args['console-redirect'] || [];
+const accounts = args.accounts ? JSON.parse(readFileSync(args.accounts, 'utf8')) : {};
+
+function consoleClient(id) {
+  return {
+    client_id: id,
+    client_secret: `${id}-secret`,
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: redirects,
+    require_auth_time: true,
+    scope: 'openid groups',
+  };
+}
+
+const consoleClients = redirects.length ? [consoleClient('console'), consoleClient('console-other')] : [];
+
 const provider = new Provider(issuer, {
   jwks,
   clients: [
@@ -71,11 +97,22 @@ const provider = new Provider(issuer, {
     client('gateway-test'),
     client('gateway-test-es256'),
     client('gateway-introspector'),
+    ...consoleClients,
   ],
-  scopes: ['openid', 'offline_access', 'read', 'write', 'admin'],
+  scopes: ['openid', 'offline_access', 'read', 'write', 'admin', 'groups'],
+  claims: { openid: ['sub'], groups: ['groups'] },
+  conformIdTokenClaims: false,
+  async findAccount(ctx, id) {
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, groups: (accounts[id] || {}).groups || [] };
+      },
+    };
+  },
   cookies: { keys: ['glassgate-test-only-cookie-key'] },
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: redirects.length > 0 },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     resourceIndicators: {

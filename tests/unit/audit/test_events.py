@@ -102,3 +102,12 @@ def test_rate_limit_details() -> None:
     )
     details = decision_event(limited, REQUEST, ALICE, at=T0).details
     assert (details["retry_after"], details["quota_tier"]) == (1.5, "std")
+
+
+def test_the_grant_ids_are_those_of_this_principal_not_a_cached_look_alike() -> None:
+    """Built once per principal and reused: two principals alike but for their grants differ."""
+    granted = replace(ALICE, grants=("grant-1",))
+    assert decision_event(ALLOW, REQUEST, granted, at=T0).details["grants"] == ["grant-1"]
+    assert "grants" not in decision_event(ALLOW, REQUEST, ALICE, at=T0).details
+    regranted = replace(ALICE, grants=("grant-2",))
+    assert decision_event(ALLOW, REQUEST, regranted, at=T0).details["grants"] == ["grant-2"]

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glassgate.audit.chain import GENESIS, StoredRecord, link, verify
 from glassgate.audit.records import (
@@ -190,3 +193,14 @@ def test_timestamps_are_fixed_width_utc_and_round_trip() -> None:
 
 def test_event_type_accepts_dotted_names() -> None:
     assert AuditEvent(type="grant.approve", outcome="ok", at=T0).is_privileged
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))
+def test_format_ts_is_datetimes_text(epoch: float) -> None:
+    assert format_ts(epoch) == datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.mark.parametrize("epoch", [0.0, 0.9999995, 1.0000005, 1_800_000_000.4999995, 1e9 + 0.5e-6])
+def test_format_ts_rounds_as_datetime_does(epoch: float) -> None:
+    assert format_ts(epoch) == datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -7,11 +7,7 @@ allowed request that sampling drops costs no event at all.
 from __future__ import annotations
 
 from glassgate.adapters.http.gate import GateResult
-from glassgate.audit.events import (
-    decision_event,
-    is_privileged_principal,
-    minimal_decision_event,
-)
+from glassgate.audit.events import build_decision, is_privileged_principal
 from glassgate.audit.sampling import sampleable_decision
 from glassgate.audit.service import AuditLog
 
@@ -21,9 +17,12 @@ __all__ = ["DecisionAuditor"]
 class DecisionAuditor:
     """Records every gate decision: queued for ordinary traffic, durable for privileged.
 
-    ``AuditLog.submit`` picks the path; it raises ``AuditUnavailableError`` when a
-    privileged record (or, with ``on_failure: refuse``, any record) cannot be
-    written, and the gate then refuses the request instead of forwarding it.
+    An ordinary decision is queued as its typed fields (``record_decision``):
+    the event is built, cleaned and encoded by the audit writer, off the
+    request. A privileged one (a break-glass credential) is built here and
+    written before the request goes on (``append``); it raises
+    ``AuditUnavailableError`` when it cannot be written, as ``record_decision``
+    does with ``on_failure: refuse``, and the gate then refuses the request.
     An event that cannot be built becomes a minimal record (typed fields only),
     counted in ``counters.minimal``: a decision is never answered without one.
     """
@@ -32,24 +31,24 @@ class DecisionAuditor:
         self.log = log
 
     async def audit(self, result: GateResult, now: float) -> None:
-        decision, principal = result.decision, result.principal
-        would_be = decision.would_be.outcome.value if decision.would_be is not None else None
-        sampleable = sampleable_decision(
-            decision.outcome.value, would_be, is_privileged_principal(principal)
+        decision, principal, request = result.decision, result.principal, result.facts.request
+        if is_privileged_principal(principal):
+            await self._durable(result, now)
+            return
+        rate = 1.0
+        would_be = decision.would_be
+        if sampleable_decision(
+            decision.outcome.value, None if would_be is None else would_be.outcome.value, False
+        ):
+            if not self.log.keeps_allowed_decision():
+                return  # sampled out before anything is built: the common case costs nothing
+            rate = self.log.sample_rate
+        self.log.record_decision((decision, request, principal, result.token_detail, now, rate))
+
+    async def _durable(self, result: GateResult, now: float) -> None:
+        event, minimal = build_decision(
+            (result.decision, result.facts.request, result.principal, result.token_detail, now, 1.0)
         )
-        if sampleable and not self.log.keeps_allowed_decision():
-            return  # sampled out before the event is built: the common case costs nothing
-        request = result.facts.request
-        try:
-            event = decision_event(
-                decision, request, principal, at=now, auth_error=result.token_detail
-            )
-        except ValueError:
-            # never a 500 without a record: what the client sent could not be made
-            # recordable, so the decision is kept with its typed fields only
-            event = minimal_decision_event(decision, request, principal, at=now)
+        if minimal:
             self.log.count_minimal()
-        if sampleable:
-            self.log.record(event, drawn=True)
-        else:
-            await self.log.submit(event)
+        await self.log.append(event)

@@ -17,7 +17,7 @@ principals skip it: their scope is the locked policy's alone.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from glassgate.adapters.http.inbound import RequestFacts
 from glassgate.core.decision import Decision
@@ -130,8 +130,16 @@ class Gate:
         tier_name = tier_for(decision, route, principal, self._tiers)
         if tier_name is not None and decision.allowed and principal is not None:
             tier = self._tiers[tier_name]
-            if tier_name != decision.quota_tier:
-                decision = replace(decision, quota_tier=tier_name)
+            if tier_name != decision.quota_tier:  # an API key's own tier (no replace(): hot path)
+                decision = Decision(
+                    decision.outcome,
+                    decision.route_id,
+                    decision.reasons,
+                    decision.challenge,
+                    decision.retry_after,
+                    tier_name,
+                    decision.would_be,
+                )
             key = bucket_key(tier, principal, facts.request.client_ip)
             try:
                 result = await self._quotas.hit(tier, key, now)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_address
+from typing import Final
 
 from glassgate.adapters.http.trusted_proxies import client_address
 from glassgate.core.hosts import canonical_host
@@ -91,9 +92,33 @@ class RequestFacts:
     content_length: int | None
 
 
-def _host(headers: Headers) -> str:
+# The headers read_request looks at; everything else is only counted towards the size cap.
+_READ: Final = frozenset(
+    {b"host", b"authorization", b"transfer-encoding", b"content-length", b"x-forwarded-for"}
+)
+
+
+def _scan(headers: Headers) -> tuple[int, dict[bytes, list[bytes]]]:
+    """One pass over the header list: its size (as the cap counts it) and the headers read.
+
+    Why one pass: each request's list was walked once per header read (size,
+    framing, credential, host, forwarding); this walks it once.
+    """
+    size = 0
+    found: dict[bytes, list[bytes]] = {}
+    for name, value in headers:
+        size += len(name) + len(value) + 4
+        if name in _READ:
+            values = found.get(name)
+            if values is None:
+                found[name] = [value]
+            else:
+                values.append(value)
+    return size, found
+
+
+def _host(values: list[bytes]) -> str:
     """The canonical ``Host``; two of them are ambiguous (RFC 9112 3.2): rejected, never picked."""
-    values = [value for name, value in headers if name == b"host"]
     if len(values) > 1:
         raise HostRejectedError("more than one Host header")
     return _host_name(values[0]) if values else ""
@@ -141,9 +166,7 @@ def session_cookie(headers: Headers) -> str | None:
     return token if is_session_token(token) else None
 
 
-def _framing(headers: Headers) -> tuple[bool, int | None]:
-    codings = [v for n, v in headers if n == b"transfer-encoding"]
-    lengths = [v for n, v in headers if n == b"content-length"]
+def _framing(codings: list[bytes], lengths: list[bytes]) -> tuple[bool, int | None]:
     if codings and lengths:
         raise RequestRejectedError("both Content-Length and Transfer-Encoding are present")
     if codings:
@@ -178,19 +201,20 @@ def read_request(
     ``host`` overrides the ``Host`` header (the forward-auth door passes
     ``X-Forwarded-Host``, the original request's host).
     """
-    if sum(len(n) + len(v) + 4 for n, v in headers) > settings.max_header_bytes:
+    size, found = _scan(headers)
+    if size > settings.max_header_bytes:
         raise HeaderTooLargeError("the request header section is too large")
     path = canonical_path(raw_path.decode("latin-1"))
-    chunked, length = _framing(headers)
-    token, malformed = _credential(
-        [v for n, v in headers if n == b"authorization"], settings.max_token_bytes
+    chunked, length = _framing(
+        found.get(b"transfer-encoding", []), found.get(b"content-length", [])
     )
+    token, malformed = _credential(found.get(b"authorization", []), settings.max_token_bytes)
     if token is None and not malformed and settings.breakglass_cookie:
         token = session_cookie(headers)  # the browser's break-glass session, never a JWT
     if settings.trusted_proxies:
         client = client_address(
             _peer_address(peer),
-            [v for n, v in headers if n == b"x-forwarded-for"],
+            found.get(b"x-forwarded-for", []),
             settings.trusted_proxies,
         )
     else:  # X-Forwarded-For is ignored: the client is the peer, parsed once per peer string
@@ -202,7 +226,7 @@ def read_request(
                 peers.clear()
             peers[peer] = cached
         client = cached
-    name = _host(headers) if host is None else _host_name(host)
+    name = _host(found.get(b"host", [])) if host is None else _host_name(host)
     request = AccessRequest(method=method.upper(), path=path, client_ip=client, host=name)
     return RequestFacts(
         request, raw_path.decode("latin-1"), query, token, malformed, chunked, length

@@ -16,7 +16,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from glassgate.core.decision import Decision, Outcome
+from glassgate.core.decision import Challenge, Decision, Outcome
 from glassgate.core.quota import QuotaResult, QuotaTier
 from glassgate.core.reasons import Reason
 from glassgate.errors import RequestRejectedError
@@ -29,6 +29,7 @@ __all__ = [
     "answer_for_rejection",
     "answer_for_unavailable_credential",
     "answer_forbidden",
+    "step_up_challenge",
     "with_rate_limit",
 ]
 
@@ -53,16 +54,20 @@ def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def step_up_challenge(challenge: Challenge | None) -> bytes:
+    """The RFC 9470 ``WWW-Authenticate`` value (the gate's step-up, a grant approver's too)."""
+    parts = ['Bearer error="insufficient_user_authentication"']
+    parts.append('error_description="a stronger or more recent authentication is required"')
+    if challenge is not None and challenge.acr_values:
+        parts.append(f'acr_values="{_quote(" ".join(challenge.acr_values))}"')
+    if challenge is not None and challenge.max_age is not None:
+        parts.append(f'max_age="{challenge.max_age}"')
+    return ", ".join(parts).encode()
+
+
 def _challenge(decision: Decision) -> bytes:
     if decision.outcome is Outcome.STEP_UP:
-        parts = ['Bearer error="insufficient_user_authentication"']
-        parts.append('error_description="a stronger or more recent authentication is required"')
-        challenge = decision.challenge
-        if challenge is not None and challenge.acr_values:
-            parts.append(f'acr_values="{_quote(" ".join(challenge.acr_values))}"')
-        if challenge is not None and challenge.max_age is not None:
-            parts.append(f'max_age="{challenge.max_age}"')
-        return ", ".join(parts).encode()
+        return step_up_challenge(decision.challenge)
     if decision.reason is Reason.TOKEN_INVALID:
         return b'Bearer error="invalid_token"'
     return b"Bearer"

@@ -38,6 +38,8 @@ class ProviderMetadata:
     issuer: str
     jwks_uri: str
     introspection_endpoint: str | None = None
+    authorization_endpoint: str | None = None  # the console's IdP sign-in (code flow)
+    token_endpoint: str | None = None
 
 
 def discovery_urls(issuer: str, discovery_url: str | None = None) -> tuple[str, ...]:
@@ -86,8 +88,10 @@ def _metadata(document: Mapping[str, Any], issuer: str, url: str) -> ProviderMet
         issuer=issuer,
         jwks_uri=jwks_uri,
         introspection_endpoint=_http_url(document.get("introspection_endpoint")),
+        authorization_endpoint=_http_url(document.get("authorization_endpoint")),
+        token_endpoint=_http_url(document.get("token_endpoint")),
     )
-    for name in ("jwks_uri", "introspection_endpoint"):
+    for name in ("jwks_uri", "introspection_endpoint", "token_endpoint"):
         found = getattr(metadata, name)
         if is_plain_http_elsewhere(found):  # the config check cannot see discovered URLs
             log.warning(

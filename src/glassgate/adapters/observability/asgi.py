@@ -20,7 +20,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from glassgate.adapters.observability.access_log import CURRENT, Exchange, access_line
-from glassgate.adapters.observability.log_format import ACCESS_LOGGER
+from glassgate.adapters.observability.log_format import ACCESS_LOGGER, emit_access_line
 from glassgate.adapters.observability.metrics import GatewayMetrics
 from glassgate.config.schema import ObservabilityConfig
 from glassgate.core.decision import Outcome
@@ -162,7 +162,7 @@ class ObservedApp:
         client = scope.get("client")
         method: str = scope.get("method", "GET")  # an upgrade's scope has none: it is a GET
         line = access_line(exchange, method, raw_path, client[0] if client else None, seconds)
-        _access.info(line, extra={"json_line": True})
+        emit_access_line(line)
 
     async def _serve_metrics(self, scope: Scope, send: Send, settings: _Settings) -> None:
         if settings.may_scrape(scope):

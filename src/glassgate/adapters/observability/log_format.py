@@ -13,14 +13,16 @@ import asyncio
 import json
 import logging
 import sys
-from datetime import UTC, datetime
 from typing import TextIO
+
+from glassgate.timestamps import utc_parts
 
 __all__ = [
     "ACCESS_LOGGER",
     "BatchingStreamHandler",
     "JsonFormatter",
     "configure_logging",
+    "emit_access_line",
     "iso_time",
 ]
 
@@ -28,9 +30,10 @@ ACCESS_LOGGER = "glassgate.access"
 
 
 def iso_time(seconds: float) -> str:
-    """RFC 3339 UTC with milliseconds, e.g. ``2025-01-31T12:00:00.123Z``."""
-    text = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
-    return text.removesuffix("+00:00") + "Z"
+    """RFC 3339 UTC with milliseconds, e.g. ``2025-01-31T12:00:00.123Z`` (truncated, as
+    ``datetime.isoformat(timespec="milliseconds")`` does)."""
+    second, micros = utc_parts(seconds)
+    return f"{second}.{micros // 1000:03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
@@ -80,6 +83,15 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         elif self._timer is None:
             self._schedule()
 
+    def write_line(self, text: str) -> None:
+        """Queue a finished INFO line (an access line): what ``emit`` does after formatting."""
+        self._pending.append(text)
+        self._size += len(text) + 1
+        if self._size >= self._max_bytes:
+            self.flush()
+        elif self._timer is None:
+            self._schedule()
+
     def _schedule(self) -> None:
         try:
             loop = asyncio.get_running_loop()
@@ -104,6 +116,39 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 self.release()
 
 
+_ACCESS = logging.getLogger(ACCESS_LOGGER)
+_ROOT = logging.getLogger()
+# The handler configure_logging installed: access lines go straight into its batch.
+_HANDLER: list[BatchingStreamHandler | None] = [None]
+
+
+def emit_access_line(line: str) -> None:
+    """Write one access line (``access_log.access_line``), as ``logger.info`` would.
+
+    A ``LogRecord`` per request (caller lookup, thread and time fields) costs
+    more than the line itself, and the line needs none of it. While the
+    logging set-up is the one ``configure_logging`` made (the root handler
+    alone, nothing on the access logger), the line goes straight into that
+    handler's batch; otherwise (tests capturing logs, an embedding application
+    with its own handlers) through the logger, unchanged.
+    """
+    handler = _HANDLER[0]
+    handlers = _ROOT.handlers
+    if (
+        handler is not None
+        and len(handlers) == 1
+        and handlers[0] is handler
+        and not _ACCESS.handlers
+        and not _ACCESS.filters
+        and not handler.filters
+        and _ACCESS.propagate
+    ):
+        if _ACCESS.isEnabledFor(logging.INFO):
+            handler.write_line(line)
+        return
+    _ACCESS.info(line, extra={"json_line": True})
+
+
 def configure_logging(level: str) -> None:
     """Send every log record to stderr as JSON; ``level`` applies to all but access lines."""
     # No process, thread or multiprocessing fields are logged: skip reading them
@@ -117,6 +162,7 @@ def configure_logging(level: str) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
+    _HANDLER[0] = handler
     root.setLevel(level.upper())
     logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
     for chatty in ("httpx", "httpcore"):  # one INFO line per JWKS fetch is noise

@@ -20,7 +20,7 @@ from starlette.requests import Request
 
 from glassgate.errors import WorkflowInputError
 from glassgate.types import Secret
-from glassgate.web.api import Handler, Method, Operation, Reply
+from glassgate.web.api import Handler, Method, Operation, Reply, operation
 from glassgate.web.breakglass.caller import (
     CONSOLE_COOKIE,
     BreakglassConsole,
@@ -249,7 +249,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
         request: type[BaseModel] | None = None,
         errors: tuple[int, ...] = auth,
     ) -> Operation:
-        return Operation(op_id, method, path, summary, {ok[0]: ok[1]}, handler, request, errors)
+        return operation(op_id, method, path, summary, ok, handler, request, errors)
 
     return [
         op(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import threading
 from dataclasses import replace
 from ipaddress import ip_address
+
+import pytest
 
 from glassgate.adapters.http.decision_audit import DecisionAuditor
 from glassgate.adapters.http.gate import GateResult
@@ -106,3 +109,56 @@ def test_an_event_that_cannot_be_built_becomes_a_minimal_record() -> None:
         assert record["token_hash"] == "ab" * 32
         assert record["privileged"] is (principal.kind is CredentialKind.BREAKGLASS)
         assert log.counters.minimal == 1
+
+
+def test_ordinary_decisions_are_built_by_the_writer_not_the_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from glassgate.audit import events
+
+    built_on: list[str] = []
+    real = events.decision_event
+
+    def spy(*args: object, **kwargs: object) -> object:
+        built_on.append(threading.current_thread().name)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(events, "decision_event", spy)
+    store = MemoryAuditStore()
+
+    async def main() -> None:
+        log = AuditLog(store, clock=lambda: T0)
+        await log.start()
+        auditor = DecisionAuditor(log)
+        for result in (
+            GateResult(ALLOW, FACTS, ALICE, None, T0),
+            GateResult(DENY, FACTS, None, None, T0),
+        ):
+            await auditor.audit(result, T0)
+        assert built_on == []  # the request side queued typed fields only
+        await log.close()
+
+    asyncio.run(main())
+    assert _outcomes(store) == ["allow", "deny"]
+    assert len(built_on) == 2
+    assert threading.main_thread().name not in built_on  # built in the store's thread
+
+
+def test_a_sampled_allow_carries_its_rate() -> None:
+    store, _ = _audit([GateResult(ALLOW, FACTS, ALICE, None, T0)], 0.25, [0.1])
+    (record,) = _records(store)
+    assert record["sample_rate"] == 0.25
+
+
+def test_a_bug_in_building_loses_the_batch_counted_never_the_writer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from glassgate.audit import service
+
+    def broken(pending: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "build_decision", broken)
+    store, log = _audit([GateResult(DENY, FACTS, ALICE, None, T0)] * 2, 1.0, [])
+    assert _outcomes(store) == []
+    assert log.counters.lost == 2

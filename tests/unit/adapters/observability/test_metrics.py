@@ -62,10 +62,13 @@ def test_token_failures_quota_and_report_only() -> None:
     )
 
 
-def test_children_are_cached_per_label_set() -> None:
+def test_one_plain_entry_per_label_set() -> None:
     metrics = GatewayMetrics()
-    first = metrics._child(metrics.decisions, "allow", "r", "x")
-    assert metrics._child(metrics.decisions, "allow", "r", "x") is first
+    metrics.count_decision(result())
+    created = dict(metrics.decisions.created)
+    metrics.count_decision(result())
+    assert metrics.decisions.values == {("allow", "staff", "groups-ok"): 2}
+    assert metrics.decisions.created == created  # first seen once, as a child was made once
 
 
 def test_scrape_time_state_and_counters_that_survive_a_reload() -> None:
