@@ -105,6 +105,17 @@ class GrantsRuntime:
     clock: Clock
     refresh_interval: float
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _fresh_at: float | None = field(default=None, repr=False)  # the last refresh that worked
+    _dropped: bool = field(default=False, repr=False)
+
+    @property
+    def stale_after(self) -> float:
+        """How old the index may grow while the database cannot be read (then: no grant counts).
+
+        Three missed refreshes: one failed read is no reason to take grants away,
+        but a grant revoked on another instance must not keep working for hours.
+        """
+        return 3 * self.refresh_interval
 
     def service_for(self, config: Config) -> GrantService:
         records = Records(self.store, self.runner)
@@ -115,8 +126,37 @@ class GrantsRuntime:
         """Rebuild the index from the database, unless this instance changed a grant meanwhile."""
         before = self.index.changes
         found = await self.service_for(config).active()
+        now = self.clock()
         if self.index.changes == before:
-            self.index.replace_all(found, self.clock())
+            self.index.replace_all(found, now)
+        self._fresh_at, self._dropped = now, False
+
+    async def follow_once(self, config: Config) -> None:
+        """One refresh of the loop; a failure keeps the index only while it is fresh enough.
+
+        Fail closed: once the last good refresh is older than ``stale_after``,
+        every granted group is dropped (a revocation made elsewhere may be in
+        the rows this instance cannot read) until a refresh works again.
+        Grants this instance changes meanwhile still take effect (``put``).
+        """
+        try:
+            await self.refresh(config)
+        except Exception as exc:  # noqa: BLE001 - any failure: the loop must go on
+            code = exc.code if isinstance(exc, GlassgateError) else type(exc).__name__
+            now = self.clock()
+            fresh_at = self._fresh_at
+            if fresh_at is not None and now - fresh_at <= self.stale_after:
+                _log.warning("grants refresh failed (%s): %s; keeping the last index", code, exc)
+                return
+            if not self._dropped:
+                self.index.replace_all((), now)
+                self._dropped = True
+            _log.error(
+                "grants refresh failed (%s): %s; no grant counts until the database "
+                "can be read again",
+                code,
+                exc,
+            )
 
     async def start(self, current: Callable[[], Config]) -> None:
         await self.refresh(current())
@@ -125,10 +165,7 @@ class GrantsRuntime:
     async def _follow(self, current: Callable[[], Config]) -> None:
         while True:
             await asyncio.sleep(self.refresh_interval)
-            try:
-                await self.refresh(current())
-            except GlassgateError as exc:  # keep the last index; try again later
-                _log.warning("grants refresh failed (%s): %s", exc.code, exc)
+            await self.follow_once(current())
 
     async def aclose(self) -> None:
         if self._task is not None:
