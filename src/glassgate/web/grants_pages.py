@@ -67,22 +67,27 @@ def grant_pages(source: GrantsSource, sessions: IdpSignIn, pages: Pages) -> list
             error=error,
         )
 
-    async def page(request: Request) -> Response:
+    async def admitted(request: Request) -> tuple[GrantService, GrantCaller] | Response:
+        """The service and the signed-in caller, or the answer when either is missing."""
         service = source.grant_service()
         if service is None:
             return unconfigured(request)
         who = await caller(request)
         if who is None:
             return RedirectResponse("/sign-in/idp", status_code=303)
-        return await render(request, service, who)
+        return service, who
+
+    async def page(request: Request) -> Response:
+        found = await admitted(request)
+        if isinstance(found, Response):
+            return found
+        return await render(request, *found)
 
     async def change(request: Request) -> Response:
-        service = source.grant_service()
-        if service is None:
-            return unconfigured(request)
-        who = await caller(request)
-        if who is None:
-            return RedirectResponse("/sign-in/idp", status_code=303)
+        found = await admitted(request)
+        if isinstance(found, Response):
+            return found
+        service, who = found
         try:
             await _apply(request, service, who)
         except GlassgateError as exc:

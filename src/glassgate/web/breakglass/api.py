@@ -13,6 +13,7 @@ account may use (``web.throttle``), before any password is hashed.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -20,7 +21,7 @@ from starlette.requests import Request
 
 from glassgate.errors import WorkflowInputError
 from glassgate.types import Secret
-from glassgate.web.api import Handler, Method, Operation, Reply, operation
+from glassgate.web.api import Operation, Reply, operation
 from glassgate.web.breakglass.caller import (
     CONSOLE_COOKIE,
     BreakglassConsole,
@@ -239,17 +240,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
     h = _Handlers(console)
     auth = (401, 404)  # no console session; break-glass not configured
 
-    def op(
-        op_id: str,
-        method: Method,
-        path: str,
-        summary: str,
-        ok: tuple[int, type[BaseModel]],
-        handler: Handler,
-        request: type[BaseModel] | None = None,
-        errors: tuple[int, ...] = auth,
-    ) -> Operation:
-        return operation(op_id, method, path, summary, ok, handler, request, errors)
+    op = partial(operation, errors=auth)
 
     return [
         op(
@@ -260,7 +251,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (200, Ceremony),
             h.sign_in_begin,
             SignInBegin,
-            (404, 429, 503),
+            errors=(404, 429, 503),
         ),
         op(
             "signInFinish",
@@ -270,7 +261,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (200, SignedInBody),
             h.sign_in_finish,
             SignInFinish,
-            (401, 404, 423, 429, 503),
+            errors=(401, 404, 423, 429, 503),
         ),
         op(
             "signOut",
@@ -280,7 +271,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (200, Done),
             h.sign_out,
             NoBody,
-            (401, 404),
+            errors=(401, 404),
         ),
         op("me", "GET", "/api/me", "Who this console session is", (200, ActorBody), h.me),
         op(
@@ -291,7 +282,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (200, EnrolStart),
             h.enrol_begin,
             EnrolBegin,
-            (404, 410, 429, 503),
+            errors=(404, 410, 429, 503),
         ),
         op(
             "enrolmentFinish",
@@ -301,7 +292,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (200, Enrolled),
             h.enrol_finish,
             EnrolFinish,
-            (400, 401, 404, 410, 429, 503),
+            errors=(400, 401, 404, 410, 429, 503),
         ),
         op(
             "myRequests",
@@ -319,7 +310,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (201, RequestBody),
             h.file_request,
             NewRequest,
-            (400, 401, 403, 404, 409, 503),
+            errors=(400, 401, 403, 404, 409, 503),
         ),
         op(
             "showRequest",
@@ -338,7 +329,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (200, RequestBody),
             h.withdraw,
             NoBody,
-            (401, 403, 404, 409, 503),
+            errors=(401, 403, 404, 409, 503),
         ),
         op(
             "approvals",
@@ -357,7 +348,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (200, Ceremony),
             h.decision_begin,
             DecisionBegin,
-            (401, 403, 404, 409, 410),
+            errors=(401, 403, 404, 409, 410),
         ),
         op(
             "decide",
@@ -367,7 +358,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (200, DecisionBody),
             h.decide,
             DecisionFinish,
-            (401, 403, 404, 409, 410, 503),
+            errors=(401, 403, 404, 409, 410, 503),
         ),
         op(
             "startSession",
@@ -377,7 +368,7 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (201, SessionStarted),
             h.start_session,
             NoBody,
-            (401, 403, 404, 409, 410, 423, 503),
+            errors=(401, 403, 404, 409, 410, 423, 503),
         ),
         op(
             "sessions",
@@ -403,6 +394,6 @@ def breakglass_operations(console: BreakglassConsole) -> list[Operation]:
             (200, SessionBody),
             h.end_session,
             NoBody,
-            (401, 403, 404, 409, 503),
+            errors=(401, 403, 404, 409, 503),
         ),
     ]
