@@ -34,9 +34,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from glassgate.adapters.http.outbound import Answer, answer_for_rejection
+from glassgate.adapters.http.response_cycle import adopt
 from glassgate.config.schema import LimitsConfig
 from glassgate.errors import HeaderTooLargeError
 
@@ -141,6 +143,10 @@ class GuardedProtocol(HttpToolsProtocol):
     def handle_websocket_upgrade(self) -> None:
         self._stop_timers()  # the WebSocket protocol takes the transport over
         super().handle_websocket_upgrade()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        """Every request's cycle (pipelined ones too) writes its head with its body."""
+        super()._start_asgi_task(adopt(cycle), app)
 
     # -- parser callbacks ---------------------------------------------------
     def on_headers_complete(self) -> None:
