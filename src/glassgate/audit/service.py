@@ -307,23 +307,29 @@ class AuditLog:
     async def _write_batch(self, batch: list[_Queued]) -> None:
         self._inflight = len(batch)
         try:
-            try:
-                events, minimal = await self._call(_built, batch)  # in the store's thread
+            try:  # built and, usually, written in one trip to the store's thread
+                attempt = await self._call(_build_and_append, self._store, batch)
             except Exception:  # noqa: BLE001 - a bug must not stop the writer; count the batch lost
                 _log.exception("audit batch could not be built; %d records lost", len(batch))
                 self.counters.lost += len(batch)
                 return
-            for _ in range(minimal):
+            for _ in range(attempt.minimal):
                 self.count_minimal()
-            await self._write_with_retry(events)
+            await self._write_with_retry(attempt)
         finally:
             self._inflight = 0
 
-    async def _write_with_retry(self, batch: list[AuditEvent]) -> None:
+    async def _write_with_retry(self, first: _Attempt) -> None:
+        """Settle the first attempt (made with the build); retry it while the store is down."""
+        batch = first.events
         delay = self._settings.retry_initial
         while True:
             try:
-                records = await self._call(self._store.append, batch)
+                if first.failure is not None:
+                    raise first.failure
+                records = first.records
+                if records is None:
+                    records = await self._call(self._store.append, batch)
             except StorageUnavailableError as exc:
                 self._set_healthy(False, str(exc))
                 if self._closing:
@@ -331,6 +337,7 @@ class AuditLog:
                     return
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.retry_max)
+                first = _Attempt(batch, first.minimal)  # from now on: append again
                 continue
             except Exception:  # noqa: BLE001 - a bug must not stop the writer; count the batch lost
                 _log.exception("audit batch writer failed; %d records lost", len(batch))
@@ -386,6 +393,32 @@ class AuditLog:
             await sink.close()
         await self._call(self._store.close)
         self._runner.close()
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """A batch built in the store's thread, and what its first append did."""
+
+    events: list[AuditEvent]
+    minimal: int
+    records: list[AuditRecord] | None = None
+    failure: Exception | None = None
+
+
+def _build_and_append(store: AuditStore, batch: list[_Queued]) -> _Attempt:
+    """Build the batch (a failure here raises: the batch is lost) and try to append it once.
+
+    One hop to the store's thread per batch instead of two; an append that
+    fails is handed back, not raised, so the caller retries the built events
+    (or counts them lost) exactly as for a later attempt.
+    """
+    events, minimal = _built(batch)
+    attempt = _Attempt(events, minimal)
+    try:
+        attempt.records = store.append(events)
+    except Exception as exc:  # noqa: BLE001 - settled by _write_with_retry, in the loop's thread
+        attempt.failure = exc
+    return attempt
 
 
 def _built(batch: list[_Queued]) -> tuple[list[AuditEvent], int]:
