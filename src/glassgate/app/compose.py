@@ -64,9 +64,6 @@ from glassgate.errors import AuditUnavailableError
 from glassgate.ports import Alerts
 from glassgate.store_runner import StoreRunner
 from glassgate.types import ASGIApp, Clock
-from glassgate.web import ConsoleServices, create_console_app
-from glassgate.web.scim_app import build_scim_app
-from glassgate.web.throttle import SignInLimits, SignInThrottle
 from glassgate.workflows.api_keys import ApiKeyAdmin
 from glassgate.workflows.directory import DirectoryService
 from glassgate.workflows.grant_service import GrantService
@@ -192,6 +189,12 @@ def _console(config: Config, holder: StateHolder, runtime: Runtime) -> Console |
     """The console, given the services it needs (more join ``ConsoleServices`` as it grows)."""
     if not config.console.enabled:
         return None
+    # Imported here, not at the top: the console's web stack (Starlette, Jinja2, the SCIM
+    # models) is tens of MB a gateway without a console should not carry (issue 10: RSS).
+    from glassgate.web import ConsoleServices, create_console_app  # noqa: PLC0415
+    from glassgate.web.scim_app import build_scim_app  # noqa: PLC0415
+    from glassgate.web.throttle import SignInLimits, SignInThrottle  # noqa: PLC0415
+
     scim = None
     if config.scim.enabled and runtime.directory is not None:
         scim = build_scim_app(runtime.directory.service, runtime.directory.tokens, runtime.clock)

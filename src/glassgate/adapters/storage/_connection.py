@@ -15,15 +15,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Self, TypeVar
-
-import psycopg
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from glassgate.adapters.private_files import create_owner_only
 from glassgate.adapters.storage._errors import map_storage_errors
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.adapters.storage.revision import postgres_schema_revision, sqlite_schema_revision
 from glassgate.errors import StorageUnavailableError
+
+if TYPE_CHECKING:  # psycopg loads only when a PostgreSQL store connects (issue 10: RSS)
+    import psycopg
 
 __all__ = ["PostgresConnection", "SqliteConnection", "check_schema"]
 
@@ -138,6 +139,9 @@ class PostgresConnection:
         self._name = name
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        import psycopg  # noqa: PLC0415 - see the TYPE_CHECKING import
+
+        self._errors: tuple[type[BaseException], ...] = (psycopg.Error,)
 
     @classmethod
     def open(cls, dsn: str, *, connect_timeout: float = 5.0, name: str = "postgres") -> Self:
@@ -158,6 +162,8 @@ class PostgresConnection:
             return conn
         if conn is not None:
             conn.close()
+        import psycopg  # noqa: PLC0415 - see the TYPE_CHECKING import
+
         conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=self._timeout)
         try:
             for statement in _PG_SESSION:
@@ -170,7 +176,7 @@ class PostgresConnection:
 
     @contextmanager
     def _using(self, action: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-        with self._lock, map_storage_errors(self._name, action, (psycopg.Error,)):
+        with self._lock, map_storage_errors(self._name, action, self._errors):
             yield self._connection()
 
     def close(self) -> None:

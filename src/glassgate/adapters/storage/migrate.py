@@ -19,9 +19,9 @@ from sqlalchemy.pool import NullPool
 from glassgate.adapters.storage._errors import map_storage_errors
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD, SCRIPT_LOCATION
 from glassgate.adapters.storage.revision import (
-    DRIVER_ERRORS,
     connect_postgres,
     connect_sqlite,
+    driver_errors,
 )
 from glassgate.adapters.storage.target import StorageTarget
 from glassgate.errors import StorageUnavailableError
@@ -62,7 +62,7 @@ def alembic_head() -> str | None:
 def upgrade(target: StorageTarget) -> str:
     """Apply every pending migration in one transaction; return the new revision."""
     engine = _engine(target)
-    errors = (*DRIVER_ERRORS, SQLAlchemyError)
+    errors = (*driver_errors(target), SQLAlchemyError)
     try:
         with (
             map_storage_errors(target.describe(), "migrate the schema", errors),

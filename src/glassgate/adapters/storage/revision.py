@@ -7,25 +7,34 @@ migration is actually due (``upgrade_if_due`` → ``migrate.upgrade``).
 from __future__ import annotations
 
 import sqlite3
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from glassgate.adapters.private_files import create_owner_only
 from glassgate.adapters.storage._errors import map_storage_errors
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
 from glassgate.adapters.storage.target import StorageTarget
 
+if TYPE_CHECKING:  # psycopg loads only for a PostgreSQL target (about 20 MB of RSS otherwise)
+    import psycopg
+
 __all__ = [
-    "DRIVER_ERRORS",
     "connect_postgres",
     "connect_sqlite",
     "current_revision",
+    "driver_errors",
     "postgres_schema_revision",
     "sqlite_schema_revision",
     "upgrade_if_due",
 ]
 
-DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error, OSError)
+
+def driver_errors(target: StorageTarget) -> tuple[type[BaseException], ...]:
+    """The errors ``target``'s driver raises (mapped to ``StorageUnavailableError``)."""
+    if target.backend == "sqlite":
+        return (sqlite3.Error, OSError)
+    import psycopg  # noqa: PLC0415 - see the TYPE_CHECKING import
+
+    return (psycopg.Error, OSError)
 
 
 def sqlite_schema_revision(conn: sqlite3.Connection) -> str | None:
@@ -54,12 +63,14 @@ def connect_sqlite(target: StorageTarget) -> sqlite3.Connection:
 
 
 def connect_postgres(target: StorageTarget) -> psycopg.Connection[tuple[object, ...]]:
+    import psycopg  # noqa: PLC0415 - see the TYPE_CHECKING import
+
     return psycopg.connect(target.location, connect_timeout=max(1, round(target.timeout)))
 
 
 def current_revision(target: StorageTarget) -> str | None:
     """The database's schema revision, or ``None`` when it has no glassgate schema yet."""
-    with map_storage_errors(target.describe(), "read the schema revision", DRIVER_ERRORS):
+    with map_storage_errors(target.describe(), "read the schema revision", driver_errors(target)):
         if target.backend == "sqlite":
             sqlite_conn = connect_sqlite(target)
             try:

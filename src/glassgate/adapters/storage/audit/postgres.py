@@ -11,8 +11,7 @@ reopened on the next call.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from glassgate.adapters.storage._connection import PostgresConnection
 from glassgate.adapters.storage.audit._sql import (
@@ -35,6 +34,9 @@ from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.query import AuditQuery
 from glassgate.audit.records import AuditEvent, AuditRecord
 from glassgate.errors import StorageUnavailableError
+
+if TYPE_CHECKING:  # psycopg loads only when a PostgreSQL store connects (issue 10: RSS)
+    import psycopg
 
 __all__ = ["PostgresAuditStore", "postgres_schema_revision"]
 

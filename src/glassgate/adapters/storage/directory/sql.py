@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from glassgate.adapters.storage._connection import PostgresConnection, SqliteConnection
 from glassgate.directory.models import Group, User, UserStatus, attributes_json
@@ -25,6 +23,9 @@ from glassgate.directory.records import DirectoryWrites, StoredDirectory
 from glassgate.directory.rules import GroupRule
 from glassgate.errors import DirectoryConflictError, StorageUnavailableError
 from glassgate.tokens.api_keys import ApiKeyRecord
+
+if TYPE_CHECKING:  # psycopg loads only when a PostgreSQL store connects (issue 10: RSS)
+    import psycopg
 
 __all__ = ["PostgresDirectoryStore", "SqliteDirectoryStore"]
 
