@@ -42,6 +42,7 @@ from bench.micro import run_micro  # noqa: E402
 from bench.peers import tool  # noqa: E402
 from bench.procs import LOAD_CPU, SERVER_CPU, Supervisor  # noqa: E402
 from bench.scenarios import MAIN, SCENARIOS, Scenario, Services, UnavailableError  # noqa: E402
+from bench.soak import run_soak  # noqa: E402
 from bench.tokenpool import make_pool  # noqa: E402
 from bench.wrk import run_wrk, write_script  # noqa: E402
 
@@ -70,6 +71,8 @@ class Options(argparse.Namespace):
     no_access_log: bool
     gc_tuned: bool
     audit_sample_rate: float
+    soak: float
+    soak_slice: float
 
 
 def parse(argv: Sequence[str] | None = None, default_scenarios: Sequence[str] = MAIN) -> Options:
@@ -130,6 +133,15 @@ def parse(argv: Sequence[str] | None = None, default_scenarios: Sequence[str] = 
         action="store_true",
         help="experiment: glassgate with gc.freeze() and a gen-0 threshold of 50,000",
     )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="soak mode: drive one glassgate row (the first of --scenarios that is one, "
+        "default row 5) for SECONDS and report RSS and descriptor growth (bench/soak.py)",
+    )
+    parser.add_argument("--soak-slice", type=float, default=30.0, help="seconds per soak sample")
     options = parser.parse_args(argv, namespace=Options())
     if options.smoke:
         options.passes, options.duration, options.warmup, options.retries = 1, 1.0, 0.0, 0
@@ -381,11 +393,25 @@ def run(options: Options) -> int:
     return 0
 
 
+def _soak(options: Options) -> int:
+    rows = [key for key in options.scenarios if SCENARIOS[key].glassgate] or ["glassgate"]
+    return run_soak(
+        options.soak,
+        rows[0],
+        slice_seconds=options.soak_slice,
+        connections=options.connections,
+        tokens=options.tokens,
+        subjects=options.subjects,
+        warmup=options.warmup,
+        out=options.out,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse(argv)
     begin = time.monotonic()
     try:
-        code = run(options)
+        code = _soak(options) if options.soak > 0 else run(options)
     except KeyboardInterrupt:
         print("interrupted; every server was stopped", file=sys.stderr)
         return 130
