@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,17 @@ def test_the_console_never_reaches_storage_or_the_root() -> None:
         )
     ]
     assert offenders == []
+
+
+def test_a_gateway_without_console_or_postgres_does_not_load_their_stacks() -> None:
+    """The composition root leaves psycopg and the console's web stack unloaded until a
+    PostgreSQL target or ``console.enabled`` asks for them (issue 10: RSS under 150 MB)."""
+    probe = (
+        "import sys, glassgate.cli.serve, glassgate.app.compose; "
+        "print(sorted(m for m in ('psycopg', 'starlette', 'jinja2', 'scim2_models', 'alembic') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
