@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from psycopg import sql
 
 from glassgate.adapters.storage.audit import PostgresAuditStore, SqliteAuditStore, open_audit_store
+from glassgate.adapters.storage.audit._sql import search_sql
 from glassgate.adapters.storage.audit.memory import MemoryAuditStore
 from glassgate.adapters.storage.migrate import alembic_head, upgrade
 from glassgate.adapters.storage.migrations import SCHEMA_HEAD
@@ -116,6 +117,7 @@ def filled(store: AuditStore) -> AuditStore:
         pytest.param(AuditQuery(type="breakglass.activate"), [3], id="case=type-exact"),
         pytest.param(AuditQuery(type="breakglas%"), [], id="case=type-like-wildcard-escaped"),
         pytest.param(AuditQuery(type="decision_"), [], id="case=type-underscore-escaped"),
+        pytest.param(AuditQuery(type="decision"), [6, 2, 1], id="case=type-decision"),
         pytest.param(
             AuditQuery(since="2026-09-21T14:13:22.000000Z", until="2026-09-21T14:13:24.000000Z"),
             [4, 3],
@@ -210,6 +212,41 @@ def test_postgres_tables_refuse_updates_deletes_and_truncate(
         pytest.raises(psycopg.errors.RaiseException, match="append-only"),
     ):
         conn.execute(sql.SQL(statement))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_privileged_type_search_reads_the_partial_index_not_every_decision(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    target = empty_target(backend, tmp_path, "types.db", request)
+    store = open_audit_store(target)
+    try:
+        store.append([event(index) for index in range(3000)])
+        store.append([event(3000, type="breakglass.activate"), event(3001, type="grant.issue")])
+        query = AuditQuery(type="breakglass", subject="user-0")
+        assert [record.type for record in store.search(query)] == ["breakglass.activate"]
+    finally:
+        store.close()
+    plan = _query_plan(backend, target.location, query)
+    assert "ix_audit_records_privileged_type" in plan
+    assert "ix_audit_records_privileged_type" not in _query_plan(
+        backend, target.location, AuditQuery(type="decision")
+    )
+
+
+def _query_plan(backend: str, where: str, query: AuditQuery) -> str:
+    if backend == "sqlite":
+        statement, params = search_sql(query, "?", sqlite=True)
+        conn = sqlite3.connect(where)
+        try:
+            return repr(conn.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall())
+        finally:
+            conn.close()
+    statement, params = search_sql(query, "%s")
+    with psycopg.connect(where) as conn:
+        conn.execute("ANALYZE audit_records")
+        explain = sql.SQL("EXPLAIN ") + sql.SQL(statement)  # type: ignore[arg-type]
+        return repr(conn.execute(explain, params).fetchall())
 
 
 def test_schema_head_matches_alembic() -> None:

@@ -33,7 +33,7 @@ def test_the_chain_is_one_line_ending_at_the_schema_head() -> None:
     script = ScriptDirectory.from_config(_alembic_config())
     assert script.get_heads() == [SCHEMA_HEAD]
     walked = [revision.revision for revision in script.walk_revisions()]
-    assert walked == ["0004", "0003", "0006", "0002", "0001"]
+    assert walked == ["0007", "0004", "0003", "0006", "0002", "0001"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

@@ -9,11 +9,13 @@ from typing import Any, Final
 from glassgate.audit.chain import StoredRecord, check_columns
 from glassgate.audit.checkpoints import Checkpoint
 from glassgate.audit.query import AuditQuery
-from glassgate.audit.records import SEARCH_COLUMNS, AuditRecord, parse_record
+from glassgate.audit.records import SEARCH_COLUMNS, AuditRecord, EventType, parse_record
 from glassgate.errors import ChainBrokenError
 
 __all__ = [
     "CHAIN_LOCK_KEY",
+    "PRIVILEGED_TYPE",
+    "PRIVILEGED_TYPE_INDEX",
     "SELECT_HEAD",
     "checkpoint_row",
     "insert_checkpoint_sql",
@@ -38,6 +40,11 @@ _STORED_COLUMNS = "seq, body, hash, " + ", ".join(SEARCH_COLUMNS)
 _CHECKPOINT_COLUMNS = "seq, head, ts, key_id, signature"
 
 _PRUNE_COLUMNS = "seq, head, ts, key_id, signature, pruned_from, export_sha256"
+
+# Migration 0007's partial index and its predicate, repeated word for word by a
+# type search (SQLite matches a partial index's terms textually).
+PRIVILEGED_TYPE_INDEX: Final = "ix_audit_records_privileged_type"
+PRIVILEGED_TYPE: Final = f"type <> '{EventType.DECISION}'"
 
 SELECT_HEAD: Final = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
 SELECT_CHECKPOINTS: Final = f"SELECT {_CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq"  # noqa: S608
@@ -142,8 +149,15 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_sql(query: AuditQuery, ph: str) -> tuple[str, list[object]]:
-    """Stored records matching ``query`` (as ``scan_sql``); every value is a bound parameter."""
+def search_sql(query: AuditQuery, ph: str, *, sqlite: bool = False) -> tuple[str, list[object]]:
+    """Stored records matching ``query`` (as ``scan_sql``); every value is a bound parameter.
+
+    A search for a privileged type (anything but ``decision``) repeats the
+    partial index's predicate, so it reads the few privileged records instead
+    of scanning every decision (migration 0007). SQLite's planner, without
+    ``ANALYZE`` statistics, would still prefer the table scan for its order:
+    ``sqlite`` names the index for it.
+    """
     clauses: list[str] = []
     params: list[object] = []
     for column, value, op in (
@@ -157,16 +171,21 @@ def search_sql(query: AuditQuery, ph: str) -> tuple[str, list[object]]:
         if value is not None:
             clauses.append(f"{column} {op} {ph}")
             params.append(value)
+    table = "audit_records"
     if query.type is not None:
         clauses.append(f"(type = {ph} OR type LIKE {ph} ESCAPE '\\')")
         params.extend([query.type, _escape_like(query.type) + ".%"])
+        if query.type != EventType.DECISION:
+            clauses.append(PRIVILEGED_TYPE)
+            if sqlite:
+                table += f" INDEXED BY {PRIVILEGED_TYPE_INDEX}"
     if query.after_seq:
         clauses.append(f"seq > {ph}")
         params.append(query.after_seq)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     order = "ASC" if query.ascending else "DESC"
     params.append(query.limit)
-    sql = f"SELECT {_STORED_COLUMNS} FROM audit_records{where} ORDER BY seq {order} LIMIT {ph}"  # noqa: S608
+    sql = f"SELECT {_STORED_COLUMNS} FROM {table}{where} ORDER BY seq {order} LIMIT {ph}"  # noqa: S608
     return sql, params
 
 

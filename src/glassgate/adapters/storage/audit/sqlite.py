@@ -91,7 +91,7 @@ class SqliteAuditStore(SqliteConnection):
         return stored_records(rows, _blob)
 
     def search(self, query: AuditQuery) -> list[AuditRecord]:
-        sql, params = search_sql(query, _PH)
+        sql, params = search_sql(query, _PH, sqlite=True)
         with self._using("search audit records") as conn:
             rows = conn.execute(sql, params).fetchall()
         return parse_rows(stored_records(rows, _blob))

@@ -11,5 +11,5 @@ from typing import Final
 
 __all__ = ["SCHEMA_HEAD", "SCRIPT_LOCATION"]
 
-SCHEMA_HEAD: Final = "0004"
+SCHEMA_HEAD: Final = "0007"
 SCRIPT_LOCATION: Final = "glassgate.adapters.storage:migrations"
