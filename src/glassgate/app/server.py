@@ -33,6 +33,7 @@ from typing import Literal
 
 import uvicorn
 
+from glassgate.adapters.http.acceptor import Acceptor
 from glassgate.adapters.http.connection_limits import ConnectionLimits, guarded_protocol
 from glassgate.adapters.http.websocket import MAX_MESSAGE_BYTES
 from glassgate.app.compose import Gateway
@@ -220,11 +221,35 @@ def raise_file_limit(connections: int) -> None:
 
 
 class Listener(uvicorn.Server):
-    """One uvicorn server among those ``serve`` runs; ``serve``, not it, owns the signals."""
+    """One uvicorn server among those ``serve`` runs; ``serve``, not it, owns the signals.
+
+    It accepts with ``Acceptor`` instead of ``loop.create_server``: uvloop takes
+    one new connection per turn of the loop, which held a burst of new
+    connections for hundreds of milliseconds under load (``acceptor``).
+    """
 
     def __init__(self, config: uvicorn.Config, sock: socket.socket) -> None:
         super().__init__(config)
         self.sock = sock
+        self._acceptor: Acceptor | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])  # the lifespan, and no server of uvicorn's own
+        config = self.config
+
+        def protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state
+            )
+
+        self._acceptor = Acceptor(self.sock, protocol, backlog=config.backlog)
+        self._acceptor.start()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._acceptor is not None:
+            self._acceptor.close()
+            await self._acceptor.wait_closed()
+        await super().shutdown(sockets=sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:

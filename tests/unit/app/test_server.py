@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import threading
+import time
 
 import httpx
 import pytest
+import uvloop
 
+from glassgate.adapters.http.connection_limits import ConnectionLimits
 from glassgate.app.server import (
     Listener,
     bind_socket,
@@ -133,3 +137,64 @@ def test_a_second_gateway_cannot_join_a_running_ones_port() -> None:
     finally:
         for sock in first.every():
             sock.close()
+
+
+def test_under_uvloop_a_burst_of_new_connections_is_taken_in_one_turn() -> None:
+    """uvloop's own listener takes one connection per turn: a burst held the last
+    of them for many turns under load (row 6's p99 in ``bench/``). Here the
+    loop is held while 20 clients connect and send; when it runs again, the
+    first request it answers must already see all 20 connections."""
+    limits = ConnectionLimits(
+        head_bytes=8192,
+        header_timeout=10,
+        keepalive_timeout=10,
+        body_timeout=10,
+        max_connections=64,
+    )
+    seen: list[int] = []
+    listener: Listener | None = None
+
+    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+        assert listener is not None
+        seen.append(len(listener.server_state.connections))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"hi"})
+
+    listener = Listener(
+        server_config(counting, lifespan="off", limits=limits), bind_socket("127.0.0.1", 0)
+    )
+    loops: list[asyncio.AbstractEventLoop] = []
+    thread = threading.Thread(target=lambda: uvloop.run(_serve_recording(listener, loops)))
+    thread.start()
+    clients: list[socket.socket] = []
+    try:
+        while not (loops and listener.started):
+            time.sleep(0.01)
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            held.set()
+            release.wait(30)
+
+        loops[0].call_soon_threadsafe(hold)
+        assert held.wait(10)
+        port = listener.sock.getsockname()[1]
+        for _ in range(20):
+            client = socket.create_connection(("127.0.0.1", port), timeout=10)
+            client.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            clients.append(client)
+        release.set()
+        answers = [client.recv(1024) for client in clients]
+    finally:
+        listener.should_exit = True
+        thread.join(10)
+        for client in clients:
+            client.close()
+        listener.sock.close()
+    assert all(answer.startswith(b"HTTP/1.1 200") for answer in answers)
+    assert seen[0] == 20, seen
+
+
+async def _serve_recording(listener: Listener, loops: list[asyncio.AbstractEventLoop]) -> None:
+    loops.append(asyncio.get_running_loop())
+    await listener.serve(sockets=[listener.sock])
