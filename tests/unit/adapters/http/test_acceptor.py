@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
+import os
 import socket
 from collections.abc import Callable
 
 import pytest
+import uvloop
 
 from glassgate.adapters.http import acceptor as acceptor_module
 from glassgate.adapters.http.acceptor import Acceptor
@@ -24,8 +27,7 @@ class Counting(asyncio.Protocol):
         self.made = made
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.made.append(transport)
+        self.made.append(transport)  # type: ignore[arg-type]  # uvloop's is not a subclass
 
 
 def _listening() -> socket.socket:
@@ -218,3 +220,37 @@ def test_a_connection_reset_during_hand_off_is_closed_quietly() -> None:
             return closed and not made
 
     assert asyncio.run(main())
+
+
+def test_under_uvloop_a_handed_off_descriptor_is_closed_once() -> None:
+    """The transport owns the accepted socket: after it closes, the number may be
+    reused at once, and collecting the socket object must not close it again."""
+
+    async def main() -> bytes:
+        made: list[asyncio.Transport] = []
+        with _listening() as sock:
+            acceptor = Acceptor(sock, _factory(made), backlog=8)
+            acceptor.start()
+            client = socket.create_connection(("127.0.0.1", sock.getsockname()[1]))
+            async with asyncio.timeout(10):
+                while not made:
+                    await asyncio.sleep(0.01)
+            transport = made.pop()
+            number = transport.get_extra_info("socket").fileno()
+            read_end, write_end = os.pipe()  # opened first: neither takes the number
+            transport.close()
+            await asyncio.sleep(0.05)
+            os.dup2(write_end, number)  # the freed number now names the pipe
+            gc.collect()
+            await asyncio.sleep(0.05)
+            gc.collect()
+            os.write(number, b"x")  # EBADF here if the socket object closed it again
+            alive = os.read(read_end, 1)
+            for fd in (read_end, write_end, number):
+                os.close(fd)
+            acceptor.close()
+            await acceptor.wait_closed()
+            client.close()
+            return alive
+
+    assert uvloop.run(main()) == b"x"
