@@ -234,10 +234,15 @@ class Listener(uvicorn.Server):
         self._acceptor: Acceptor | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start-up without its server: the lifespan, then ``Acceptor`` on ``sock``.
+
+        ``sockets`` is what ``serve`` passes back to ``shutdown`` to close; the
+        listener only ever accepts on its own ``sock``.
+        """
         await super().startup(sockets=[])  # the lifespan, and no server of uvicorn's own
         config = self.config
 
-        def protocol() -> asyncio.Protocol:
+        def protocol() -> asyncio.Protocol:  # what uvicorn's startup hands create_server
             return config.http_protocol_class(  # type: ignore[call-arg]
                 config=config, server_state=self.server_state, app_state=self.lifespan.state
             )

@@ -39,6 +39,24 @@ PAUSE_SECONDS = 1.0
 
 _RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
+#: accept(2) on Linux reports a network error already pending on the *new*
+#: connection (or a firewall's refusal of it) as its own failure, and says to
+#: retry as for EAGAIN: one client's broken connection must not pause everyone.
+_PEER_ERRORS = frozenset(
+    {
+        errno.ECONNABORTED,
+        errno.EPROTO,
+        errno.ENOPROTOOPT,
+        errno.ENETDOWN,
+        errno.ENETUNREACH,
+        errno.EHOSTDOWN,
+        errno.EHOSTUNREACH,
+        errno.ENONET,
+        errno.EOPNOTSUPP,
+        errno.EPERM,
+    }
+)
+
 
 class Acceptor:
     """Drains a listening socket each turn; ``close`` stops it, ``wait_closed`` ends hand-offs."""
@@ -80,6 +98,8 @@ class Acceptor:
             except ConnectionAbortedError:
                 continue  # the client gave up while queued: nothing to serve
             except OSError as exc:
+                if exc.errno in _PEER_ERRORS:
+                    continue  # that connection is lost; the next one may be fine
                 self._pause(exc)
                 return
             if conn.family in (socket.AF_INET, socket.AF_INET6):

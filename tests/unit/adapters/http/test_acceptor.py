@@ -40,6 +40,13 @@ def _factory(made: list[asyncio.Transport]) -> Callable[[], asyncio.Protocol]:
     return lambda: Counting(made)
 
 
+def _close_all(made: list[asyncio.Transport], clients: list[socket.socket]) -> None:
+    for transport in made:
+        transport.close()
+    for client in clients:
+        client.close()
+
+
 async def _connect_many(port: int, count: int) -> list[socket.socket]:
     # Blocking connects: the kernel completes each handshake into the backlog,
     # while this coroutine keeps the loop from running the acceptor's reader.
@@ -60,10 +67,7 @@ def test_one_drain_takes_every_connection_waiting_in_the_backlog() -> None:
                 t.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
                 for t in made
             }
-            for transport in made:
-                transport.close()
-            for client in clients:
-                client.close()
+            _close_all(made, clients)
             assert nodelay == {1}
             return len(made)
 
@@ -86,21 +90,20 @@ def test_a_drain_stops_at_its_per_turn_bound_and_the_rest_wait_for_the_next() ->
                 counts.append(len(made))
             acceptor.close()
             await acceptor.wait_closed()
-            for transport in made:
-                transport.close()
-            for client in clients:
-                client.close()
+            _close_all(made, clients)
         return counts
 
     assert asyncio.run(main()) == [5, 10, 12]
 
 
 class RefusingSocket:
-    """A listening socket whose ``accept`` fails the way an exhausted process sees it."""
+    """A listening socket whose ``accept`` fails with ``failure``: always, or the first
+    ``times`` calls and then accepts for real."""
 
-    def __init__(self, real: socket.socket, failure: OSError) -> None:
+    def __init__(self, real: socket.socket, failure: OSError, times: int | None = None) -> None:
         self.real = real
         self.failure = failure
+        self.times = times
         self.calls = 0
 
     def fileno(self) -> int:
@@ -114,12 +117,14 @@ class RefusingSocket:
 
     def accept(self) -> tuple[socket.socket, object]:
         self.calls += 1
-        raise self.failure
+        if self.times is None or self.calls <= self.times:
+            raise self.failure
+        return self.real.accept()
 
 
 @pytest.mark.parametrize(
     ("code", "hint"),
-    [(errno.EMFILE, "open-file limit"), (errno.EPERM, "resumes by itself")],
+    [(errno.EMFILE, "open-file limit"), (errno.EINVAL, "resumes by itself")],
 )
 def test_an_accept_error_pauses_the_reader_then_accepting_resumes(
     code: int,
@@ -154,17 +159,10 @@ def test_an_accept_error_pauses_the_reader_then_accepting_resumes(
 
 
 def test_a_client_that_gave_up_in_the_queue_is_skipped() -> None:
-    class AbortingOnce(RefusingSocket):
-        def accept(self) -> tuple[socket.socket, object]:
-            self.calls += 1
-            if self.calls == 1:
-                raise ConnectionAbortedError
-            return self.real.accept()
-
     async def main() -> int:
         made: list[asyncio.Transport] = []
         with _listening() as real:
-            sock = AbortingOnce(real, OSError())
+            sock = RefusingSocket(real, ConnectionAbortedError(), times=1)
             acceptor = Acceptor(sock, _factory(made), backlog=8)  # type: ignore[arg-type]
             acceptor.start()
             real.setblocking(False)
@@ -172,12 +170,34 @@ def test_a_client_that_gave_up_in_the_queue_is_skipped() -> None:
             acceptor.drain()
             acceptor.close()
             await acceptor.wait_closed()
-            for transport in made:
-                transport.close()
-            client.close()
+            _close_all(made, [client])
             return len(made)
 
     assert asyncio.run(main()) == 1
+
+
+@pytest.mark.parametrize("code", [errno.EPROTO, errno.ENETUNREACH, errno.EPERM])
+def test_a_network_error_of_one_queued_connection_skips_it_without_pausing(
+    code: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """accept(2): a pending network error of the new connection is its own, not the listener's."""
+
+    async def main() -> int:
+        made: list[asyncio.Transport] = []
+        with _listening() as real:
+            sock = RefusingSocket(real, OSError(code, "failure"), times=1)
+            acceptor = Acceptor(sock, _factory(made), backlog=8)  # type: ignore[arg-type]
+            acceptor.start()
+            client = socket.create_connection(("127.0.0.1", real.getsockname()[1]))
+            acceptor.drain()  # the failure, then the waiting client, in the same turn
+            acceptor.close()
+            await acceptor.wait_closed()
+            _close_all(made, [client])
+            return len(made)
+
+    with caplog.at_level(logging.ERROR, logger="glassgate"):
+        assert asyncio.run(main()) == 1
+    assert "cannot accept" not in caplog.text
 
 
 def test_close_stops_accepting_and_is_idempotent() -> None:
